@@ -1,0 +1,35 @@
+# The reference schedule of Panoptic-DeepLab on Cityscapes: Adam, poly LR
+# (power 0.9) from 5e-5 to 0, no weight decay, no warmup, 90k iterations.
+# Validation every 10k iterations (9 evaluations of the 500 val images per
+# run: frequent enough to pick the best checkpoint by PQ, rare enough to cost
+# under 5% of training time).
+optimizer = dict(
+    type='Adam', lr=5e-5, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer, clip_grad=None)
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=0.0,
+        power=0.9,
+        begin=0,
+        end=90000,
+        by_epoch=False)
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=90000, val_interval=10000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=10000,
+        max_keep_ckpts=3,
+        save_best='cityscapes_panoptic/PQ',
+        rule='greater',
+        backend_args=dict(backend='atomic_local')),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='PanopticVisualizationHook'))

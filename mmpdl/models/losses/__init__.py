@@ -1,0 +1,1 @@
+"""mmpdl.models.losses."""

@@ -1,0 +1,4 @@
+"""Data structures."""
+from .panoptic_data_sample import PanopticDataSample
+
+__all__ = ['PanopticDataSample']

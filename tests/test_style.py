@@ -1,0 +1,22 @@
+"""flake8 and isort are part of the test command."""
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TARGETS = ['mmpdl', 'tools', 'tests', 'configs', 'setup.py']
+
+
+@pytest.mark.parametrize('tool,args', [
+    ('flake8', []),
+    ('isort', ['--check-only', '--diff']),
+])
+def test_code_style(tool, args):
+    proc = subprocess.run([sys.executable, '-m', tool] + args + TARGETS,
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, f'{tool} found problems:\n' + (
+        proc.stdout + proc.stderr)[-5000:]

@@ -1,0 +1,28 @@
+"""tools/misc/print_config.py prints an inherited config."""
+import os.path as osp
+import subprocess
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def test_print_config_prints_default_runtime():
+    proc = subprocess.run([
+        sys.executable, 'tools/misc/print_config.py',
+        'configs/_base_/default_runtime.py'
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "default_scope = 'mmpdl'" in proc.stdout
+
+
+def test_print_config_missing_file_names_it():
+    proc = subprocess.run(
+        [sys.executable, 'tools/misc/print_config.py', 'configs/nope.py'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True)
+    assert proc.returncode != 0
+    assert 'configs/nope.py' in proc.stderr
