@@ -1,1 +1,2 @@
-"""mmpdl.engine."""
+"""Engine components: hooks."""
+from .hooks import *  # noqa: F401,F403

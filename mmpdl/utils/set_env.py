@@ -15,6 +15,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             scope instance is created. Defaults to True.
     """
     import mmseg.utils
+    import mmseg.visualization  # noqa: F401  (not imported by mmseg)
     mmseg.utils.register_all_modules(init_default_scope=False)
     import mmpdl.apis  # noqa: F401,F403
     import mmpdl.datasets  # noqa: F401,F403

@@ -1,1 +1,12 @@
-"""mmpdl.datasets.transforms."""
+"""Panoptic transforms (registered in ``mmpdl.registry.TRANSFORMS``)."""
+from .formatting import PackPanopticInputs
+from .geometric import (PanopticRandomCrop, PanopticRandomFlip,
+                        PanopticRandomResize)
+from .loading import LoadPanopticAnnotations, read_rgb_png, rgb_to_id
+from .targets import GeneratePanopticTargets, gaussian_kernel, splat_gaussian
+
+__all__ = [
+    'GeneratePanopticTargets', 'LoadPanopticAnnotations', 'PackPanopticInputs',
+    'PanopticRandomCrop', 'PanopticRandomFlip', 'PanopticRandomResize',
+    'gaussian_kernel', 'read_rgb_png', 'rgb_to_id', 'splat_gaussian'
+]

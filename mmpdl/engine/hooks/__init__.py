@@ -1,1 +1,5 @@
-"""mmpdl.engine.hooks."""
+"""Hooks."""
+from .visualization_hook import (PanopticTrainVisualizationHook,
+                                 PanopticVisualizationHook)
+
+__all__ = ['PanopticTrainVisualizationHook', 'PanopticVisualizationHook']

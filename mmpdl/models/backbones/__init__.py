@@ -1,1 +1,10 @@
 """mmpdl.models.backbones."""
+from .hrnet_align_corners import PanopticHRNet
+from .torchvision_mobilenet_v2 import TorchvisionMobileNetV2
+from .torchvision_resnet import TorchvisionResNet
+from .xception65 import Xception65
+
+__all__ = [
+    'TorchvisionResNet', 'TorchvisionMobileNetV2', 'Xception65',
+    'PanopticHRNet'
+]

@@ -1,1 +1,4 @@
 """mmpdl.models.segmentors."""
+from .panoptic_deeplab import PanopticDeepLab
+
+__all__ = ['PanopticDeepLab']

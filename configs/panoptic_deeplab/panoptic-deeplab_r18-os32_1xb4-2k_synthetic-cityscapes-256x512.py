@@ -1,0 +1,52 @@
+# The quickstart model: a small Panoptic-DeepLab (torchvision ResNet-18 at
+# output stride 32, narrow decoders) trained from scratch, on one CPU or GPU,
+# on the built-in synthetic Cityscapes-format dataset (40 train + 10 val
+# images of 256x512, see tools/dataset_converters/synthetic_cityscapes.py).
+# Not a model-zoo row: it exists so `bash tools/quickstart.sh` shows the
+# whole job end to end in minutes on 2 CPU cores.
+_base_ = [
+    '../_base_/models/panoptic_deeplab_r50.py',
+    '../_base_/datasets/synthetic_cityscapes_panoptic.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_90k_adam_poly.py'
+]
+max_iters = 2000
+norm_cfg = dict(type='SyncBN', momentum=0.01, requires_grad=True)
+model = dict(
+    backbone=dict(depth=18, output_stride=32, init_cfg=None),
+    decode_head=dict(
+        in_channels=512,
+        in_index=3,
+        low_level_channels=(256, 128, 64),
+        low_level_in_index=(2, 1, 0),
+        atrous_rates=(3, 6, 9),
+        semantic_branch=dict(
+            aspp_channels=128,
+            low_level_projections=(64, 32, 16),
+            decoder_channels=128,
+            head_channels=128),
+        instance_branch=dict(
+            aspp_channels=128,
+            low_level_projections=(32, 16, 8),
+            decoder_channels=64,
+            head_channels=32),
+        dropout_ratio=0.1),
+    # 2048 px at 1024x2048 is 1/1024 of the image; the same share of a
+    # 256x512 image is 128 px.
+    test_cfg=dict(stuff_area=128))
+train_dataloader = dict(batch_size=4, num_workers=2)
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=0.0,
+        power=0.9,
+        begin=0,
+        end=max_iters,
+        by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=500, max_keep_ckpts=2))
+work_dir = './work_dirs/quickstart'

@@ -1,0 +1,117 @@
+"""``CityscapesPanopticDataset``: the official panoptic ground truth made by
+cityscapesscripts (``gtFine/cityscapes_panoptic_<split>.json`` + PNGs)."""
+import glob
+import os.path as osp
+from typing import List
+
+from mmengine.fileio import load
+from mmseg.datasets import BaseSegDataset
+
+from mmpdl.registry import DATASETS
+from .cityscapes_meta import CITYSCAPES_META, LABEL_ID_TO_TRAIN_ID
+
+
+@DATASETS.register_module()
+class CityscapesPanopticDataset(BaseSegDataset):
+    """Cityscapes panoptic segmentation (19 classes: 11 stuff, 8 things).
+
+    Every data info holds ``img_path``, ``pan_map_path`` (the COCO-panoptic
+    RGB PNG) and ``segments_info`` (``id``, ``category_id`` as a Cityscapes
+    label id, ``iscrowd``, ``area``), decoded by ``LoadPanopticAnnotations``.
+
+    Args:
+        ann_file (str): The panoptic JSON, e.g.
+            ``gtFine/cityscapes_panoptic_val.json``; ``''`` lists the images
+            only (test split without annotations).
+        data_prefix (dict): ``img_path`` (e.g. ``leftImg8bit/val``) and
+            ``seg_map_path`` (e.g. ``gtFine/cityscapes_panoptic_val``).
+        img_suffix (str): Image file suffix.
+        **kwargs: ``data_root``, ``pipeline``, ``test_mode`` ... of
+            mmseg's ``BaseSegDataset``.
+    """
+
+    METAINFO = CITYSCAPES_META
+
+    def __init__(self,
+                 ann_file: str = '',
+                 data_prefix: dict = dict(img_path='', seg_map_path=''),
+                 img_suffix: str = '_leftImg8bit.png',
+                 **kwargs) -> None:
+        super().__init__(
+            ann_file=ann_file,
+            data_prefix=data_prefix,
+            img_suffix=img_suffix,
+            seg_map_suffix='_gtFine_panoptic.png',
+            reduce_zero_label=False,
+            **kwargs)
+
+    def _check_root(self):
+        root = self.data_root or ''
+        if root and not osp.isdir(root):
+            raise FileNotFoundError(
+                f'data_root {root!r} does not exist. For Cityscapes see '
+                'docs/dataset_prepare.md; for the built-in dataset run '
+                f'`python tools/dataset_converters/synthetic_cityscapes.py '
+                f'{root}`.')
+
+    def load_data_list(self) -> List[dict]:
+        """Read the panoptic JSON (or list the images without one)."""
+        self._check_root()
+        img_dir = self.data_prefix.get('img_path', '')
+        if not self.ann_file or osp.isdir(self.ann_file):
+            return self._list_images(img_dir)
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(
+                f'panoptic annotation file {self.ann_file!r} not found. Make '
+                'it with `python tools/dataset_converters/cityscapes.py '
+                f'{self.data_root or "<cityscapes root>"}` (runs '
+                'cityscapesscripts\' createPanopticImgs).')
+        ann = load(self.ann_file)
+        pan_dir = self.data_prefix.get('seg_map_path', '')
+        images = {img['id']: img for img in ann['images']}
+        data_list = []
+        for item in ann['annotations']:
+            image_id = item['image_id']
+            city = image_id.split('_')[0]
+            img_path = osp.join(img_dir, city, image_id + self.img_suffix)
+            if not osp.isfile(img_path):
+                raise FileNotFoundError(
+                    f'image {img_path!r} is listed in {self.ann_file!r} '
+                    'but missing on disk')
+            for seg in item['segments_info']:
+                if seg['category_id'] not in LABEL_ID_TO_TRAIN_ID:
+                    raise ValueError(
+                        f'{self.ann_file!r}: image {image_id!r} has segment '
+                        f'{seg["id"]} with unknown category_id '
+                        f'{seg["category_id"]} (expected a Cityscapes label '
+                        'id that is evaluated, e.g. 7 road or 26 car)')
+            info = images.get(image_id, {})
+            data_list.append(
+                dict(
+                    img_path=img_path,
+                    pan_map_path=osp.join(pan_dir, item['file_name']),
+                    segments_info=item['segments_info'],
+                    image_id=image_id,
+                    ann_height=info.get('height'),
+                    ann_width=info.get('width'),
+                    label_map=None,
+                    reduce_zero_label=False,
+                    seg_fields=[]))
+        return sorted(data_list, key=lambda x: x['img_path'])
+
+    def _list_images(self, img_dir: str) -> List[dict]:
+        paths = sorted(
+            glob.glob(
+                osp.join(img_dir, '**', '*' + self.img_suffix),
+                recursive=True))
+        if not paths:
+            raise FileNotFoundError(
+                f'no *{self.img_suffix} images found under {img_dir!r}')
+        return [
+            dict(
+                img_path=p,
+                image_id=osp.basename(p)[:-len(self.img_suffix)],
+                label_map=None,
+                reduce_zero_label=False,
+                seg_fields=[]) for p in paths
+        ]

@@ -1,0 +1,148 @@
+"""Random scale, crop (with padding) and flip that move every label map
+listed in ``results['seg_fields']`` together with the image."""
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmpdl.registry import TRANSFORMS
+from ..cityscapes_meta import IGNORE_INDEX, LABEL_DIVISOR
+
+
+def _seg_pad_value(key, ignore_index, label_divisor):
+    """Padding value of a label map: void for the panoptic map."""
+    if key == 'gt_panoptic_seg':
+        return ignore_index * label_divisor
+    return ignore_index
+
+
+@TRANSFORMS.register_module()
+class PanopticRandomResize(BaseTransform):
+    """Resize by a factor drawn from ``min, min + step, ..., max``.
+
+    The image is resized bilinearly, label maps with nearest neighbour, as
+    the original's ``RandomScale`` (``cv2.resize`` with ``fx = fy``).
+
+    Args:
+        ratio_range (tuple[float, float]): Smallest and largest factor.
+        step (float): Factor step; 0 draws uniformly from the range.
+    """
+
+    def __init__(self, ratio_range=(0.5, 2.0), step: float = 0.1) -> None:
+        low, high = ratio_range
+        if not 0 < low <= high:
+            raise ValueError(f'ratio_range must satisfy 0 < min <= max, got '
+                             f'{ratio_range}')
+        self.ratio_range = (low, high)
+        self.step = step
+
+    def _draw(self) -> float:
+        low, high = self.ratio_range
+        if self.step <= 0:
+            return float(np.random.uniform(low, high))
+        count = int(round((high - low) / self.step)) + 1
+        return float(np.linspace(low, high, count)[np.random.randint(count)])
+
+    def transform(self, results: dict) -> dict:
+        """Resize image and label maps by one random factor."""
+        scale = self._draw()
+        img = results['img']
+        results['img'] = cv2.resize(
+            img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        for key in results.get('seg_fields', []):
+            results[key] = cv2.resize(
+                results[key],
+                None,
+                fx=scale,
+                fy=scale,
+                interpolation=cv2.INTER_NEAREST)
+        h, w = results['img'].shape[:2]
+        old = results.get('scale_factor', (1.0, 1.0))
+        results['scale_factor'] = (old[0] * w / img.shape[1],
+                                   old[1] * h / img.shape[0])
+        results['img_shape'] = (h, w)
+        results['scale'] = (w, h)
+        return results
+
+
+@TRANSFORMS.register_module()
+class PanopticRandomCrop(BaseTransform):
+    """Pad to at least ``crop_size`` (bottom/right), then crop randomly.
+
+    The image is padded with ``pad_val`` (the mean pixel, so that it
+    normalises to 0), label maps with ignore / void, as the reference pads
+    before cropping.
+
+    Args:
+        crop_size (tuple[int, int]): (height, width).
+        pad_val (float | tuple): Image padding value (BGR order).
+        ignore_index (int): Semantic padding label.
+        label_divisor (int): For the panoptic void value.
+    """
+
+    def __init__(self,
+                 crop_size,
+                 pad_val=(103.53, 116.28, 123.675),
+                 ignore_index: int = IGNORE_INDEX,
+                 label_divisor: int = LABEL_DIVISOR) -> None:
+        if len(crop_size) != 2 or min(crop_size) < 1:
+            raise ValueError(f'crop_size must be (height, width) > 0, got '
+                             f'{crop_size}')
+        self.crop_size = tuple(int(v) for v in crop_size)
+        self.pad_val = pad_val
+        self.ignore_index = ignore_index
+        self.label_divisor = label_divisor
+
+    def _pad(self, arr, value):
+        ch, cw = self.crop_size
+        pad_h, pad_w = max(ch - arr.shape[0], 0), max(cw - arr.shape[1], 0)
+        if pad_h == 0 and pad_w == 0:
+            return arr
+        widths = [(0, pad_h), (0, pad_w)] + [(0, 0)] * (arr.ndim - 2)
+        out = np.pad(arr, widths, mode='constant')
+        out[arr.shape[0]:, :] = value
+        out[:, arr.shape[1]:] = value
+        return out
+
+    def transform(self, results: dict) -> dict:
+        """Pad and crop image and label maps at one random offset."""
+        img = results['img']
+        pad_val = np.asarray(self.pad_val, np.float32)
+        results['img'] = self._pad(img, pad_val.astype(img.dtype))
+        for key in results.get('seg_fields', []):
+            results[key] = self._pad(
+                results[key],
+                _seg_pad_value(key, self.ignore_index, self.label_divisor))
+        ch, cw = self.crop_size
+        h, w = results['img'].shape[:2]
+        top = np.random.randint(h - ch + 1)
+        left = np.random.randint(w - cw + 1)
+        results['img'] = results['img'][top:top + ch, left:left + cw]
+        for key in results.get('seg_fields', []):
+            results[key] = results[key][top:top + ch, left:left + cw]
+        results['img_shape'] = (ch, cw)
+        return results
+
+
+@TRANSFORMS.register_module()
+class PanopticRandomFlip(BaseTransform):
+    """Horizontal flip of the image and every label map.
+
+    Args:
+        prob (float): Flip probability.
+    """
+
+    def __init__(self, prob: float = 0.5) -> None:
+        if not 0 <= prob <= 1:
+            raise ValueError(f'prob must be in [0, 1], got {prob}')
+        self.prob = prob
+
+    def transform(self, results: dict) -> dict:
+        """Flip with probability ``prob``."""
+        flip = bool(np.random.rand() < self.prob)
+        results['flip'] = flip
+        results['flip_direction'] = 'horizontal' if flip else None
+        if flip:
+            results['img'] = np.ascontiguousarray(results['img'][:, ::-1])
+            for key in results.get('seg_fields', []):
+                results[key] = np.ascontiguousarray(results[key][:, ::-1])
+        return results

@@ -1,0 +1,134 @@
+"""``LoadPanopticAnnotations``: decode the COCO-panoptic PNG of a sample."""
+import io
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine import fileio
+from PIL import Image
+
+from mmpdl.registry import TRANSFORMS
+from ..cityscapes_meta import IGNORE_INDEX, LABEL_DIVISOR, LABEL_ID_TO_TRAIN_ID
+
+
+def read_rgb_png(path: str, backend_args=None) -> np.ndarray:
+    """Read an RGB PNG fully (a truncated file raises, naming ``path``).
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8.
+    """
+    try:
+        data = fileio.get(path, backend_args=backend_args)
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            return np.asarray(img.convert('RGB'))
+    except FileNotFoundError:
+        raise FileNotFoundError(f'panoptic PNG {path!r} does not exist')
+    except (OSError, SyntaxError, ValueError) as err:
+        raise OSError(f'cannot decode panoptic PNG {path!r} (truncated or '
+                      f'not a PNG?): {err}') from err
+
+
+def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
+    """COCO panoptic colour -> segment id: ``R + 256 G + 256^2 B``.
+
+    Args:
+        rgb (np.ndarray): (H, W, 3) uint8.
+
+    Returns:
+        np.ndarray: (H, W) int64.
+    """
+    rgb = rgb.astype(np.int64)
+    return rgb[..., 0] + 256 * rgb[..., 1] + 256 * 256 * rgb[..., 2]
+
+
+def segment_table(segments_info, thing_ids, label_divisor, path=''):
+    """Per segment: its id, train id and mmpdl panoptic value.
+
+    Non-crowd thing segments get instance numbers 1, 2, ... per class in
+    the order of ``segments_info``; stuff and crowd get 0.
+
+    Returns:
+        tuple[np.ndarray]: ``ids`` (S,), ``train_ids`` (S,),
+        ``panoptic`` (S,) all int64.
+    """
+    ids, train_ids, panoptic = [], [], []
+    counters = {}
+    for seg in segments_info:
+        label = seg['category_id']
+        if label not in LABEL_ID_TO_TRAIN_ID:
+            raise ValueError(f'{path!r}: segment {seg["id"]} has unknown '
+                             f'category_id {label}')
+        train_id = LABEL_ID_TO_TRAIN_ID[label]
+        k = 0
+        if train_id in thing_ids and not seg.get('iscrowd', 0):
+            k = counters.get(train_id, 0) + 1
+            counters[train_id] = k
+        ids.append(seg['id'])
+        train_ids.append(train_id)
+        panoptic.append(train_id * label_divisor + k)
+    return (np.asarray(ids, np.int64), np.asarray(train_ids, np.int64),
+            np.asarray(panoptic, np.int64))
+
+
+@TRANSFORMS.register_module()
+class LoadPanopticAnnotations(BaseTransform):
+    """Decode ``pan_map_path`` + ``segments_info`` into label maps.
+
+    Adds ``gt_seg_map`` ((H, W) uint8 train ids, 255 = ignore) and
+    ``gt_panoptic_seg`` ((H, W) int32, ``train_id * label_divisor + k``; k
+    >= 1 thing instance, 0 stuff/crowd; void ``ignore_index *
+    label_divisor``) and lists both in ``seg_fields``.
+
+    Args:
+        thing_ids (Sequence[int]): Train ids of thing classes.
+        label_divisor (int): Panoptic label divisor.
+        ignore_index (int): Semantic ignore label.
+        backend_args (dict, optional): mmengine file backend arguments.
+    """
+
+    def __init__(self,
+                 thing_ids=(11, 12, 13, 14, 15, 16, 17, 18),
+                 label_divisor: int = LABEL_DIVISOR,
+                 ignore_index: int = IGNORE_INDEX,
+                 backend_args=None) -> None:
+        self.thing_ids = set(thing_ids)
+        self.label_divisor = label_divisor
+        self.ignore_index = ignore_index
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        """Decode the panoptic PNG of ``results``."""
+        path = results['pan_map_path']
+        seg_map = rgb_to_id(read_rgb_png(path, self.backend_args))
+        if 'img_shape' in results and \
+                tuple(results['img_shape'][:2]) != seg_map.shape:
+            raise ValueError(
+                f'panoptic PNG {path!r} is {seg_map.shape[0]}x'
+                f'{seg_map.shape[1]} but image {results.get("img_path")!r} '
+                f'is {results["img_shape"][0]}x{results["img_shape"][1]}')
+        ids, train_ids, panoptic = segment_table(results['segments_info'],
+                                                 self.thing_ids,
+                                                 self.label_divisor, path)
+        order = np.argsort(ids)
+        ids, train_ids, panoptic = ids[order], train_ids[order], panoptic[
+            order]
+        pos = np.clip(np.searchsorted(ids, seg_map), 0, max(len(ids) - 1, 0))
+        known = (ids[pos] == seg_map) if len(ids) else np.zeros_like(
+            seg_map, bool)
+        sem = np.full(seg_map.shape, self.ignore_index, np.uint8)
+        pan = np.full(seg_map.shape, self.ignore_index * self.label_divisor,
+                      np.int32)
+        if len(ids):
+            sem[known] = train_ids[pos[known]]
+            pan[known] = panoptic[pos[known]]
+        results['gt_seg_map'] = sem
+        results['gt_panoptic_seg'] = pan
+        fields = results.setdefault('seg_fields', [])
+        for key in ('gt_seg_map', 'gt_panoptic_seg'):
+            if key not in fields:
+                fields.append(key)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(label_divisor='
+                f'{self.label_divisor}, ignore_index={self.ignore_index})')

@@ -1,0 +1,125 @@
+"""MobileNetV2 backbone built on torchvision's implementation."""
+from typing import Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torchvision
+from mmengine.model import BaseModule
+
+from mmpdl.registry import MODELS
+from .backbone_utils import (check_output_stride, freeze_modules,
+                             norm_layer_factory, set_norm_eval)
+
+# torchvision's 1280-channel last 1x1 conv (``features.18``) is not used by
+# Panoptic-DeepLab, which stops at the 320-channel ``features.17``.
+NUM_FEATURE_BLOCKS = 18
+
+
+def _spatial_convs(block: nn.Module):
+    """The convs of ``block`` with a kernel larger than 1x1."""
+    return [
+        m for m in block.modules()
+        if isinstance(m, nn.Conv2d) and m.kernel_size[0] > 1
+    ]
+
+
+def dilate_blocks(blocks: nn.Sequential, output_stride: int) -> None:
+    """Trade the strides past ``output_stride`` for dilation, in place.
+
+    A block that would push the stride past ``output_stride`` keeps its
+    current dilation with stride 1; every later 3x3 conv gets twice the
+    dilation per removed stride (padding = dilation keeps the size), as
+    torchvision's ResNet does with ``replace_stride_with_dilation``.
+
+    Args:
+        blocks (nn.Sequential): MobileNetV2 ``features``.
+        output_stride (int): Largest stride to keep (8, 16 or 32).
+    """
+    stride, dilation = 1, 1
+    for block in blocks:
+        for conv in _spatial_convs(block):
+            next_dilation = dilation
+            if conv.stride[0] == 2:
+                if stride * 2 > output_stride:
+                    conv.stride = (1, 1)
+                    next_dilation = dilation * 2
+                else:
+                    stride *= 2
+            conv.dilation = (dilation, dilation)
+            conv.padding = (dilation * (conv.kernel_size[0] // 2), ) * 2
+            dilation = next_dilation
+
+
+@MODELS.register_module()
+class TorchvisionMobileNetV2(BaseModule):
+    """torchvision's MobileNetV2 feature blocks 0..17 (no last 1x1 conv).
+
+    Module names are torchvision's (``features.{i}...``), so torchvision
+    ImageNet checkpoints load as they are (the unused ``features.18`` and
+    ``classifier`` entries are skipped).
+
+    Args:
+        widen_factor (float): Width multiplier. Defaults to 1.0.
+        output_stride (int): 32, 16 or 8 (dilation replaces later strides).
+        out_indices (Sequence[int]): Indices into ``features`` whose outputs
+            are returned. Defaults to (3, 6, 13, 17): 24, 32, 96 and 320
+            channels at strides 4, 8, 16, 32 (the original's ``layer_4``,
+            ``layer_7``, ``layer_14``, ``layer_18``).
+        frozen_stages (int): -1 freezes nothing; i freezes ``features[0..i]``.
+        norm_cfg (dict): mmcv norm config of every norm layer.
+        norm_eval (bool): Keep norm layers in eval mode while training.
+        init_cfg (dict, optional): e.g. ``dict(type='Pretrained', ...)``.
+
+    Inputs: (N, 3, H, W) float. Outputs: tuple of (N, C_i, H_i, W_i) float.
+    """
+
+    def __init__(self,
+                 widen_factor: float = 1.0,
+                 output_stride: int = 32,
+                 out_indices: Sequence[int] = (3, 6, 13, 17),
+                 frozen_stages: int = -1,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 norm_eval: bool = False,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        check_output_stride(output_stride, 'TorchvisionMobileNetV2')
+        for index in out_indices:
+            if index not in range(NUM_FEATURE_BLOCKS):
+                raise ValueError(
+                    f'TorchvisionMobileNetV2: out_indices entry {index!r} is '
+                    f'not in 0..{NUM_FEATURE_BLOCKS - 1}')
+        net = torchvision.models.mobilenetv2.MobileNetV2(
+            width_mult=widen_factor, norm_layer=norm_layer_factory(norm_cfg))
+        self.features = nn.Sequential(*net.features[:NUM_FEATURE_BLOCKS])
+        dilate_blocks(self.features, output_stride)
+        self.output_stride = output_stride
+        self.out_indices = tuple(out_indices)
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.out_channels = tuple(self.features[i].out_channels
+                                  for i in self.out_indices)
+        self._freeze_stages()
+
+    def _freeze_stages(self) -> None:
+        """Freeze ``features[0..frozen_stages]``."""
+        freeze_modules(self.features[:self.frozen_stages + 1])
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """(N, 3, H, W) -> tuple of the selected block outputs."""
+        outs = []
+        for i, block in enumerate(self.features):
+            x = block(x)
+            if i in self.out_indices:
+                outs.append(x)
+            if i >= max(self.out_indices):
+                break
+        return tuple(outs)
+
+    def train(self, mode: bool = True) -> 'TorchvisionMobileNetV2':
+        """Set train mode, keeping frozen blocks and (optionally) norms in
+        eval mode."""
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            set_norm_eval(self)
+        return self

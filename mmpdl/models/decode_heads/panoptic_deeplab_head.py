@@ -1,0 +1,244 @@
+"""Panoptic-DeepLab head: semantic and instance decoders + predictors."""
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import DepthwiseSeparableConvModule
+from mmengine.model import BaseModule
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmpdl.registry import MODELS
+from .panoptic_decoder_branch import PanopticDecoderBranch, check_same_length
+
+BRANCH_KEYS = ('aspp_channels', 'low_level_projections', 'decoder_channels',
+               'head_channels')
+OUTPUT_KEYS = ('sem_seg', 'center', 'offset')
+
+
+def _check_branch_cfg(name: str, cfg: dict) -> dict:
+    """Validate a ``semantic_branch`` / ``instance_branch`` dict."""
+    if not isinstance(cfg, dict):
+        raise TypeError(f'PanopticDeepLabHead: {name} must be a dict with '
+                        f'keys {BRANCH_KEYS}, got {cfg!r}')
+    unknown = sorted(set(cfg) - set(BRANCH_KEYS))
+    missing = sorted(set(BRANCH_KEYS) - set(cfg))
+    if unknown or missing:
+        raise KeyError(f'PanopticDeepLabHead: {name} has unknown keys '
+                       f'{unknown} and lacks keys {missing}; expected '
+                       f'exactly {BRANCH_KEYS}')
+    return dict(cfg)
+
+
+def _predictor(in_channels: int, head_channels: int, out_channels: int,
+               norm_cfg: dict, act_cfg: dict) -> nn.Sequential:
+    """5x5 depthwise-separable ConvModule + 1x1 conv (with bias)."""
+    return nn.Sequential(
+        DepthwiseSeparableConvModule(
+            in_channels,
+            head_channels,
+            5,
+            padding=2,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg), nn.Conv2d(head_channels, out_channels, 1))
+
+
+@MODELS.register_module()
+class PanopticDeepLabHead(BaseModule):
+    """Dual-decoder head of Panoptic-DeepLab.
+
+    A semantic branch (:class:`PanopticDecoderBranch`, ``semantic_decoder``)
+    feeds the semantic predictor (``semantic_head.sem_seg``); an instance
+    branch of the same shape with its own widths (``instance_decoder``)
+    feeds the center (``instance_head.center``, 1 channel) and offset
+    (``instance_head.offset``, 2 channels: dy, dx) predictors. Each
+    predictor is a 5x5 depthwise-separable ConvModule and a 1x1 conv.
+
+    Args:
+        in_channels (int): Channels of the feature the ASPPs read.
+        in_index (int): Index of that feature in the backbone's tuple.
+        low_level_channels (Sequence[int]): Channels of the low-level
+            features, coarsest first (e.g. strides 16, 8, 4).
+        low_level_in_index (Sequence[int]): Their indices in the backbone's
+            tuple.
+        atrous_rates (Sequence[int]): ASPP rates (os32: (3, 6, 9)).
+        num_classes (int): Semantic classes.
+        semantic_branch (dict): ``aspp_channels``, ``low_level_projections``,
+            ``decoder_channels``, ``head_channels`` of the semantic branch.
+        instance_branch (dict): The same for the instance branch.
+        norm_cfg (dict): Norm config of every norm layer.
+        act_cfg (dict): Activation config.
+        dropout_ratio (float): ASPP dropout. Defaults to 0.5.
+        align_corners (bool): Of all upsampling. Defaults to True.
+        loss_semantic, loss_center, loss_offset (dict): Loss configs.
+        init_cfg (dict, optional): Unused by default: :meth:`init_weights`
+            re-does the original's init (conv weights N(0, 0.001), norm
+            weight 1 / bias 0, conv biases left at PyTorch's default).
+
+    State-dict layout (``{b}`` = ``semantic`` / ``instance``, ``{i}`` = low
+    level 0 (coarsest) .. 2, ``{k}`` = ``sem_seg`` in ``semantic_head``,
+    ``center`` / ``offset`` in ``instance_head``)::
+
+        {b}_decoder.aspp.aspp_convs.{0..3}.{conv,bn}   1x1, rates 1..3
+        {b}_decoder.aspp.image_pool.1.conv             pooling 1x1 conv
+        {b}_decoder.aspp.project.0.{conv,bn}
+        {b}_decoder.project.{i}.{conv,bn}
+        {b}_decoder.fuse.{i}.{depthwise_conv,pointwise_conv}.{conv,bn}
+        {b}_head.{k}.0.{depthwise_conv,pointwise_conv}.{conv,bn}
+        {b}_head.{k}.1                                 1x1 conv with bias
+
+    ``forward`` maps the backbone's tuple to a dict of stride-4 maps:
+    ``sem_seg`` (N, num_classes, h, w), ``center`` (N, 1, h, w) and
+    ``offset`` (N, 2, h, w), all float.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 in_index: int,
+                 low_level_channels: Sequence[int],
+                 low_level_in_index: Sequence[int],
+                 atrous_rates: Sequence[int],
+                 num_classes: int,
+                 semantic_branch: dict,
+                 instance_branch: dict,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 act_cfg: dict = dict(type='ReLU'),
+                 dropout_ratio: float = 0.5,
+                 align_corners: bool = True,
+                 loss_semantic: dict = dict(type='DeepLabCELoss'),
+                 loss_center: dict = dict(type='WeightedMSELoss'),
+                 loss_offset: dict = dict(type='WeightedL1Loss'),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        semantic_branch = _check_branch_cfg('semantic_branch',
+                                            semantic_branch)
+        instance_branch = _check_branch_cfg('instance_branch',
+                                            instance_branch)
+        check_same_length(
+            'PanopticDeepLabHead',
+            low_level_channels=low_level_channels,
+            low_level_in_index=low_level_in_index,
+            semantic_branch_low_level_projections=semantic_branch[
+                'low_level_projections'],
+            instance_branch_low_level_projections=instance_branch[
+                'low_level_projections'])
+        self.in_channels = in_channels
+        self.in_index = in_index
+        self.low_level_channels = tuple(low_level_channels)
+        self.low_level_in_index = tuple(low_level_in_index)
+        self.num_classes = num_classes
+        self.align_corners = align_corners
+        common = dict(
+            in_channels=in_channels,
+            low_level_channels=low_level_channels,
+            atrous_rates=atrous_rates,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg,
+            align_corners=align_corners,
+            dropout_ratio=dropout_ratio)
+        self.semantic_decoder = PanopticDecoderBranch(
+            low_level_projections=semantic_branch['low_level_projections'],
+            aspp_channels=semantic_branch['aspp_channels'],
+            decoder_channels=semantic_branch['decoder_channels'],
+            **common)
+        self.instance_decoder = PanopticDecoderBranch(
+            low_level_projections=instance_branch['low_level_projections'],
+            aspp_channels=instance_branch['aspp_channels'],
+            decoder_channels=instance_branch['decoder_channels'],
+            **common)
+        sem, ins = semantic_branch, instance_branch
+        self.semantic_head = nn.ModuleDict(
+            dict(
+                sem_seg=_predictor(sem['decoder_channels'],
+                                   sem['head_channels'], num_classes,
+                                   norm_cfg, act_cfg)))
+        self.instance_head = nn.ModuleDict(
+            dict(
+                center=_predictor(ins['decoder_channels'],
+                                  ins['head_channels'], 1, norm_cfg,
+                                  act_cfg),
+                offset=_predictor(ins['decoder_channels'],
+                                  ins['head_channels'], 2, norm_cfg,
+                                  act_cfg)))
+        self.loss_semantic = MODELS.build(loss_semantic)
+        self.loss_center = MODELS.build(loss_center)
+        self.loss_offset = MODELS.build(loss_offset)
+
+    def init_weights(self) -> None:
+        """Original init: conv weights N(0, 0.001), norms weight 1 bias 0.
+
+        Conv biases (only the three final 1x1 convs have one) keep PyTorch's
+        default init, as in the original.
+        """
+        super().init_weights()
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, std=0.001)
+            elif isinstance(m, (_BatchNorm, nn.GroupNorm)):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+
+    def _select_inputs(self, feats: Tuple[torch.Tensor, ...]):
+        """The ASPP input and the low-level features from ``feats``."""
+        for index in (self.in_index, *self.low_level_in_index):
+            if not -len(feats) <= index < len(feats):
+                raise IndexError(
+                    f'PanopticDeepLabHead: feature index {index} is out of '
+                    f'range: the backbone returned {len(feats)} features '
+                    '(check in_index / low_level_in_index and the '
+                    "backbone's out_indices)")
+        return feats[self.in_index], tuple(feats[i]
+                                           for i in self.low_level_in_index)
+
+    def forward(self, feats: Tuple[torch.Tensor, ...]
+                ) -> Dict[str, torch.Tensor]:
+        """Backbone features -> dict of stride-4 predictions.
+
+        Args:
+            feats (tuple[Tensor]): Backbone outputs, (N, C_i, H_i, W_i).
+
+        Returns:
+            dict[str, Tensor]: ``sem_seg`` (N, num_classes, h, w) logits,
+            ``center`` (N, 1, h, w) heatmap, ``offset`` (N, 2, h, w) (dy, dx)
+            in pixels of the head's resolution.
+        """
+        x, low_level = self._select_inputs(feats)
+        semantic = self.semantic_decoder(x, low_level)
+        instance = self.instance_decoder(x, low_level)
+        return dict(
+            sem_seg=self.semantic_head['sem_seg'](semantic),
+            center=self.instance_head['center'](instance),
+            offset=self.instance_head['offset'](instance))
+
+    def loss_by_feat(self, outputs: Dict[str, torch.Tensor],
+                     targets: Dict[str, torch.Tensor]
+                     ) -> Dict[str, torch.Tensor]:
+        """The three losses on predictions at the targets' resolution.
+
+        Args:
+            outputs (dict[str, Tensor]): ``sem_seg`` (N, C, H, W),
+                ``center`` (N, 1, H, W), ``offset`` (N, 2, H, W).
+            targets (dict[str, Tensor]): ``sem_seg`` (N, H, W) int64,
+                ``sem_weights`` (N, H, W), ``center`` (N, 1, H, W),
+                ``center_weights`` (N, H, W), ``offset`` (N, 2, H, W),
+                ``offset_weights`` (N, H, W), all float except ``sem_seg``.
+
+        Returns:
+            dict[str, Tensor]: Scalar losses keyed by each loss's
+            ``loss_name`` (by default ``loss_sem``, ``loss_center``,
+            ``loss_offset``).
+        """
+        losses = {
+            self.loss_semantic.loss_name:
+            self.loss_semantic(outputs['sem_seg'], targets['sem_seg'],
+                               targets['sem_weights']),
+            self.loss_center.loss_name:
+            self.loss_center(outputs['center'], targets['center'],
+                             targets['center_weights']),
+            self.loss_offset.loss_name:
+            self.loss_offset(outputs['offset'], targets['offset'],
+                             targets['offset_weights']),
+        }
+        if len(losses) != 3:
+            raise ValueError('PanopticDeepLabHead: the three losses need '
+                             f'distinct loss_name values, got {list(losses)}')
+        return losses

@@ -1,0 +1,286 @@
+"""The Panoptic-DeepLab segmentor (mmseg ``BaseSegmentor`` API)."""
+from typing import Dict, List, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.structures import InstanceData, PixelData
+from mmseg.models.segmentors import BaseSegmentor
+
+from mmpdl.models.post_processing import get_panoptic_segmentation
+from mmpdl.models.utils.align_padding import pad_to_aligned
+from mmpdl.models.utils.panoptic_targets import stack_panoptic_targets
+from mmpdl.models.utils.prediction_resize import (resize_offset,
+                                                  upsample_predictions)
+from mmpdl.registry import MODELS
+from mmpdl.structures import PanopticDataSample
+
+POST_PROCESSING_KEYS = ('center_threshold', 'nms_kernel', 'top_k',
+                        'stuff_area')
+DATASET_KEYS = ('thing_ids', 'label_divisor', 'ignore_index')
+
+
+def _backbone_out_channels(backbone) -> Optional[Sequence[int]]:
+    """Channels of the backbone's outputs, if it says (mmseg HRNet: from
+    its stage-4 config)."""
+    if hasattr(backbone, 'out_channels'):
+        return tuple(backbone.out_channels)
+    stage4 = getattr(backbone, 'stage4_cfg', None)
+    if stage4 is not None:
+        return tuple(stage4['num_channels'])
+    return None
+
+
+def check_head_fits_backbone(backbone, head) -> None:
+    """Raise if the head reads features the backbone does not produce."""
+    channels = _backbone_out_channels(backbone)
+    if channels is None:
+        return
+    wanted = [('in_index', head.in_index, head.in_channels)] + [
+        ('low_level_in_index', index, ch) for index, ch in zip(
+            head.low_level_in_index, head.low_level_channels)
+    ]
+    for name, index, ch in wanted:
+        if not -len(channels) <= index < len(channels):
+            raise ValueError(
+                f'decode_head.{name} entry {index} does not exist: the '
+                f'backbone {type(backbone).__name__} produces '
+                f'{len(channels)} features with channels {channels}')
+        if channels[index] != ch:
+            raise ValueError(
+                f'decode_head expects {ch} channels at feature {index} '
+                f'({name}) but the backbone {type(backbone).__name__} '
+                f'gives {channels[index]} (its outputs: {channels})')
+
+
+@MODELS.register_module()
+class PanopticDeepLab(BaseSegmentor):
+    """Panoptic-DeepLab: backbone + dual-decoder head + post-processing.
+
+    "Pad, then crop": every forward pads the (N, 3, H, W) batch at the
+    bottom/right to ``k * size_divisor + 1`` pixels (0 = the mean pixel
+    after normalisation), runs the network, upsamples the stride-4 outputs
+    to the padded size exactly as the original (bilinear,
+    ``align_corners=True``, offsets times ``(H' - 1) // (h - 1)``) and crops
+    back to (H, W). So any crop or image size works, and a 1025x2049 crop
+    (the reference) is used as it is. Training losses are computed on the
+    unpadded (H, W) region only.
+
+    Args:
+        backbone (dict): Backbone config (returns a tuple of features).
+        decode_head (dict): :class:`PanopticDeepLabHead` config.
+        train_cfg (dict, optional): Unused; kept for the mmseg API.
+        test_cfg (dict, optional): Post-processing settings:
+            ``center_threshold``, ``nms_kernel``, ``top_k``, ``stuff_area``
+            and optionally ``thing_ids``, ``label_divisor``,
+            ``ignore_index`` (else taken from ``self.dataset_meta``).
+        data_preprocessor (dict, optional): e.g. ``SegDataPreProcessor``.
+        size_divisor (int): Largest stride of the network. Defaults to 32.
+        init_cfg (dict, optional): Init config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 decode_head: dict,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 size_divisor: int = 32,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.decode_head = MODELS.build(decode_head)
+        check_head_fits_backbone(self.backbone, self.decode_head)
+        self.align_corners = self.decode_head.align_corners
+        self.num_classes = self.decode_head.num_classes
+        self.size_divisor = size_divisor
+        self.train_cfg = train_cfg
+        self.test_cfg = test_cfg
+
+    def extract_feat(self, inputs: torch.Tensor) -> tuple:
+        """(N, 3, H, W) -> tuple of backbone features."""
+        return self.backbone(inputs)
+
+    def _forward(self,
+                 inputs: torch.Tensor,
+                 data_samples=None) -> Dict[str, torch.Tensor]:
+        """Head outputs at input resolution.
+
+        Args:
+            inputs (Tensor): (N, 3, H, W) normalised images.
+            data_samples: Unused.
+
+        Returns:
+            dict[str, Tensor]: ``sem_seg`` (N, C, H, W) logits, ``center``
+            (N, 1, H, W), ``offset`` (N, 2, H, W) (dy, dx) in input pixels.
+        """
+        padded, (height, width) = pad_to_aligned(inputs, self.size_divisor)
+        preds = self.decode_head(self.extract_feat(padded))
+        preds = upsample_predictions(preds, padded.shape[2:],
+                                     self.align_corners)
+        return {k: v[:, :, :height, :width] for k, v in preds.items()}
+
+    def encode_decode(self, inputs: torch.Tensor,
+                      batch_img_metas: List[dict]) -> torch.Tensor:
+        """(N, 3, H, W) -> (N, C, H, W) semantic logits."""
+        return self._forward(inputs)['sem_seg']
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: Sequence[PanopticDataSample]) -> dict:
+        """Semantic, center and offset losses of a batch.
+
+        Args:
+            inputs (Tensor): (N, 3, H, W) normalised images.
+            data_samples (list[PanopticDataSample]): With the gt fields made
+                by ``GeneratePanopticTargets``.
+
+        Returns:
+            dict[str, Tensor]: ``loss_sem``, ``loss_center``, ``loss_offset``.
+        """
+        outputs = self._forward(inputs)
+        targets = stack_panoptic_targets(
+            data_samples, inputs.shape[2:],
+            self.decode_head.loss_semantic.ignore_index)
+        return self.decode_head.loss_by_feat(outputs, targets)
+
+    def predict_raw(self, inputs: torch.Tensor,
+                    batch_img_metas: List[dict]) -> List[dict]:
+        """Network outputs per image at its original size.
+
+        Removes the data preprocessor's padding (``padding_size`` /
+        ``img_padding_size`` metainfo, else crops to ``img_shape``), undoes a
+        flip (``flip`` / ``flip_direction``; the matching offset component
+        changes sign) and resizes to ``ori_shape`` (bilinear,
+        ``align_corners=True``; offsets are rescaled).
+
+        Args:
+            inputs (Tensor): (N, 3, H, W) normalised images.
+            batch_img_metas (list[dict]): Metainfo of each image.
+
+        Returns:
+            list[dict]: Per image ``sem_logits`` (C, H0, W0), ``sem_probs``
+            (C, H0, W0) softmax, ``center`` (1, H0, W0) and ``offset``
+            (2, H0, W0), float32, (H0, W0) = ``ori_shape``.
+        """
+        outputs = self._forward(inputs)
+        results = []
+        for i, meta in enumerate(batch_img_metas):
+            maps = {k: v[i:i + 1] for k, v in outputs.items()}
+            maps = self._undo_test_transforms(maps, meta)
+            results.append(
+                dict(
+                    sem_logits=maps['sem_seg'][0],
+                    sem_probs=F.softmax(maps['sem_seg'][0], dim=0),
+                    center=maps['center'][0],
+                    offset=maps['offset'][0]))
+        return results
+
+    def _undo_test_transforms(self, maps: Dict[str, torch.Tensor],
+                              meta: dict) -> Dict[str, torch.Tensor]:
+        """Crop padding, unflip, resize (1, C, H, W) maps to ori_shape."""
+        height, width = maps['sem_seg'].shape[2:]
+        padding = meta.get('img_padding_size', meta.get('padding_size'))
+        if padding is not None:
+            left, right, top, bottom = padding
+            rows = slice(top, height - bottom)
+            cols = slice(left, width - right)
+        else:
+            img_h, img_w = meta.get('img_shape', (height, width))[:2]
+            rows, cols = slice(0, img_h), slice(0, img_w)
+        maps = {k: v[:, :, rows, cols] for k, v in maps.items()}
+        if meta.get('flip', False):
+            direction = meta.get('flip_direction', 'horizontal')
+            if direction not in ('horizontal', 'vertical'):
+                raise ValueError(f'unsupported flip_direction {direction!r}'
+                                 "; use 'horizontal' or 'vertical'")
+            dim, channel = (3, 1) if direction == 'horizontal' else (2, 0)
+            maps = {k: v.flip(dims=(dim, )) for k, v in maps.items()}
+            sign = torch.ones(2, device=maps['offset'].device)
+            sign[channel] = -1
+            maps['offset'] = maps['offset'] * sign.view(1, 2, 1, 1)
+        ori_shape = tuple(meta.get('ori_shape', maps['sem_seg'].shape[2:]))
+        ori_shape = ori_shape[:2]
+        if tuple(maps['sem_seg'].shape[2:]) != ori_shape:
+            for key in ('sem_seg', 'center'):
+                maps[key] = F.interpolate(
+                    maps[key],
+                    size=ori_shape,
+                    mode='bilinear',
+                    align_corners=self.align_corners)
+            maps['offset'] = resize_offset(maps['offset'], ori_shape,
+                                           self.align_corners)
+        return maps
+
+    def post_processing_cfg(self) -> dict:
+        """Keyword arguments of ``get_panoptic_segmentation``.
+
+        ``test_cfg`` must hold ``center_threshold``, ``nms_kernel``,
+        ``top_k`` and ``stuff_area``; ``thing_ids``, ``label_divisor`` and
+        ``ignore_index`` come from ``test_cfg`` or else ``dataset_meta``.
+        """
+        test_cfg = dict(self.test_cfg or {})
+        missing = [k for k in POST_PROCESSING_KEYS if k not in test_cfg]
+        if missing:
+            raise KeyError(
+                f'model.test_cfg lacks {missing}; Panoptic-DeepLab needs '
+                f'{list(POST_PROCESSING_KEYS)} (reference: center_threshold'
+                '=0.1, nms_kernel=7, top_k=200, stuff_area=2048)')
+        meta = getattr(self, 'dataset_meta', None) or {}
+        cfg = {k: test_cfg[k] for k in POST_PROCESSING_KEYS}
+        for key in DATASET_KEYS:
+            if key in test_cfg:
+                cfg[key] = test_cfg[key]
+            elif key in meta:
+                cfg[key] = meta[key]
+            else:
+                raise KeyError(
+                    f'{key!r} is neither in model.test_cfg nor in the '
+                    "model's dataset_meta; add it to model.test_cfg")
+        return cfg
+
+    def predict(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[Sequence] = None
+                ) -> List[PanopticDataSample]:
+        """Panoptic, semantic and instance predictions at original size.
+
+        Args:
+            inputs (Tensor): (N, 3, H, W) normalised images.
+            data_samples (list[PanopticDataSample], optional): Carry the
+                metainfo (``ori_shape``, ``img_shape``, padding, flip).
+
+        Returns:
+            list[PanopticDataSample]: With ``seg_logits``, ``pred_sem_seg``,
+            ``pred_center``, ``pred_offset``, ``pred_panoptic_seg`` and
+            ``pred_instances`` (see :class:`PanopticDataSample`).
+        """
+        if data_samples is None:
+            shape = tuple(inputs.shape[2:])
+            data_samples = [
+                PanopticDataSample(
+                    metainfo=dict(
+                        img_shape=shape,
+                        ori_shape=shape,
+                        padding_size=[0, 0, 0, 0]))
+                for _ in range(inputs.shape[0])
+            ]
+        cfg = self.post_processing_cfg()
+        raw = self.predict_raw(inputs, [s.metainfo for s in data_samples])
+        for sample, out in zip(data_samples, raw):
+            sample.seg_logits = PixelData(data=out['sem_logits'])
+            sample.pred_sem_seg = PixelData(
+                data=out['sem_logits'].argmax(dim=0, keepdim=True))
+            sample.pred_center = PixelData(data=out['center'])
+            sample.pred_offset = PixelData(data=out['offset'])
+            result = get_panoptic_segmentation(
+                out['sem_probs'][None],
+                out['center'][None],
+                out['offset'][None],
+                sem_seg=sample.pred_sem_seg.data,
+                **cfg)[0]
+            sample.pred_panoptic_seg = PixelData(
+                data=result['panoptic'][None])
+            instances = result['instances']
+            sample.pred_instances = instances if isinstance(
+                instances, InstanceData) else InstanceData(**instances)
+        return list(data_samples)
