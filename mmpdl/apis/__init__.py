@@ -1,1 +1,4 @@
-"""mmpdl.apis."""
+"""Inference APIs."""
+from .inference import inference_model, init_model
+
+__all__ = ['inference_model', 'init_model']

@@ -146,6 +146,6 @@ def test_test_split_without_annotations(root):
 
 
 def test_size_mismatch_is_reported(root):
-    info = dict(_dataset(root).get_data_info(0), img_shape=(10, 10))
+    info = dict(_dataset(root).get_data_info(0), ori_shape=(10, 10))
     with pytest.raises(ValueError, match='is 96x192 but image'):
         LoadPanopticAnnotations()(info)

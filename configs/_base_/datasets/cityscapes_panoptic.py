@@ -59,3 +59,23 @@ val_evaluator = [
     dict(type='IoUMetric', iou_metrics=['mIoU'])
 ]
 test_evaluator = val_evaluator
+# Test-time augmentation (`tools/test.py CONFIG CKPT --tta`): flips at the
+# original scale; add scales, e.g. img_ratios = [0.75, 1.0, 1.25], for
+# multi-scale testing. Ground truth is loaded at the original size.
+img_ratios = [1.0]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadPanopticAnnotations')],
+            [dict(type='PackPanopticInputs')]
+        ])
+]

@@ -100,12 +100,13 @@ class LoadPanopticAnnotations(BaseTransform):
         """Decode the panoptic PNG of ``results``."""
         path = results['pan_map_path']
         seg_map = rgb_to_id(read_rgb_png(path, self.backend_args))
-        if 'img_shape' in results and \
-                tuple(results['img_shape'][:2]) != seg_map.shape:
+        # ori_shape: the image as loaded (TTA may have resized it since)
+        shape = results.get('ori_shape', results.get('img_shape'))
+        if shape is not None and tuple(shape[:2]) != seg_map.shape:
             raise ValueError(
                 f'panoptic PNG {path!r} is {seg_map.shape[0]}x'
                 f'{seg_map.shape[1]} but image {results.get("img_path")!r} '
-                f'is {results["img_shape"][0]}x{results["img_shape"][1]}')
+                f'is {shape[0]}x{shape[1]}')
         ids, train_ids, panoptic = segment_table(results['segments_info'],
                                                  self.thing_ids,
                                                  self.label_divisor, path)

@@ -1,4 +1,5 @@
-"""mmpdl.models.segmentors."""
+"""Segmentors."""
 from .panoptic_deeplab import PanopticDeepLab
+from .panoptic_tta import PanopticTTAModel
 
-__all__ = ['PanopticDeepLab']
+__all__ = ['PanopticDeepLab', 'PanopticTTAModel']

@@ -1,0 +1,127 @@
+"""``init_model`` and ``inference_model``: Python entry points for
+predicting with a config and a checkpoint, on CPU or GPU."""
+import os.path as osp
+from typing import List, Sequence, Union
+
+import mmcv
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.model import revert_sync_batchnorm
+from mmengine.runner import load_checkpoint
+
+from mmpdl.datasets.cityscapes_meta import CITYSCAPES_META
+from mmpdl.registry import MODELS
+from mmpdl.structures import PanopticDataSample
+from mmpdl.utils import register_all_modules
+
+ImageInput = Union[str, np.ndarray]
+
+
+def _clear_pretrained(node):
+    """Drop ``init_cfg`` (ImageNet weights) anywhere in a model config."""
+    if isinstance(node, dict):
+        if 'init_cfg' in node:
+            node['init_cfg'] = None
+        for value in node.values():
+            _clear_pretrained(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _clear_pretrained(value)
+
+
+def init_model(config: Union[str, Config],
+               checkpoint: str = None,
+               device: str = 'cpu',
+               cfg_options: dict = None) -> torch.nn.Module:
+    """Build a segmentor from a config and load a checkpoint.
+
+    SyncBN is reverted to BN (single process); ``dataset_meta`` comes from
+    the checkpoint's meta when present, else Cityscapes'.
+
+    Args:
+        config (str | Config): Config file path or object.
+        checkpoint (str, optional): Checkpoint file.
+        device (str): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` ...
+        cfg_options (dict, optional): Config overrides.
+
+    Returns:
+        nn.Module: The model in eval mode, with ``cfg`` and
+        ``dataset_meta`` attributes.
+    """
+    if isinstance(config, str):
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'config file not found: {config!r}')
+        config = Config.fromfile(config)
+    elif not isinstance(config, Config):
+        raise TypeError('config must be a file path or a Config, got '
+                        f'{type(config)}')
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    if 'model' not in config:
+        raise KeyError('the config has no `model`')
+    register_all_modules()
+    config.model.train_cfg = None
+    _clear_pretrained(config.model)
+    model = revert_sync_batchnorm(MODELS.build(config.model))
+    meta = dict(CITYSCAPES_META)
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'checkpoint not found: {checkpoint!r}')
+        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        meta.update(ckpt.get('meta', {}).get('dataset_meta') or {})
+    model.dataset_meta = meta
+    model.cfg = config
+    return model.to(device).eval()
+
+
+def _pipeline(cfg: Config, from_array: bool) -> Compose:
+    """The test pipeline without annotation loading."""
+    steps = [
+        dict(step) for step in cfg.get('test_pipeline', [])
+        if 'Annotation' not in step['type']
+    ]
+    if not steps:
+        steps = [
+            dict(type='LoadImageFromFile'),
+            dict(type='PackPanopticInputs')
+        ]
+    if from_array:
+        steps[0] = dict(type='LoadImageFromNDArray')
+    return Compose(steps)
+
+
+def _load_one(img: ImageInput, cfg: Config):
+    if isinstance(img, np.ndarray):
+        return _pipeline(cfg, True)(dict(img=img))
+    if not isinstance(img, str):
+        raise TypeError(f'expected an image path or array, got {type(img)}')
+    if not osp.isfile(img):
+        raise FileNotFoundError(f'image not found: {img!r}')
+    if mmcv.imread(img) is None:
+        raise ValueError(f'{img!r} is not an image that OpenCV can read')
+    return _pipeline(cfg, False)(dict(img_path=img))
+
+
+def inference_model(
+    model: torch.nn.Module, img: Union[ImageInput, Sequence[ImageInput]]
+) -> Union[PanopticDataSample, List[PanopticDataSample]]:
+    """Predict one image or a list of images.
+
+    Args:
+        model (nn.Module): From :func:`init_model`.
+        img (str | np.ndarray | list): Path(s) or (H, W, 3) BGR uint8
+            array(s).
+
+    Returns:
+        PanopticDataSample | list: With ``pred_panoptic_seg``,
+        ``pred_sem_seg``, ``pred_instances``, ``pred_center`` and
+        ``pred_offset`` at the image size.
+    """
+    single = not isinstance(img, (list, tuple))
+    images = [img] if single else list(img)
+    data = pseudo_collate([_load_one(i, model.cfg) for i in images])
+    with torch.no_grad():
+        results = model.test_step(data)
+    return results[0] if single else results

@@ -1,0 +1,162 @@
+"""End-to-end training with tools/train.py on a tiny built-in dataset:
+2 gloo processes, resume equality, and a kill while checkpointing."""
+import glob
+import os
+import os.path as osp
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from mmpdl.datasets import make_synthetic_cityscapes
+from mmpdl.utils import is_complete_checkpoint
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = ('configs/panoptic_deeplab/'
+          'panoptic-deeplab_r18-os32_1xb4-2k_synthetic-cityscapes-256x512.py')
+
+
+@pytest.fixture(scope='module')
+def data_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('tiny_cityscapes'))
+    make_synthetic_cityscapes(root, 4, 2, size=(64, 128), seed=1)
+    return root
+
+
+def _options(data_root, max_iters, deterministic=False, **extra):
+    opts = {
+        'train_dataloader.dataset.data_root': data_root,
+        'val_dataloader.dataset.data_root': data_root,
+        'test_dataloader.dataset.data_root': data_root,
+        'train_dataloader.batch_size': 2,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'val_dataloader.num_workers': 0,
+        'val_dataloader.persistent_workers': False,
+        'train_dataloader.dataset.pipeline.3.crop_size': '(65,129)',
+        'train_cfg.max_iters': max_iters,
+        'train_cfg.val_interval': 100000,
+        'param_scheduler.0.end': 8,
+        'default_hooks.logger.interval': 1,
+        'randomness.seed': 0,
+    }
+    if deterministic:
+        opts.update({
+            'train_dataloader.dataset.pipeline.2.ratio_range': '(1.0,1.0)',
+            'train_dataloader.dataset.pipeline.4.prob': 0.0,
+            'model.decode_head.dropout_ratio': 0.0,
+            'randomness.deterministic': True,
+        })
+    opts.update(extra)
+    return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
+
+
+def _train(args, timeout=600, **kwargs):
+    return subprocess.run(
+        [sys.executable, 'tools/train.py', CONFIG] + args,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _state_dict(path):
+    return torch.load(path, map_location='cpu')['state_dict']
+
+
+def test_two_gloo_processes_train_and_save(data_root, tmp_path):
+    work = str(tmp_path / 'dist')
+    cmd = [
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+        '--master_port',
+        str(_free_port()), 'tools/train.py', CONFIG, '--launcher', 'pytorch',
+        '--work-dir', work
+    ] + _options(data_root, 2, **{'default_hooks.checkpoint.interval': 2})
+    proc = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
+    assert 'Distributed training: True' in log
+    assert 'Iter(train) [2/2]' in log
+    state = _state_dict(osp.join(work, 'iter_2.pth'))
+    from mmengine import Config
+
+    from mmpdl.registry import MODELS
+    from mmpdl.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(ROOT, CONFIG))
+    cfg.model.norm_cfg = dict(type='BN')
+    model = MODELS.build(cfg.model)
+    from mmengine.model import revert_sync_batchnorm
+    model = revert_sync_batchnorm(model)
+    missing, unexpected = model.load_state_dict(state, strict=True), None
+    assert unexpected is None and not missing.missing_keys
+
+
+def test_resume_gives_the_same_weights(data_root, tmp_path):
+    straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
+    every = {'default_hooks.checkpoint.interval': 2}
+    proc = _train(['--work-dir', straight] +
+                  _options(data_root, 4, True, **every))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = _train(['--work-dir', split] +
+                  _options(data_root, 2, True, **every))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = _train(['--work-dir', split, '--resume'] +
+                  _options(data_root, 4, True, **every))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'resumed' in proc.stdout + proc.stderr
+    ours = _state_dict(osp.join(split, 'iter_4.pth'))
+    ref = _state_dict(osp.join(straight, 'iter_4.pth'))
+    assert ours.keys() == ref.keys()
+    for key in ref:
+        torch.testing.assert_close(ours[key], ref[key], rtol=0, atol=1e-6)
+
+
+def test_kill_while_checkpointing_then_resume(data_root, tmp_path):
+    work = str(tmp_path / 'killed')
+    args = [sys.executable, 'tools/train.py', CONFIG,
+            '--work-dir', work] + _options(
+                data_root, 1000, **{'default_hooks.checkpoint.interval': 1})
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    try:
+        # wait for two checkpoints, then kill as soon as a third is being
+        # written (a temporary file exists) or has just appeared
+        while time.time() < deadline:
+            done = glob.glob(osp.join(work, 'iter_*.pth'))
+            writing = glob.glob(osp.join(work, '.tmp-*'))
+            if len(done) >= 2 and (writing or len(done) >= 3):
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert time.time() < deadline, 'training never wrote checkpoints'
+    finished = glob.glob(osp.join(work, 'iter_*.pth'))
+    assert finished and all(is_complete_checkpoint(p) for p in finished)
+    newest = max(int(osp.basename(p)[5:-4]) for p in finished)
+    resumed = _train(['--work-dir', work, '--resume'] +
+                     _options(data_root, newest + 1))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert osp.isfile(osp.join(work, f'iter_{newest + 1}.pth'))
+    leftovers = [
+        f for f in os.listdir(work)
+        if f.startswith('.tmp-') and f.endswith('.pth')
+    ]
+    # a temporary file may stay behind after SIGKILL; it is never resumed
+    assert all('iter_' in f for f in leftovers)
