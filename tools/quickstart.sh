@@ -11,7 +11,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 START=$(date +%s)
-CONFIG=${CONFIG:-configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb4-2k_synthetic-cityscapes-256x512.py}
+CONFIG=${CONFIG:-configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-256x512.py}
 DATA=${DATA:-data/synthetic_cityscapes}
 WORK=${WORK:-work_dirs/quickstart}
 PY=.venv/bin/python

@@ -20,6 +20,9 @@ import types
 NUMPY_DTYPE_NAMES = ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8',
                      'uint16', 'uint32', 'uint64', 'float16', 'float32',
                      'float64')
+# filled into ``HistoryBuffer._statistics_methods`` by its constructor, so
+# a process that has built none yet must know them
+HISTORY_BUFFER_METHODS = frozenset(('min', 'max', 'current', 'mean'))
 MISSING_OP_MSG = 'mmcv.ops.{} needs mmcv built with its compiled ops'
 
 
@@ -113,7 +116,8 @@ def history_buffer_getattr(obj, name):
     under that name instead and answers only that one question.
     """
     from mmengine.logging import HistoryBuffer
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    allowed = HISTORY_BUFFER_METHODS | set(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
         f'checkpoint asks for getattr({obj!r}, {name!r}); mmpdl only allows '

@@ -10,7 +10,7 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_90k_adam_poly.py'
 ]
-max_iters = 2000
+max_iters = 800
 norm_cfg = dict(type='SyncBN', momentum=0.01, requires_grad=True)
 model = dict(
     backbone=dict(depth=18, output_stride=32, init_cfg=None),
@@ -34,7 +34,7 @@ model = dict(
     # 2048 px at 1024x2048 is 1/1024 of the image; the same share of a
     # 256x512 image is 128 px.
     test_cfg=dict(stuff_area=128))
-train_dataloader = dict(batch_size=4, num_workers=2)
+train_dataloader = dict(batch_size=2, num_workers=2)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
     dict(
@@ -48,5 +48,5 @@ param_scheduler = [
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(interval=500, max_keep_ckpts=2))
+    checkpoint=dict(interval=400, max_keep_ckpts=2))
 work_dir = './work_dirs/quickstart'
