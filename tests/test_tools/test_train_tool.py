@@ -87,3 +87,23 @@ def test_cpu_distributed_setup_rewrites_config(monkeypatch):
         setup_cpu_distributed(cfg, 'pytorch')
     assert replace_syncbn(cfg.model) == 2
     assert cfg.model.head[0].norm_cfg == dict(type='BN', momentum=0.01)
+
+
+def test_data_root_without_panoptic_json_names_path_and_fix(tmp_path):
+    (tmp_path / 'gtFine').mkdir()
+    config = ('configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800_'
+              'synthetic-cityscapes-256x512.py')
+    options = [
+        f'{loader}.dataset.data_root={tmp_path}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', config, '--work-dir',
+         str(tmp_path / 'work'), '--cfg-options'] + options,
+        cwd=ROOT,
+        capture_output=True,
+        text=True)
+    assert proc.returncode != 0
+    expected = osp.join(str(tmp_path), 'gtFine', 'cityscapes_panoptic_train')
+    assert expected in proc.stderr
+    assert 'tools/dataset_converters/cityscapes.py' in proc.stderr
