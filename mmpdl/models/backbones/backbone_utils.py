@@ -1,9 +1,10 @@
 """Helpers shared by the backbones: norm layers, output stride, freezing."""
 from functools import partial
-from typing import Callable, Iterable, Tuple
+from typing import Callable, Iterable, Sequence, Tuple
 
 import torch.nn as nn
 from mmcv.cnn import build_norm_layer
+from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 # output stride -> torchvision's ``replace_stride_with_dilation`` for the
@@ -67,3 +68,38 @@ def set_norm_eval(module: nn.Module) -> None:
     for m in module.modules():
         if isinstance(m, _BatchNorm):
             m.eval()
+
+
+def check_out_indices(out_indices: Sequence[int], num_outputs: int,
+                      owner: str) -> Tuple[int, ...]:
+    """Validate that every entry of ``out_indices`` is in 0..num_outputs-1.
+
+    Returns:
+        tuple[int, ...]: ``out_indices`` as a tuple.
+    """
+    for index in out_indices:
+        if index not in range(num_outputs):
+            raise ValueError(f'{owner}: out_indices entry {index!r} is not '
+                             f'in 0..{num_outputs - 1}')
+    return tuple(out_indices)
+
+
+class FreezableBackbone(BaseModule):
+    """Base of the backbones with ``frozen_stages`` and ``norm_eval``.
+
+    Subclasses set ``self.frozen_stages`` and ``self.norm_eval`` and
+    implement ``_freeze_stages()``; ``train()`` then keeps frozen stages
+    (and, with ``norm_eval``, every BatchNorm) in eval mode.
+    """
+
+    def _freeze_stages(self) -> None:
+        raise NotImplementedError
+
+    def train(self, mode: bool = True) -> 'FreezableBackbone':
+        """Set train mode, keeping frozen stages and (optionally) norms in
+        eval mode."""
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            set_norm_eval(self)
+        return self

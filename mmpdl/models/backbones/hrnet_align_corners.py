@@ -28,8 +28,7 @@ class AlignCornersHRModule(HRModule):
         for module in layer:
             if not isinstance(module, Upsample):
                 x = module(x)
-        return F.interpolate(
-            x, size=size, mode='bilinear', align_corners=True)
+        return F.interpolate(x, size=size, mode='bilinear', align_corners=True)
 
     def forward(self, x: List[torch.Tensor]) -> List[torch.Tensor]:
         """list of (N, C_b, H_b, W_b) per branch -> fused list."""

@@ -4,11 +4,11 @@ from typing import Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torchvision
-from mmengine.model import BaseModule
 
 from mmpdl.registry import MODELS
-from .backbone_utils import (check_output_stride, freeze_modules,
-                             norm_layer_factory, set_norm_eval)
+from .backbone_utils import (FreezableBackbone, check_out_indices,
+                             check_output_stride, freeze_modules,
+                             norm_layer_factory)
 
 # torchvision's 1280-channel last 1x1 conv (``features.18``) is not used by
 # Panoptic-DeepLab, which stops at the 320-channel ``features.17``.
@@ -51,7 +51,7 @@ def dilate_blocks(blocks: nn.Sequential, output_stride: int) -> None:
 
 
 @MODELS.register_module()
-class TorchvisionMobileNetV2(BaseModule):
+class TorchvisionMobileNetV2(FreezableBackbone):
     """torchvision's MobileNetV2 feature blocks 0..17 (no last 1x1 conv).
 
     Module names are torchvision's (``features.{i}...``), so torchvision
@@ -83,17 +83,13 @@ class TorchvisionMobileNetV2(BaseModule):
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         check_output_stride(output_stride, 'TorchvisionMobileNetV2')
-        for index in out_indices:
-            if index not in range(NUM_FEATURE_BLOCKS):
-                raise ValueError(
-                    f'TorchvisionMobileNetV2: out_indices entry {index!r} is '
-                    f'not in 0..{NUM_FEATURE_BLOCKS - 1}')
         net = torchvision.models.mobilenetv2.MobileNetV2(
             width_mult=widen_factor, norm_layer=norm_layer_factory(norm_cfg))
         self.features = nn.Sequential(*net.features[:NUM_FEATURE_BLOCKS])
         dilate_blocks(self.features, output_stride)
         self.output_stride = output_stride
-        self.out_indices = tuple(out_indices)
+        self.out_indices = check_out_indices(out_indices, NUM_FEATURE_BLOCKS,
+                                             'TorchvisionMobileNetV2')
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.out_channels = tuple(self.features[i].out_channels
@@ -114,12 +110,3 @@ class TorchvisionMobileNetV2(BaseModule):
             if i >= max(self.out_indices):
                 break
         return tuple(outs)
-
-    def train(self, mode: bool = True) -> 'TorchvisionMobileNetV2':
-        """Set train mode, keeping frozen blocks and (optionally) norms in
-        eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            set_norm_eval(self)
-        return self

@@ -3,11 +3,11 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 import torchvision
-from mmengine.model import BaseModule
 
 from mmpdl.registry import MODELS
-from .backbone_utils import (check_output_stride, freeze_modules,
-                             norm_layer_factory, set_norm_eval)
+from .backbone_utils import (FreezableBackbone, check_out_indices,
+                             check_output_stride, freeze_modules,
+                             norm_layer_factory)
 
 # depth -> (torchvision block class, blocks per stage)
 RESNET_ARCHS = {
@@ -20,7 +20,7 @@ RESNET_ARCHS = {
 
 
 @MODELS.register_module()
-class TorchvisionResNet(BaseModule):
+class TorchvisionResNet(FreezableBackbone):
     """torchvision's ResNet / ResNeXt without its classifier.
 
     The original Panoptic-DeepLab uses torchvision's ResNet, so this module
@@ -70,10 +70,6 @@ class TorchvisionResNet(BaseModule):
                 f'TorchvisionResNet: depth={depth} uses BasicBlock, which '
                 f'torchvision cannot dilate; output_stride={output_stride} '
                 'needs depth >= 50 (or use output_stride=32)')
-        for index in out_indices:
-            if index not in range(4):
-                raise ValueError(f'TorchvisionResNet: out_indices entry '
-                                 f'{index!r} is not in 0..3')
         net = torchvision.models.resnet.ResNet(
             block,
             list(layers),
@@ -87,7 +83,8 @@ class TorchvisionResNet(BaseModule):
         self.layer3, self.layer4 = net.layer3, net.layer4
         self.depth = depth
         self.output_stride = output_stride
-        self.out_indices = tuple(out_indices)
+        self.out_indices = check_out_indices(out_indices, 4,
+                                             'TorchvisionResNet')
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         stage_channels = [64 * block.expansion * 2**i for i in range(4)]
@@ -110,12 +107,3 @@ class TorchvisionResNet(BaseModule):
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)
-
-    def train(self, mode: bool = True) -> 'TorchvisionResNet':
-        """Set train mode, keeping frozen stages and (optionally) norms in
-        eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            set_norm_eval(self)
-        return self

@@ -4,11 +4,11 @@ from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from mmpdl.registry import MODELS
-from .backbone_utils import (check_output_stride, freeze_modules,
-                             norm_layer_factory, set_norm_eval)
+from .backbone_utils import (FreezableBackbone, check_out_indices,
+                             check_output_stride, freeze_modules,
+                             norm_layer_factory)
 
 # output stride -> (entry block3 stride, middle dilation,
 #                   exit dilations, exit block stride)
@@ -112,8 +112,7 @@ class XceptionBlock(nn.Module):
                 SeparableConv2d(channels[i], channels[i + 1], strides[i],
                                 dilation, relu_first, norm_layer))
 
-    def forward(self, x: torch.Tensor
-                ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """(N, C_in, H, W) -> (output, sep_conv2 output)."""
         low_level = self.sep_conv2(self.sep_conv1(x))
         out = self.sep_conv3(low_level)
@@ -125,7 +124,7 @@ class XceptionBlock(nn.Module):
 
 
 @MODELS.register_module()
-class Xception65(BaseModule):
+class Xception65(FreezableBackbone):
     """Xception-65 as used by DeepLab and Panoptic-DeepLab.
 
     Entry flow: two 3x3 convs (32, 64 channels, first with stride 2) and
@@ -161,10 +160,6 @@ class Xception65(BaseModule):
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         check_output_stride(output_stride, 'Xception65')
-        for index in out_indices:
-            if index not in range(4):
-                raise ValueError(f'Xception65: out_indices entry {index!r} '
-                                 'is not in 0..3')
         entry_stride, middle_dilation, exit_dilations, exit_stride = \
             XCEPTION_STRIDES[output_stride]
         norm = norm_layer_factory(norm_cfg)
@@ -181,10 +176,11 @@ class Xception65(BaseModule):
         for i in range(4, 4 + NUM_MIDDLE_BLOCKS):
             self.add_module(
                 f'block{i}',
-                XceptionBlock([728] * 4,
-                              dilation=middle_dilation,
-                              shortcut='sum',
-                              norm_layer=norm))
+                XceptionBlock(
+                    [728] * 4,
+                    dilation=middle_dilation,
+                    shortcut='sum',
+                    norm_layer=norm))
         self.block20 = XceptionBlock([728, 728, 1024, 1024],
                                      exit_stride,
                                      dilation=exit_dilations[0],
@@ -195,11 +191,11 @@ class Xception65(BaseModule):
                                      relu_first=False,
                                      norm_layer=norm)
         self.output_stride = output_stride
-        self.out_indices = tuple(out_indices)
+        self.out_indices = check_out_indices(out_indices, 4, 'Xception65')
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
-        self.out_channels = tuple((256, 728, 728, 2048)[i]
-                                  for i in self.out_indices)
+        self.out_channels = tuple(
+            (256, 728, 728, 2048)[i] for i in self.out_indices)
         self._freeze_stages()
 
     def _freeze_stages(self) -> None:
@@ -223,12 +219,3 @@ class Xception65(BaseModule):
         res5, _ = self.block21(x)
         outs = (res2, res3, res4, res5)
         return tuple(outs[i] for i in self.out_indices)
-
-    def train(self, mode: bool = True) -> 'Xception65':
-        """Set train mode, keeping frozen stages and (optionally) norms in
-        eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            set_norm_eval(self)
-        return self
