@@ -7,14 +7,15 @@ truth. Crowd ground truth is never matched nor a false negative; an unmatched
 prediction is not a false positive when more than half of it lies on void or
 on the crowd region of its own category. Here one image is reduced to four
 numbers per category (TP, FP, FN, summed IoU) from one ``bincount`` over the
-pairs (ground-truth segment, predicted segment).
+pairs (ground-truth segment, predicted segment), counted on runs of pixels
+(:func:`.segment_ids.joint_segment_counts`).
 """
 from typing import Dict, Sequence
 
 import numpy as np
 import torch
 
-from .segment_ids import as_array, dense_segment_ids, pair_counts, to_numpy
+from .segment_ids import as_array, joint_segment_counts, to_numpy
 
 
 def _split_ids(ids: np.ndarray, label_divisor: int, ignore_index: int,
@@ -66,9 +67,7 @@ def panoptic_image_statistics(
         gt, pred = to_numpy(gt), to_numpy(pred)
     elif isinstance(gt, torch.Tensor):
         pred = pred.to(gt.device)
-    gt_ids, gt_index = dense_segment_ids(gt)
-    pred_ids, pred_index = dense_segment_ids(pred)
-    inter = pair_counts(gt_index, len(gt_ids), pred_index, len(pred_ids))
+    gt_ids, pred_ids, inter = joint_segment_counts(gt, pred)
     gt_ids, pred_ids = to_numpy(gt_ids), to_numpy(pred_ids)
 
     gt_cat = _split_ids(gt_ids, label_divisor, ignore_index, num_classes,

@@ -3,8 +3,15 @@
 The functions take a CPU ``np.ndarray`` or a ``torch.Tensor`` (any device)
 and return the same kind: on CPU numpy's ``bincount`` and fancy indexing
 are about ten times faster than torch's; on a GPU the tensors stay there.
+
+:func:`joint_segment_counts` counts the pixels of every (segment of map A,
+segment of map B) pair. On CPU it first cuts the two maps, in raster order,
+into runs of pixels with the same pair (segment maps are piecewise
+constant, so a 1024x2048 map has some 10^4-10^5 runs for 2*10^6 pixels) and
+counts runs weighted by their lengths; maps with too many runs are counted
+pixel by pixel.
 """
-from typing import Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -13,6 +20,9 @@ Array = Union[np.ndarray, torch.Tensor]
 
 # Above this id a lookup table would be too large; a sort is used instead.
 _MAX_TABLE_ID = 1 << 22
+# Runs are counted instead of pixels while there are at most this fraction
+# of the pixels (beyond it, gathering the runs costs more than it saves).
+_MAX_RUN_FRACTION = 0.25
 
 
 def as_array(seg_map: Array) -> Array:
@@ -64,8 +74,11 @@ def dense_segment_ids(seg_map: Array) -> Tuple[Array, Array]:
     return ids, table[flat]
 
 
-def pair_counts(index_a: Array, num_a: int, index_b: Array,
-                num_b: int) -> np.ndarray:
+def pair_counts(index_a: Array,
+                num_a: int,
+                index_b: Array,
+                num_b: int,
+                weights: Optional[np.ndarray] = None) -> np.ndarray:
     """Pixel counts of every pair ``(a, b)`` with one ``bincount``.
 
     Args:
@@ -73,6 +86,8 @@ def pair_counts(index_a: Array, num_a: int, index_b: Array,
         num_a (int): Number of segments of the first map.
         index_b (np.ndarray | Tensor): (P,) int64 in ``[0, num_b)``.
         num_b (int): Number of segments of the second map.
+        weights (np.ndarray, optional): (P,) int64 pixels each entry stands
+            for (numpy inputs only); default 1.
 
     Returns:
         np.ndarray: (num_a, num_b) int64, entry ``[a, b]`` is the number of
@@ -82,8 +97,63 @@ def pair_counts(index_a: Array, num_a: int, index_b: Array,
     if isinstance(combined, torch.Tensor):
         counts = torch.bincount(combined, minlength=num_a * num_b)
         return counts.cpu().numpy().reshape(num_a, num_b)
-    counts = np.bincount(combined, minlength=num_a * num_b)
+    # float64 sums of integer weights are exact below 2**53 pixels
+    counts = np.bincount(combined, weights=weights, minlength=num_a * num_b)
     return counts.astype(np.int64).reshape(num_a, num_b)
+
+
+def pixel_runs(flat_a: np.ndarray,
+               flat_b: np.ndarray) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """Runs of consecutive pixels on which both maps keep their values.
+
+    Args:
+        flat_a (np.ndarray): (N,) integer ids of map A in raster order.
+        flat_b (np.ndarray): (N,) integer ids of map B in raster order.
+
+    Returns:
+        tuple | None: ``starts`` (R,) int64 first pixel of each run and
+        ``lengths`` (R,) int64 its number of pixels (summing to N); None when
+        R exceeds ``_MAX_RUN_FRACTION * N``.
+    """
+    num = flat_a.size
+    change = np.empty(num, dtype=bool)
+    change[:1] = True
+    np.not_equal(flat_a[1:], flat_a[:-1], out=change[1:])
+    change[1:] |= flat_b[1:] != flat_b[:-1]
+    if np.count_nonzero(change) > _MAX_RUN_FRACTION * num:
+        return None
+    starts = np.flatnonzero(change)
+    return starts, np.diff(starts, append=num)
+
+
+def joint_segment_counts(seg_a: Array,
+                         seg_b: Array) -> Tuple[Array, Array, np.ndarray]:
+    """Distinct ids of two segment maps and the pixels of each id pair.
+
+    Numpy inputs are reduced to runs (:func:`pixel_runs`) first; tensors
+    (e.g. on a GPU) are counted pixel by pixel on their device.
+
+    Args:
+        seg_a (np.ndarray | Tensor): (H, W) non-negative integer ids.
+        seg_b (np.ndarray | Tensor): (H, W) ids, same kind and shape.
+
+    Returns:
+        tuple: ``ids_a`` (Sa,) and ``ids_b`` (Sb,) int64 sorted distinct ids
+        (same kind as the inputs) and ``counts`` (Sa, Sb) int64 numpy,
+        ``counts[i, j]`` = pixels with ``seg_a == ids_a[i]`` and
+        ``seg_b == ids_b[j]``.
+    """
+    weights = None
+    if not isinstance(seg_a, torch.Tensor):
+        seg_a, seg_b = np.ravel(seg_a), np.ravel(seg_b)
+        runs = pixel_runs(seg_a, seg_b)
+        if runs is not None:
+            starts, weights = runs
+            seg_a, seg_b = seg_a[starts], seg_b[starts]
+    ids_a, index_a = dense_segment_ids(seg_a)
+    ids_b, index_b = dense_segment_ids(seg_b)
+    counts = pair_counts(index_a, len(ids_a), index_b, len(ids_b), weights)
+    return ids_a, ids_b, counts
 
 
 def to_numpy(value: Array) -> np.ndarray:
