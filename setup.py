@@ -57,7 +57,7 @@ if __name__ == '__main__':
         extras_require={
             'tests': parse_requirements('tests'),
             'optional': parse_requirements('optional'),
-            'all': parse_requirements('tests') +
-            parse_requirements('optional'),
+            'all':
+            parse_requirements('tests') + parse_requirements('optional'),
         },
         zip_safe=False)

@@ -58,6 +58,5 @@ EVALUATOR = _child('evaluator', MMSEG_EVALUATOR, 'evaluation')
 TASK_UTILS = _child('task util', MMSEG_TASK_UTILS, 'models')
 VISUALIZERS = _child('visualizer', MMSEG_VISUALIZERS, 'visualization')
 VISBACKENDS = _child('vis_backend', MMSEG_VISBACKENDS, 'visualization')
-LOG_PROCESSORS = _child('log_processor', MMSEG_LOG_PROCESSORS,
-                        'visualization')
+LOG_PROCESSORS = _child('log_processor', MMSEG_LOG_PROCESSORS, 'visualization')
 INFERENCERS = _child('inferencer', MMSEG_INFERENCERS, 'apis')

@@ -14,9 +14,10 @@ TARGETS = ['mmpdl', 'tools', 'tests', 'configs', 'setup.py']
     ('isort', ['--check-only', '--diff']),
 ])
 def test_code_style(tool, args):
-    proc = subprocess.run([sys.executable, '-m', tool] + args + TARGETS,
-                          cwd=ROOT,
-                          capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, '-m', tool] + args + TARGETS,
+        cwd=ROOT,
+        capture_output=True,
+        text=True)
     assert proc.returncode == 0, f'{tool} found problems:\n' + (
         proc.stdout + proc.stderr)[-5000:]

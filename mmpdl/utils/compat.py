@@ -140,9 +140,7 @@ def checkpoint_safe_globals():
         from numpy.core.multiarray import _reconstruct, scalar
     # ``np.dtype`` objects are rebuilt through their concrete classes
     # (``numpy.dtypes.Float64DType``, ...): the numeric and bool ones.
-    dtype_classes = [
-        type(np.dtype(name)) for name in NUMPY_DTYPE_NAMES
-    ]
+    dtype_classes = [type(np.dtype(name)) for name in NUMPY_DTYPE_NAMES]
     return [
         HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
         (history_buffer_getattr, 'builtins.getattr')

@@ -45,8 +45,7 @@ def _train(work_dir, max_iters, resume=False):
             batch_size=2,
             collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='Adam', lr=0.01)),
-        param_scheduler=dict(
-            type='PolyLR', power=0.9, end=8, by_epoch=False),
+        param_scheduler=dict(type='PolyLR', power=0.9, end=8, by_epoch=False),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(
             checkpoint=dict(

@@ -121,8 +121,8 @@ def test_resume_gives_the_same_weights(data_root, tmp_path):
 
 def test_kill_while_checkpointing_then_resume(data_root, tmp_path):
     work = str(tmp_path / 'killed')
-    args = [sys.executable, 'tools/train.py', CONFIG,
-            '--work-dir', work] + _options(
+    args = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', work
+            ] + _options(
                 data_root, 1000, **{
                     'default_hooks.checkpoint.interval': 1,
                     'default_hooks.checkpoint.max_keep_ckpts': -1

@@ -22,8 +22,7 @@ ORIGINAL_PARAMS = {
     69632054,
     'panoptic-deeplab_mobilenetv2-os32_8xb2-90k_cityscapes-1025x2049.py':
     7719814,
-    'panoptic-deeplab_hrnetw48-os4_8xb1-90k_cityscapes-1025x2049.py':
-    72209222,
+    'panoptic-deeplab_hrnetw48-os4_8xb1-90k_cityscapes-1025x2049.py': 72209222,
 }
 R50_OS32 = 'panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py'
 

@@ -43,8 +43,7 @@ def test_resnext_and_resnet18_widths():
 def test_mobilenet_v2_features_and_dilation():
     net = TorchvisionMobileNetV2()
     assert net.out_channels == (24, 32, 96, 320)
-    assert _shapes(net) == [(24, 17, 33), (32, 9, 17), (96, 5, 9),
-                            (320, 3, 5)]
+    assert _shapes(net) == [(24, 17, 33), (32, 9, 17), (96, 5, 9), (320, 3, 5)]
     dilated = _shapes(TorchvisionMobileNetV2(output_stride=8))
     assert [s[1:] for s in dilated] == [(17, 33), (9, 17), (9, 17), (9, 17)]
 
@@ -58,8 +57,8 @@ def test_xception65_features_and_dilation():
     # 16 middle-flow blocks with identity shortcuts, 21 blocks in all
     blocks = [n for n, _ in net.named_children() if n.startswith('block')]
     assert len(blocks) == 21
-    assert all(net.get_submodule(f'block{i}').shortcut == 'sum'
-               for i in range(4, 20))
+    assert all(
+        net.get_submodule(f'block{i}').shortcut == 'sum' for i in range(4, 20))
 
 
 def test_frozen_stages_and_norm_eval():

@@ -48,8 +48,8 @@ def test_deeplab_ce_top_k_by_hand():
 
 def test_deeplab_ce_all_pixels_mean_counts_ignored():
     logits, labels, weights, pixel = _ce_case()
-    loss = DeepLabCELoss(top_k_percent_pixels=1.0, loss_weight=2.0)(
-        logits, labels, weights)
+    loss = DeepLabCELoss(
+        top_k_percent_pixels=1.0, loss_weight=2.0)(logits, labels, weights)
     assert loss.item() == pytest.approx(2.0 * sum(pixel) / 16, rel=1e-6)
 
 
@@ -62,8 +62,7 @@ def test_deeplab_ce_without_weights_and_tiny_input():
         for x in range(4):
             if lab[y, x] != 255:
                 margins_valid.append(
-                    _softplus(-float(logits[0, min(int(lab[y, x]), 1), y,
-                                            x])))
+                    _softplus(-float(logits[0, min(int(lab[y, x]), 1), y, x])))
     vals = sorted(margins_valid + [0.0] * 4, reverse=True)[:8]
     assert loss.item() == pytest.approx(sum(vals) / 8, rel=1e-6)
     # k = int(0.2 * 1) = 0 pixels: 0, not NaN
@@ -114,6 +113,5 @@ def test_all_zero_mask_gives_zero_not_nan(loss_cls, channels):
 
 def test_regression_shape_mismatch_is_reported():
     with pytest.raises(ValueError, match=r'\(1, 2, 3, 3\)'):
-        WeightedL1Loss()(
-            torch.zeros(1, 2, 3, 3), torch.zeros(1, 1, 3, 3),
-            torch.ones(1, 3, 3))
+        WeightedL1Loss()(torch.zeros(1, 2, 3, 3), torch.zeros(1, 1, 3, 3),
+                         torch.ones(1, 3, 3))

@@ -44,16 +44,16 @@ def test_forward_shapes_at_input_resolution(config_name):
 @pytest.mark.parametrize('config_name,batch,lr,momentum,mean', [
     ('panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py', 1, 5e-5,
      0.01, 123.675),
-    ('panoptic-deeplab_r101-os32_8xb1-90k_cityscapes-1025x2049.py', 1,
-     5e-5, 0.01, 123.675),
+    ('panoptic-deeplab_r101-os32_8xb1-90k_cityscapes-1025x2049.py', 1, 5e-5,
+     0.01, 123.675),
     ('panoptic-deeplab_x101-32x8d-os32_8xb1-90k_cityscapes-1025x2049.py', 1,
      5e-5, 0.01, 123.675),
     ('panoptic-deeplab_xception65-os32_8xb1-90k_cityscapes-1025x2049.py', 1,
      5e-4, 0.001, 127.5),
     ('panoptic-deeplab_mobilenetv2-os32_8xb2-90k_cityscapes-1025x2049.py', 2,
      1e-4, 0.01, 123.675),
-    ('panoptic-deeplab_hrnetw48-os4_8xb1-90k_cityscapes-1025x2049.py', 1,
-     5e-5, 0.01, 123.675),
+    ('panoptic-deeplab_hrnetw48-os4_8xb1-90k_cityscapes-1025x2049.py', 1, 5e-5,
+     0.01, 123.675),
 ])
 def test_hyper_parameters_match_original(config_name, batch, lr, momentum,
                                          mean):

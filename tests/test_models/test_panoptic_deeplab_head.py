@@ -75,9 +75,12 @@ def test_init_weights_follows_original():
 @pytest.mark.parametrize('overrides,match', [
     (dict(low_level_in_index=(2, 1)), r'low_level_in_index=\(2, 1\)'),
     (dict(low_level_channels=(16, 8)), r'low_level_channels=\(16, 8\)'),
-    (dict(instance_branch=dict(
-        aspp_channels=8, low_level_projections=(4, 2),
-        decoder_channels=8, head_channels=6)), r'\(4, 2\)'),
+    (dict(
+        instance_branch=dict(
+            aspp_channels=8,
+            low_level_projections=(4, 2),
+            decoder_channels=8,
+            head_channels=6)), r'\(4, 2\)'),
     (dict(semantic_branch=dict(aspp_channels=8, decoder_channel=3)),
      'decoder_channel'),
     (dict(atrous_rates=(3, 0)), r'\(3, 0\)'),

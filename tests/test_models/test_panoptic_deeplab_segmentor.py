@@ -188,12 +188,12 @@ def test_missing_test_cfg_key_is_named():
 @pytest.mark.parametrize('change,match', [
     (lambda m: m.backbone.update(depth=77), 'depth=77'),
     (lambda m: m.backbone.update(output_stride=12), 'output_stride=12'),
-    (lambda m: m.decode_head.update(
-        low_level_in_index=(5, 1, 0)), 'low_level_in_index entry 5'),
-    (lambda m: m.decode_head.update(
-        low_level_channels=(256, 128, 32)), 'expects 32 channels'),
-    (lambda m: m.decode_head.update(
-        low_level_in_index=(2, 1)), r'low_level_in_index=\(2, 1\)'),
+    (lambda m: m.decode_head.update(low_level_in_index=(5, 1, 0)),
+     'low_level_in_index entry 5'),
+    (lambda m: m.decode_head.update(low_level_channels=(256, 128, 32)),
+     'expects 32 channels'),
+    (lambda m: m.decode_head.update(low_level_in_index=(2, 1)),
+     r'low_level_in_index=\(2, 1\)'),
 ])
 def test_wrong_model_config_values_are_named(change, match):
     cfg = tiny_model_cfg()
@@ -217,8 +217,9 @@ def test_train_and_val_step_through_the_data_preprocessor():
     model = build_model(cfg)
     sizes = [(40, 50), (36, 50)]
     data = dict(
-        inputs=[torch.randint(0, 256, (3, *s), dtype=torch.uint8)
-                for s in sizes],
+        inputs=[
+            torch.randint(0, 256, (3, *s), dtype=torch.uint8) for s in sizes
+        ],
         data_samples=[make_sample(*s, num_classes=5) for s in sizes])
     optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-4))
     log_vars = model.train_step(data, optim)

@@ -98,8 +98,10 @@ def test_data_root_without_panoptic_json_names_path_and_fix(tmp_path):
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ]
     proc = subprocess.run(
-        [sys.executable, 'tools/train.py', config, '--work-dir',
-         str(tmp_path / 'work'), '--cfg-options'] + options,
+        [
+            sys.executable, 'tools/train.py', config, '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options'
+        ] + options,
         cwd=ROOT,
         capture_output=True,
         text=True)

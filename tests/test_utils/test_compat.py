@@ -63,7 +63,7 @@ class _RunsCommand:
     """An object whose unpickling would run a shell command."""
 
     def __reduce__(self):
-        return (os.system, ('echo pwned',))
+        return (os.system, ('echo pwned', ))
 
 
 class _AsksForInit:

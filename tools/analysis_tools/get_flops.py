@@ -101,8 +101,7 @@ def main(argv=None):
     height, width = args.shape
     if height < 1 or width < 1:
         raise SystemExit(f'--shape must be positive, got {args.shape}')
-    result = count(args.config, args.shape, args.cfg_options,
-                   args.show_table)
+    result = count(args.config, args.shape, args.cfg_options, args.show_table)
     if args.show_table:
         print(result['table'])
     line = '=' * 40

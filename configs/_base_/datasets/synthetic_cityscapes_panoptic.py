@@ -22,7 +22,6 @@ train_pipeline = [
     dict(type='PackPanopticInputs')
 ]
 train_dataloader = dict(
-    num_workers=2,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+    num_workers=2, dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader

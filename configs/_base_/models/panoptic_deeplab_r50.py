@@ -61,8 +61,7 @@ model = dict(
             type='WeightedMSELoss', loss_weight=200.0,
             loss_name='loss_center'),
         loss_offset=dict(
-            type='WeightedL1Loss', loss_weight=0.01,
-            loss_name='loss_offset')),
+            type='WeightedL1Loss', loss_weight=0.01, loss_name='loss_offset')),
     train_cfg=dict(),
     test_cfg=dict(
         center_threshold=0.1,

@@ -46,8 +46,8 @@ class PanopticASPP(nn.Module):
                 int(r) != r or r < 1 for r in atrous_rates):
             raise ValueError('PanopticASPP: atrous_rates must be positive '
                              f'integers, got {atrous_rates!r}')
-        self.aspp_convs = ASPPModule((1, *atrous_rates), in_channels,
-                                     channels, conv_cfg, norm_cfg, act_cfg)
+        self.aspp_convs = ASPPModule((1, *atrous_rates), in_channels, channels,
+                                     conv_cfg, norm_cfg, act_cfg)
         self.image_pool = nn.Sequential(
             nn.AdaptiveAvgPool2d(1),
             ConvModule(
@@ -59,12 +59,13 @@ class PanopticASPP(nn.Module):
                 norm_cfg=None,
                 act_cfg=act_cfg))
         self.project = nn.Sequential(
-            ConvModule((len(atrous_rates) + 2) * channels,
-                       channels,
-                       1,
-                       conv_cfg=conv_cfg,
-                       norm_cfg=norm_cfg,
-                       act_cfg=act_cfg), nn.Dropout(dropout_ratio))
+            ConvModule(
+                (len(atrous_rates) + 2) * channels,
+                channels,
+                1,
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg), nn.Dropout(dropout_ratio))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C_in, H, W) -> (N, channels, H, W)."""

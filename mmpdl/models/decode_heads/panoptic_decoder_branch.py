@@ -69,8 +69,7 @@ class PanopticDecoderBranch(nn.Module):
         self.project = nn.ModuleList()
         self.fuse = nn.ModuleList()
         running_channels = aspp_channels
-        for low_in, low_out in zip(low_level_channels,
-                                   low_level_projections):
+        for low_in, low_out in zip(low_level_channels, low_level_projections):
             self.project.append(
                 ConvModule(
                     low_in,

@@ -109,10 +109,8 @@ class PanopticDeepLabHead(BaseModule):
                  loss_offset: dict = dict(type='WeightedL1Loss'),
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
-        semantic_branch = _check_branch_cfg('semantic_branch',
-                                            semantic_branch)
-        instance_branch = _check_branch_cfg('instance_branch',
-                                            instance_branch)
+        semantic_branch = _check_branch_cfg('semantic_branch', semantic_branch)
+        instance_branch = _check_branch_cfg('instance_branch', instance_branch)
         check_same_length(
             'PanopticDeepLabHead',
             low_level_channels=low_level_channels,
@@ -149,16 +147,14 @@ class PanopticDeepLabHead(BaseModule):
         self.semantic_head = nn.ModuleDict(
             dict(
                 sem_seg=_predictor(sem['decoder_channels'],
-                                   sem['head_channels'], num_classes,
-                                   norm_cfg, act_cfg)))
+                                   sem['head_channels'], num_classes, norm_cfg,
+                                   act_cfg)))
         self.instance_head = nn.ModuleDict(
             dict(
                 center=_predictor(ins['decoder_channels'],
-                                  ins['head_channels'], 1, norm_cfg,
-                                  act_cfg),
+                                  ins['head_channels'], 1, norm_cfg, act_cfg),
                 offset=_predictor(ins['decoder_channels'],
-                                  ins['head_channels'], 2, norm_cfg,
-                                  act_cfg)))
+                                  ins['head_channels'], 2, norm_cfg, act_cfg)))
         self.loss_semantic = MODELS.build(loss_semantic)
         self.loss_center = MODELS.build(loss_center)
         self.loss_offset = MODELS.build(loss_offset)
@@ -189,8 +185,8 @@ class PanopticDeepLabHead(BaseModule):
         return feats[self.in_index], tuple(feats[i]
                                            for i in self.low_level_in_index)
 
-    def forward(self, feats: Tuple[torch.Tensor, ...]
-                ) -> Dict[str, torch.Tensor]:
+    def forward(self, feats: Tuple[torch.Tensor,
+                                   ...]) -> Dict[str, torch.Tensor]:
         """Backbone features -> dict of stride-4 predictions.
 
         Args:
@@ -209,9 +205,9 @@ class PanopticDeepLabHead(BaseModule):
             center=self.instance_head['center'](instance),
             offset=self.instance_head['offset'](instance))
 
-    def loss_by_feat(self, outputs: Dict[str, torch.Tensor],
-                     targets: Dict[str, torch.Tensor]
-                     ) -> Dict[str, torch.Tensor]:
+    def loss_by_feat(
+            self, outputs: Dict[str, torch.Tensor],
+            targets: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """The three losses on predictions at the targets' resolution.
 
         Args:

@@ -58,8 +58,7 @@ class DeepLabCELoss(nn.Module):
     def forward(self,
                 logits: torch.Tensor,
                 labels: torch.Tensor,
-                pixel_weights: Optional[torch.Tensor] = None
-                ) -> torch.Tensor:
+                pixel_weights: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Compute the loss.
 
         Args:
@@ -79,7 +78,9 @@ class DeepLabCELoss(nn.Module):
                              f'{tuple(logits.shape)} and '
                              f'{tuple(labels.shape)}')
         pixel_losses = F.cross_entropy(
-            logits, labels.long(), ignore_index=self.ignore_index,
+            logits,
+            labels.long(),
+            ignore_index=self.ignore_index,
             reduction='none')
         if pixel_weights is not None:
             pixel_losses = pixel_losses * pixel_weights

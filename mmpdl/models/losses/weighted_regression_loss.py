@@ -91,7 +91,8 @@ class WeightedMSELoss(_WeightedRegressionLoss):
         loss_name (str): Defaults to ``'loss_center'``.
     """
 
-    def __init__(self, loss_weight: float = 200.0,
+    def __init__(self,
+                 loss_weight: float = 200.0,
                  loss_name: str = 'loss_center'):
         super().__init__(loss_weight, loss_name)
 
@@ -115,7 +116,8 @@ class WeightedL1Loss(_WeightedRegressionLoss):
         loss_name (str): Defaults to ``'loss_offset'``.
     """
 
-    def __init__(self, loss_weight: float = 0.01,
+    def __init__(self,
+                 loss_weight: float = 0.01,
                  loss_name: str = 'loss_offset'):
         super().__init__(loss_weight, loss_name)
 

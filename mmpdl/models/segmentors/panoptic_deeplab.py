@@ -36,8 +36,8 @@ def check_head_fits_backbone(backbone, head) -> None:
     if channels is None:
         return
     wanted = [('in_index', head.in_index, head.in_channels)] + [
-        ('low_level_in_index', index, ch) for index, ch in zip(
-            head.low_level_in_index, head.low_level_channels)
+        ('low_level_in_index', index, ch)
+        for index, ch in zip(head.low_level_in_index, head.low_level_channels)
     ]
     for name, index, ch in wanted:
         if not -len(channels) <= index < len(channels):
@@ -278,8 +278,7 @@ class PanopticDeepLab(BaseSegmentor):
                 out['offset'][None],
                 sem_seg=sample.pred_sem_seg.data,
                 **cfg)[0]
-            sample.pred_panoptic_seg = PixelData(
-                data=result['panoptic'][None])
+            sample.pred_panoptic_seg = PixelData(data=result['panoptic'][None])
             instances = result['instances']
             sample.pred_instances = instances if isinstance(
                 instances, InstanceData) else InstanceData(**instances)

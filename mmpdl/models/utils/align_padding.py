@@ -24,9 +24,9 @@ def aligned_size(size: int, size_divisor: int) -> int:
     return -(-(size - 1) // size_divisor) * size_divisor + 1
 
 
-def pad_to_aligned(inputs: torch.Tensor, size_divisor: int,
-                   value: float = 0.0) -> Tuple[torch.Tensor, Tuple[int,
-                                                                    int]]:
+def pad_to_aligned(inputs: torch.Tensor,
+                   size_divisor: int,
+                   value: float = 0.0) -> Tuple[torch.Tensor, Tuple[int, int]]:
     """Pad the bottom/right of ``inputs`` to :func:`aligned_size` sizes.
 
     Args:

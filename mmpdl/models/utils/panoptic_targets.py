@@ -24,14 +24,13 @@ def _pad_bottom_right(tensor: torch.Tensor, size: Tuple[int, int],
                          f'input batch {size[0]}x{size[1]}')
     if (height, width) == tuple(size):
         return tensor
-    return F.pad(tensor, (0, size[1] - width, 0, size[0] - height),
-                 value=value)
+    return F.pad(
+        tensor, (0, size[1] - width, 0, size[0] - height), value=value)
 
 
 def stack_panoptic_targets(data_samples: Sequence,
                            size: Tuple[int, int],
-                           ignore_index: int = 255
-                           ) -> Dict[str, torch.Tensor]:
+                           ignore_index: int = 255) -> Dict[str, torch.Tensor]:
     """Gather and stack the gt fields the losses need.
 
     Maps smaller than ``size`` (the data preprocessor pads images, not the
@@ -62,8 +61,8 @@ def stack_panoptic_targets(data_samples: Sequence,
                     sem = sample.gt_sem_seg.data
                     maps.append(
                         _pad_bottom_right(
-                            torch.ones_like(sem, dtype=torch.float32), size,
-                            0, field))
+                            torch.ones_like(sem, dtype=torch.float32), size, 0,
+                            field))
                     continue
                 raise KeyError(
                     f'data sample {i} has no {field!r}: the training '

@@ -5,10 +5,10 @@ import torch
 import torch.nn.functional as F
 
 
-def upsample_predictions(preds: Dict[str, torch.Tensor],
-                         size: Tuple[int, int],
-                         align_corners: bool = True
-                         ) -> Dict[str, torch.Tensor]:
+def upsample_predictions(
+        preds: Dict[str, torch.Tensor],
+        size: Tuple[int, int],
+        align_corners: bool = True) -> Dict[str, torch.Tensor]:
     """Bilinearly upsample head outputs to the (padded) input size.
 
     As the original's meta-architecture: every map is interpolated with
@@ -35,7 +35,8 @@ def upsample_predictions(preds: Dict[str, torch.Tensor],
     return result
 
 
-def resize_offset(offset: torch.Tensor, size: Tuple[int, int],
+def resize_offset(offset: torch.Tensor,
+                  size: Tuple[int, int],
                   align_corners: bool = True) -> torch.Tensor:
     """Resize a (N, 2, h, w) (dy, dx) map, rescaling dy and dx.
 
