@@ -47,6 +47,9 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
-    logger=dict(interval=20),
-    checkpoint=dict(interval=400, max_keep_ckpts=2))
+    logger=dict(interval=20), checkpoint=dict(interval=400, max_keep_ckpts=2))
+# input | ground truth | current prediction of one training crop, every 200
+# iterations, in <work_dir>/<timestamp>/vis_data/vis_image/ (one extra
+# forward pass each time: negligible)
+custom_hooks = [dict(type='PanopticTrainVisualizationHook', interval=200)]
 work_dir = './work_dirs/quickstart'

@@ -1,4 +1,5 @@
 """Inference APIs."""
 from .inference import inference_model, init_model
+from .panoptic_inferencer import PanopticInferencer
 
-__all__ = ['inference_model', 'init_model']
+__all__ = ['PanopticInferencer', 'inference_model', 'init_model']

@@ -42,7 +42,7 @@ def init_model(config: Union[str, Config],
 
     Args:
         config (str | Config): Config file path or object.
-        checkpoint (str, optional): Checkpoint file.
+        checkpoint (str, optional): Checkpoint file or URL.
         device (str): ``'cpu'``, ``'cuda'``, ``'cuda:1'`` ...
         cfg_options (dict, optional): Config overrides.
 
@@ -67,7 +67,8 @@ def init_model(config: Union[str, Config],
     model = revert_sync_batchnorm(MODELS.build(config.model))
     meta = dict(CITYSCAPES_META)
     if checkpoint is not None:
-        if not osp.isfile(checkpoint):
+        is_url = checkpoint.startswith(('http://', 'https://'))
+        if not is_url and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint!r}')
         ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
         meta.update(ckpt.get('meta', {}).get('dataset_meta') or {})

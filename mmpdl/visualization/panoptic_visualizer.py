@@ -15,6 +15,19 @@ def _numpy(pixel_data):
     return pixel_data.data.detach().cpu().numpy()
 
 
+def _put_label(drawn: np.ndarray, text: str, mask: np.ndarray,
+               scale: float) -> None:
+    """Write ``text`` in white at the top-left corner of ``mask``'s
+    bounding box, inside the box (so it is not cut off at the image top).
+    """
+    ys, xs = np.nonzero(mask)
+    (_, height), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    baseline_y = min(int(ys.min()) + height + 1, drawn.shape[0] - 1)
+    cv2.putText(drawn, text, (int(xs.min()) + 1, baseline_y),
+                cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1,
+                cv2.LINE_AA)
+
+
 @VISUALIZERS.register_module()
 class PanopticLocalVisualizer(Visualizer):
     """Draw an image with its panoptic ground truth and prediction.
@@ -72,13 +85,11 @@ class PanopticLocalVisualizer(Visualizer):
             contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL,
                                            cv2.CHAIN_APPROX_SIMPLE)
             cv2.drawContours(drawn, contours, -1, (255, 255, 255), 1)
-            ys, xs = np.nonzero(mask)
-            cv2.putText(drawn, classes[cls], (int(xs.min()), int(ys.min())),
-                        cv2.FONT_HERSHEY_SIMPLEX, font, (255, 255, 255), 1,
-                        cv2.LINE_AA)
+            _put_label(drawn, classes[cls], mask, font)
         return drawn
 
-    def _panels(self, image, data_sample, draw_gt, draw_pred):
+    def _panels(self, image, data_sample, draw_gt, draw_pred,
+                with_center_offset):
         panels = [image]
         if draw_gt and 'gt_panoptic_seg' in data_sample:
             panels.append(
@@ -88,7 +99,7 @@ class PanopticLocalVisualizer(Visualizer):
             panels.append(
                 self.draw_panoptic(image,
                                    _numpy(data_sample.pred_panoptic_seg)[0]))
-        if draw_pred and self.with_center_offset:
+        if draw_pred and with_center_offset:
             if 'pred_center' in data_sample:
                 panels.append(
                     heatmap_to_rgb(_numpy(data_sample.pred_center)[0]))
@@ -112,6 +123,7 @@ class PanopticLocalVisualizer(Visualizer):
                        wait_time: float = 0,
                        out_file: Optional[str] = None,
                        step: int = 0,
+                       with_center_offset: Optional[bool] = None,
                        **kwargs) -> np.ndarray:
         """Draw panels of ``data_sample`` side by side and show / store it.
 
@@ -126,12 +138,16 @@ class PanopticLocalVisualizer(Visualizer):
             wait_time (float): Seconds to show.
             out_file (str, optional): Also write the picture there.
             step (int): Global step for the backends.
+            with_center_offset (bool, optional): Add the center and offset
+                panels; None: the visualizer's ``with_center_offset``.
 
         Returns:
             np.ndarray: The (H, W', 3) RGB picture.
         """
+        if with_center_offset is None:
+            with_center_offset = self.with_center_offset
         panels = [image] if data_sample is None else self._panels(
-            image, data_sample, draw_gt, draw_pred)
+            image, data_sample, draw_gt, draw_pred, with_center_offset)
         drawn = np.concatenate(panels, axis=1)
         self.set_image(drawn)
         if show:

@@ -1,5 +1,5 @@
 """Hooks."""
-from .visualization_hook import (PanopticTrainVisualizationHook,
-                                 PanopticVisualizationHook)
+from .train_visualization_hook import PanopticTrainVisualizationHook
+from .visualization_hook import PanopticVisualizationHook
 
 __all__ = ['PanopticTrainVisualizationHook', 'PanopticVisualizationHook']

@@ -1,21 +1,15 @@
-"""Hooks that draw panoptic pictures during validation, test and training.
+"""A hook that draws panoptic pictures during validation and test.
 
 ``PanopticVisualizationHook`` is mmseg's ``SegVisualizationHook`` plus
 ``out_dir``: with it (``tools/test.py --show-dir DIR``) every picture is
 also written to ``DIR/<image name>.png``, not only to the vis backends.
-``PanopticTrainVisualizationHook`` draws, every ``interval`` training
-iterations, the first image of the batch with its ground truth and the
-model's current prediction.
 """
 import os.path as osp
 from typing import Optional, Sequence
 
 import mmcv
-import torch
 from mmengine.fileio import get
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.visualization import Visualizer
 from mmseg.engine.hooks import SegVisualizationHook
 
 from mmpdl.registry import HOOKS
@@ -61,51 +55,3 @@ class PanopticVisualizationHook(SegVisualizationHook):
                 wait_time=self.wait_time,
                 out_file=out_file,
                 step=runner.iter)
-
-
-@HOOKS.register_module()
-class PanopticTrainVisualizationHook(SegVisualizationHook):
-    """Every ``interval`` training iterations, draw the first image of the
-    batch with its panoptic ground truth and the current prediction (stored
-    by the visualizer's backends: local files, TensorBoard when set).
-
-    Args:
-        interval (int): Iterations between pictures.
-    """
-
-    def __init__(self, interval: int = 500, **kwargs):
-        kwargs.setdefault('draw', True)
-        super().__init__(interval=interval, **kwargs)
-
-    def after_train_iter(self,
-                         runner: Runner,
-                         batch_idx: int,
-                         data_batch: dict = None,
-                         outputs: Optional[dict] = None) -> None:
-        if not self.draw or not self.every_n_train_iters(
-                runner, self.interval):
-            return
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        inputs = data_batch['inputs'][:1]
-        sample = data_batch['data_samples'][0].clone()
-        crop = tuple(inputs[0].shape[1:])
-        # predict in the crop's own frame: no resize back, no un-flip
-        sample.set_metainfo(
-            dict(
-                ori_shape=crop,
-                img_shape=crop,
-                flip=False,
-                flip_direction=None))
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            sample = model.test_step(
-                dict(inputs=inputs, data_samples=[sample]))[0]
-        model.train(was_training)
-        image = inputs[0].permute(1, 2, 0).cpu().numpy()[..., ::-1]
-        Visualizer.get_current_instance().add_datasample(
-            'train_prediction',
-            image.copy(),
-            data_sample=sample,
-            step=runner.iter + 1)

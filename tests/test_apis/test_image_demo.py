@@ -1,0 +1,96 @@
+"""tools/image_demo.py: pictures of a file and a folder; bad input."""
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import mmcv
+import numpy as np
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'tools'))
+import image_demo  # noqa: E402
+
+QUICKSTART = (
+    'configs/panoptic_deeplab/'
+    'panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-256x512.py')
+
+
+def test_one_image(tiny_checkpoint, image_folder, tmp_path, capsys):
+    img = str(image_folder / 'a.png')
+    out = str(tmp_path / 'sub' / 'out.png')
+    assert image_demo.main(
+        [img, QUICKSTART, tiny_checkpoint, '--out-file', out]) == [out]
+    picture = mmcv.imread(out)
+    assert picture.shape == (64, 256, 3)
+    np.testing.assert_array_equal(picture[:, :128], mmcv.imread(img))
+    assert not np.array_equal(picture[:, 128:], picture[:, :128])
+    assert re.search(r'^a: \d+ [a-z]+', capsys.readouterr().out, re.M)
+    image_demo.main([
+        img, QUICKSTART, tiny_checkpoint, '--out-file', out,
+        '--with-center-offset', '--opacity', '0.3'
+    ])
+    assert mmcv.imread(out).shape == (64, 512, 3)
+
+
+def test_folder(tiny_checkpoint, image_folder, tmp_path):
+    out_dir = tmp_path / 'pictures'
+    written = image_demo.main([
+        str(image_folder), QUICKSTART, tiny_checkpoint, '--out-file',
+        str(out_dir)
+    ])
+    assert written == [str(out_dir / 'a.png'), str(out_dir / 'b.png')]
+    assert sorted(p.name for p in out_dir.iterdir()) == ['a.png', 'b.png']
+    assert mmcv.imread(written[1]).shape == (64, 256, 3)
+
+
+def test_missing_and_non_image_inputs(tiny_checkpoint, tmp_path):
+    missing = str(tmp_path / 'missing.png')
+    out = str(tmp_path / 'o.png')
+    with pytest.raises(FileNotFoundError, match='missing.png'):
+        image_demo.main(
+            [missing, QUICKSTART, tiny_checkpoint, '--out-file', out])
+    text = tmp_path / 'table.png'
+    text.write_text('a,b\n1,2\n')
+    with pytest.raises(ValueError, match='table.png'):
+        image_demo.main(
+            [str(text), QUICKSTART, tiny_checkpoint, '--out-file', out])
+    with pytest.raises(FileNotFoundError, match='gone.pth'):
+        image_demo.main([
+            str(text), QUICKSTART,
+            str(tmp_path / 'gone.pth'), '--out-file', out
+        ])
+    assert not osp.exists(out)
+
+
+def test_config_without_post_processing_key(tiny_checkpoint, image_folder,
+                                            tmp_path):
+    config = tmp_path / 'no_nms.py'
+    config.write_text(
+        f'_base_ = [{osp.join(ROOT, QUICKSTART)!r}]\n'
+        'model = dict(test_cfg=dict(_delete_=True, center_threshold=0.1, '
+        'top_k=200, stuff_area=128, label_divisor=1000, ignore_index=255, '
+        'thing_ids=[11, 12, 13, 14, 15, 16, 17, 18]))\n')
+    with pytest.raises(KeyError, match=r"model\.test_cfg lacks \['nms_kernel"):
+        image_demo.main([
+            str(image_folder / 'a.png'),
+            str(config), tiny_checkpoint, '--out-file',
+            str(tmp_path / 'o.png')
+        ])
+
+
+def test_command_line_error_is_one_line(tmp_path):
+    """The script exits with the message, not a traceback."""
+    proc = subprocess.run([
+        sys.executable, 'tools/image_demo.py',
+        str(tmp_path / 'missing.png'), QUICKSTART, 'x.pth', '--out-file',
+        str(tmp_path / 'o.png')
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=60)
+    assert proc.returncode != 0
+    assert 'Traceback' not in proc.stderr
+    assert 'missing.png' in proc.stderr
