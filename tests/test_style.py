@@ -1,4 +1,4 @@
-"""flake8 and isort are part of the test command."""
+"""flake8, isort and yapf (setup.cfg) are part of the test command."""
 import os.path as osp
 import subprocess
 import sys
@@ -12,6 +12,7 @@ TARGETS = ['mmpdl', 'tools', 'tests', 'configs', 'setup.py']
 @pytest.mark.parametrize('tool,args', [
     ('flake8', []),
     ('isort', ['--check-only', '--diff']),
+    ('yapf', ['--diff', '--recursive']),
 ])
 def test_code_style(tool, args):
     proc = subprocess.run(
