@@ -109,3 +109,14 @@ def test_weights_only_stays_default():
     import inspect
     src = inspect.getsource(compat)
     assert 'weights_only=False' not in src
+
+
+@pytest.mark.skipif(_mmcv_has_compiled_ops(), reason='full mmcv installed')
+def test_no_missing_op_warning_with_the_stand_in():
+    code = ('import mmpdl, mmcv.ops, mmseg.models; '
+            'assert mmcv.ops.MMPDL_SHIM')
+    proc = subprocess.run([sys.executable, '-W', 'default', '-c', code],
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert 'MultiScaleDeformableAttention' not in proc.stderr
