@@ -1,0 +1,78 @@
+"""tools/analysis_tools/benchmark_suite.py runs its tasks on tiny inputs.
+
+No timing is asserted: only that every selected task yields a row with our
+timing, and that the comparisons against independent oracles hold (PQ of
+cityscapesscripts' ``evaluatePanoptic``; the original implementation when a
+checkout is found through ``PDL_ORIGINAL_REPO`` or at /tmp/pdl_orig).
+"""
+import importlib.util
+import json
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
+ORIGINAL = os.environ.get('PDL_ORIGINAL_REPO', '/tmp/pdl_orig')
+
+
+def _load_suite():
+    if TOOLS not in sys.path:
+        sys.path.insert(0, TOOLS)
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_suite', osp.join(TOOLS, 'benchmark_suite.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(tmp_path, monkeypatch, *extra):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / 'results.json'
+    rows = _load_suite().main([
+        '--quick', '--repeats', '1', '--model-repeats', '1', '--out',
+        str(out), *extra
+    ])
+    with open(out) as f:
+        saved = json.load(f)
+    assert saved['rows'] == json.loads(json.dumps(rows))
+    assert saved['meta']['quick'] is True
+    return {row['task']: row for row in saved['rows']}
+
+
+def test_our_side_and_official_evaluator(tmp_path, monkeypatch):
+    rows = _run(tmp_path, monkeypatch, '--tasks', 'postprocess', 'targets',
+                'panoptic_eval', 'model_mbnv2')
+    assert set(rows) == {
+        'post-processing', 'target generation', 'panoptic eval (4 imgs)',
+        'MobileNetV2-os32 forward (eval)',
+        'MobileNetV2-os32 forward+backward (train)'
+    }
+    for task, row in rows.items():
+        assert row['ours_ms'] is not None and row['ours_ms'] > 0, row
+        assert row['ours_peak_mib'] > 0, row
+    pq = rows['panoptic eval (4 imgs)']
+    assert pq['equal'] is True, pq
+    assert pq['pq_ours'] == pytest.approx(pq['pq_official'], abs=1e-9)
+    assert 0 < pq['pq_official'] < 100
+    # without the original, nothing is compared for these tasks
+    assert rows['post-processing']['equal'] is None
+    assert rows['post-processing']['theirs_ms'] is None
+
+
+@pytest.mark.skipif(
+    not osp.isdir(osp.join(ORIGINAL, 'segmentation')),
+    reason='no checkout of the original panoptic-deeplab '
+    '(set PDL_ORIGINAL_REPO)')
+def test_against_original(tmp_path, monkeypatch):
+    rows = _run(tmp_path, monkeypatch, '--original-repo', ORIGINAL, '--tasks',
+                'postprocess', 'targets')
+    post = rows['post-processing']
+    assert post['equal'] is True, post
+    assert post['unexplained_pixels'] == 0
+    assert post['theirs_ms'] > 0 and post['ratio'] > 0
+    targets = rows['target generation']
+    assert targets['equal'] is True, targets
+    assert targets['max_abs_diff'] <= 1e-4

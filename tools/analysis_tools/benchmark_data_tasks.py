@@ -1,0 +1,152 @@
+"""Post-processing and target-generation tasks of the benchmark suite.
+
+Each task builds identical inputs for both sides, runs each side once to
+check the outputs agree, then times it (see ``benchmark_utils.measure``).
+"""
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+from benchmark_inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
+                              post_processing_inputs, synthetic_panoptic)
+from benchmark_utils import make_row, measure
+
+
+def _to(inputs: Dict[str, torch.Tensor], device: str) -> Dict[str, Any]:
+    return {k: v.to(device) for k, v in inputs.items()}
+
+
+def tie_explained_diff(ours: torch.Tensor, theirs: torch.Tensor,
+                       semantic: torch.Tensor) -> Dict[str, int]:
+    """Count pixels where two panoptic maps differ, and which are ties.
+
+    A differing pixel is explained by a tie when it lies in a thing segment
+    of ``theirs`` whose majority vote over ``semantic`` has two classes with
+    exactly the same top count (either class is then a valid answer).
+
+    Args:
+        ours (Tensor): (H, W) int64 panoptic map.
+        theirs (Tensor): (H, W) int64 panoptic map.
+        semantic (Tensor): (H, W) int64 argmax class map used by both.
+
+    Returns:
+        dict: ``differing_pixels`` and ``unexplained_pixels`` (int).
+    """
+    diff = ours != theirs
+    n_diff = int(diff.sum())
+    unexplained = n_diff
+    for seg_id in torch.unique(theirs[diff]).tolist():
+        if seg_id // LABEL_DIVISOR not in THING_IDS:
+            continue
+        seg = theirs == seg_id
+        votes = torch.bincount(semantic[seg]).sort(descending=True).values
+        if votes.numel() > 1 and votes[0] == votes[1]:
+            unexplained -= int((diff & seg).sum())
+    return dict(differing_pixels=n_diff, unexplained_pixels=unexplained)
+
+
+def run_post_processing(height: int, width: int, device: str, warmup: int,
+                        repeats: int, original_repo: Optional[str]) -> List:
+    """Post-processing of one (1, 19, H, W) image: ours vs the original.
+
+    Returns:
+        list[dict]: One row (see ``benchmark_utils.make_row``).
+    """
+    from mmpdl.models.post_processing import get_panoptic_segmentation
+    panoptic = synthetic_panoptic(height, width, num_instances=30, seed=0)
+    inputs = _to(post_processing_inputs(panoptic, seed=0), device)
+    args = (inputs['sem_probs'], inputs['center'], inputs['offsets'],
+            list(THING_IDS))
+    kwargs = dict(
+        label_divisor=LABEL_DIVISOR,
+        ignore_index=IGNORE_INDEX,
+        stuff_area=2048,
+        center_threshold=0.1,
+        nms_kernel=7,
+        top_k=200)
+    ours = measure(
+        lambda: get_panoptic_segmentation(*args, **kwargs)[0]['panoptic'],
+        device, warmup, repeats)
+    out = ours['output'].cpu()
+    extra = dict(
+        size=[height, width],
+        instances_in_scene=int(
+            np.unique(
+                panoptic[(panoptic % LABEL_DIVISOR > 0)
+                         & (panoptic < IGNORE_INDEX * LABEL_DIVISOR)]).size),
+        segments_ours=int(torch.unique(out).numel()))
+    if original_repo is None:
+        return [
+            make_row('post-processing', ours, None, 'original', None,
+                     'original not run', **extra)
+        ]
+    from benchmark_original import original_post_processing
+    original = original_post_processing(original_repo)
+    theirs = measure(lambda: original(*args, **kwargs), device, warmup,
+                     repeats)
+    counts = tie_explained_diff(out, theirs['output'].cpu(),
+                                inputs['sem_probs'].argmax(1)[0].cpu())
+    extra.update(counts)
+    detail = (f"{counts['differing_pixels']} px differ, "
+              f"{counts['unexplained_pixels']} not ties")
+    return [
+        make_row('post-processing', ours, theirs, 'original',
+                 counts['unexplained_pixels'] == 0, detail, **extra)
+    ]
+
+
+# (ours: results key, original: target key)
+_TARGET_PAIRS = (('gt_seg_map', 'semantic'), ('gt_center', 'center'),
+                 ('gt_offset', 'offset'), ('gt_sem_weights',
+                                           'semantic_weights'),
+                 ('gt_center_weights', 'center_weights'), ('gt_offset_weights',
+                                                           'offset_weights'))
+
+
+def run_target_generation(height: int, width: int, warmup: int, repeats: int,
+                          original_repo: Optional[str]) -> List:
+    """Training targets of one panoptic label: ours vs the original.
+
+    Ours gets the decoded (H, W) panoptic map and train-id map (what
+    ``LoadPanopticAnnotations`` gives it); the original gets what its dataset
+    gives it: the id-encoding RGB image and the segment list (it decodes the
+    RGB itself).
+
+    Returns:
+        list[dict]: One row; ``max_abs_diff`` over the six targets.
+    """
+    from mmpdl.datasets.transforms import GeneratePanopticTargets
+    panoptic = synthetic_panoptic(height, width, num_instances=30, seed=1)
+    semantic = (panoptic // LABEL_DIVISOR).astype(np.uint8)
+    transform = GeneratePanopticTargets(thing_ids=THING_IDS)
+    ours = measure(
+        lambda: transform.transform(
+            dict(gt_panoptic_seg=panoptic, gt_seg_map=semantic)), 'cpu',
+        warmup, repeats)
+    extra = dict(size=[height, width])
+    if original_repo is None:
+        return [
+            make_row('target generation', ours, None, 'original', None,
+                     'original not run', **extra)
+        ]
+    from benchmark_original import (original_target_generator,
+                                    panoptic_to_rgb_and_segments)
+    rgb, segments = panoptic_to_rgb_and_segments(panoptic, THING_IDS)
+    generator = original_target_generator(original_repo, THING_IDS)
+    theirs = measure(lambda: generator(rgb, segments), 'cpu', warmup, repeats)
+    diffs = {}
+    for ours_key, their_key in _TARGET_PAIRS:
+        a = torch.as_tensor(np.asarray(ours['output'][ours_key])).double()
+        b = theirs['output'][their_key].double()
+        if a.numel() != b.numel():
+            raise ValueError(f'{ours_key} has shape {tuple(a.shape)} but the '
+                             f'original {their_key} {tuple(b.shape)}')
+        diffs[their_key] = float((a.reshape(b.shape) - b).abs().max())
+    worst = max(diffs, key=diffs.get)
+    extra.update(max_abs_diff=diffs[worst], max_abs_diff_per_target=diffs)
+    return [
+        make_row('target generation', ours, theirs, 'original', diffs[worst]
+                 <= 1e-4,
+                 (f'all {len(diffs)} targets identical' if diffs[worst] == 0
+                  else f'max abs diff {diffs[worst]:.1e} ({worst})'), **extra)
+    ]

@@ -1,0 +1,168 @@
+"""Benchmark mmpdl side by side with the original and the official scripts.
+
+Runs, on identical inputs for both sides and after checking that their
+outputs agree: post-processing, target generation, panoptic evaluation and
+model forward / forward+backward. Prints one Markdown table (task, ours,
+original/official, ratio = how many times faster ours is, equal?, peak
+memory) and writes the rows as JSON.
+
+Examples::
+
+    python tools/analysis_tools/benchmark_suite.py \\
+        --original-repo /path/to/panoptic-deeplab --out results.json
+    python tools/analysis_tools/benchmark_suite.py --tasks postprocess \\
+        targets panoptic_eval --original-repo /path/to/panoptic-deeplab
+    python tools/analysis_tools/benchmark_suite.py --device cuda --amp \\
+        --original-repo /path/to/panoptic-deeplab
+
+Without ``--original-repo`` only mmpdl's side and the cityscapesscripts
+comparison (panoptic evaluation) run.
+"""
+import argparse
+import os
+import os.path as osp
+import platform
+import sys
+import traceback
+
+import torch
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+from benchmark_utils import format_table, write_json  # noqa: E402
+
+import mmpdl  # noqa: E402,F401  (applies compat fixes)
+
+TASKS = ('postprocess', 'targets', 'panoptic_eval', 'model_r50', 'model_mbnv2')
+# (post-processing/targets H, W), (eval images, H, W), model (H, W)
+FULL = dict(data=(1024, 2048), eval=(50, 1024, 2048), model=(1025, 2049))
+QUICK = dict(data=(128, 256), eval=(4, 128, 256), model=(65, 129))
+
+
+def parse_args(argv=None):
+    """Command-line arguments of the suite."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--original-repo',
+        help='root of a checkout of bowenc0221/panoptic-deeplab; without it '
+        'only our side and the cityscapesscripts comparison run')
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--out', default='benchmark_results.json')
+    parser.add_argument(
+        '--tasks', nargs='+', default=list(TASKS), choices=TASKS)
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='tiny sizes (smoke test); numbers are then meaningless')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=5,
+        help='timed runs of the data tasks (median)')
+    parser.add_argument(
+        '--model-repeats',
+        type=int,
+        default=3,
+        help='timed runs of the model tasks (median)')
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='GPU only: also time our model with AMP (fp16) and '
+        'channels_last against the original in fp32')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch.set_num_threads (default: torch)')
+    return parser.parse_args(argv)
+
+
+def _error_row(task: str, exc: BaseException) -> dict:
+    """A row saying a task could not run, and why."""
+    return dict(
+        task=task,
+        ours_ms=None,
+        theirs_ms=None,
+        theirs_name='-',
+        ratio=None,
+        equal=None,
+        ours_peak_mib=None,
+        ours_peak_above_start_mib=None,
+        theirs_peak_mib=None,
+        theirs_peak_above_start_mib=None,
+        detail=f'not run: {type(exc).__name__}: '
+        f"{str(exc).splitlines()[0] if str(exc) else ''}".replace('|', '/'))
+
+
+def run_task(task: str, args) -> list:
+    """Run one task; return its rows (an error row if it cannot run)."""
+    sizes = QUICK if args.quick else FULL
+    repo = args.original_repo
+    try:
+        if task == 'postprocess':
+            from benchmark_data_tasks import run_post_processing
+            return run_post_processing(*sizes['data'], args.device,
+                                       args.warmup, args.repeats, repo)
+        if task == 'targets':
+            from benchmark_data_tasks import run_target_generation
+            return run_target_generation(*sizes['data'], args.warmup,
+                                         args.repeats, repo)
+        if task == 'panoptic_eval':
+            from benchmark_eval_task import run_panoptic_eval
+            return run_panoptic_eval(*sizes['eval'], args.warmup, args.repeats)
+        from benchmark_model_task import run_model
+        return run_model(task[len('model_'):], *sizes['model'], args.device,
+                         args.warmup, args.model_repeats, args.amp, repo)
+    except Exception as exc:  # report and go on with the other tasks
+        traceback.print_exc()
+        return [_error_row(task, exc)]
+
+
+def machine_info(args) -> dict:
+    """Where and how the suite ran (stored with the rows)."""
+    info = dict(
+        command=' '.join([osp.basename(sys.executable)] + sys.argv),
+        device=args.device,
+        cpu=platform.processor() or platform.machine(),
+        cpu_count=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
+        torch=torch.__version__,
+        python=platform.python_version(),
+        quick=args.quick,
+        original_repo=args.original_repo)
+    if args.device == 'cuda':
+        info['gpu'] = torch.cuda.get_device_name()
+    return info
+
+
+def main(argv=None) -> list:
+    """Run the selected tasks, print the table, write JSON; return rows."""
+    args = parse_args(argv)
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit('--device cuda given but torch sees no CUDA GPU; '
+                         'use --device cpu.')
+    if args.amp and args.device != 'cuda':
+        raise SystemExit('--amp is for --device cuda only.')
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.original_repo:
+        from benchmark_original import add_original_to_path
+        add_original_to_path(args.original_repo)
+    rows = []
+    for task in args.tasks:
+        print(f'[benchmark_suite] running {task} ...', flush=True)
+        rows.extend(run_task(task, args))
+    meta = machine_info(args)
+    table = format_table(rows)
+    print(f"\nmachine: {meta['cpu_count']} CPU cores, torch "
+          f"{meta['torch']} ({meta['torch_threads']} threads), device "
+          f"{meta.get('gpu', 'cpu')}")
+    print(table)
+    write_json(args.out, rows, meta)
+    print(f'\nrows written to {args.out}')
+    return rows
+
+
+if __name__ == '__main__':
+    main()

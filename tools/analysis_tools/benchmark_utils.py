@@ -1,0 +1,233 @@
+"""Timing, peak-memory, table and JSON helpers of the benchmark suite.
+
+Written here because mmengine has no benchmark harness that measures two
+implementations side by side: a call is timed as the median of N runs after
+warm-up (``time.perf_counter``, CUDA synchronised) and its peak memory is the
+CPU high-water mark of resident memory (``VmHWM`` of ``/proc/self/status``,
+reset before each measurement through ``/proc/self/clear_refs``) or, on a GPU,
+``torch.cuda.max_memory_allocated``.
+"""
+import json
+import os
+import resource
+import statistics
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+import torch
+
+_STATUS = '/proc/self/status'
+_CLEAR_REFS = '/proc/self/clear_refs'
+
+
+def _status_kib(key: str) -> Optional[int]:
+    """A ``kB`` field of ``/proc/self/status`` (None when not on Linux)."""
+    try:
+        with open(_STATUS) as f:
+            for line in f:
+                if line.startswith(key + ':'):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def reset_cpu_peak() -> bool:
+    """Reset the resident-memory high-water mark of this process.
+
+    Returns:
+        bool: True when the kernel accepted the reset; False when only
+        ``ru_maxrss`` (peak since process start) is available.
+    """
+    try:
+        with open(_CLEAR_REFS, 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def cpu_peak_mib() -> float:
+    """Peak resident memory (MiB) since the last :func:`reset_cpu_peak`."""
+    kib = _status_kib('VmHWM')
+    if kib is None:
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024.0
+
+
+def cpu_rss_mib() -> float:
+    """Current resident memory of this process in MiB."""
+    kib = _status_kib('VmRSS')
+    return float('nan') if kib is None else kib / 1024.0
+
+
+def children_peak_mib() -> float:
+    """Largest peak resident memory (MiB) of any finished child process."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
+def _sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def measure(fn: Callable[[], Any],
+            device: str = 'cpu',
+            warmup: int = 1,
+            repeats: int = 5) -> Dict[str, Any]:
+    """Time ``fn`` and record its peak memory.
+
+    The first warm-up call's return value is kept as the output to compare
+    (so outputs are checked on the very code path that is timed).
+
+    Args:
+        fn (Callable): The work, called with no argument.
+        device (str): ``'cpu'`` or ``'cuda'``; on CUDA every run is
+            synchronised and the peak is ``max_memory_allocated``.
+        warmup (int): Untimed calls before the timed ones (at least 1).
+        repeats (int): Timed calls; their median is reported.
+
+    Returns:
+        dict: ``output`` (first call's result), ``median_ms``, ``runs_ms``
+        (list of float), ``peak_mib`` (peak memory during all calls; CPU: peak
+        resident memory of the process, GPU: peak allocated),
+        ``peak_above_start_mib`` (that minus the memory in use before the
+        first call: what the work itself needs beyond its inputs and model)
+        and ``peak_kind`` (how it was measured).
+    """
+    if warmup < 1 or repeats < 1:
+        raise ValueError(f'warmup={warmup} and repeats={repeats} must both '
+                         'be >= 1.')
+    cuda = device.startswith('cuda')
+    if cuda:
+        baseline = torch.cuda.memory_allocated() / 2**20
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        peak_kind = 'cuda max_memory_allocated'
+    else:
+        peak_kind = ('cpu VmHWM (reset)'
+                     if reset_cpu_peak() else 'cpu ru_maxrss (since start)')
+        baseline = cpu_rss_mib()
+    output = fn()
+    _sync(device)
+    for _ in range(warmup - 1):
+        fn()
+    _sync(device)
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        runs.append((time.perf_counter() - start) * 1000.0)
+    if cuda:
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak = cpu_peak_mib()
+    return dict(
+        output=output,
+        median_ms=statistics.median(runs),
+        runs_ms=runs,
+        peak_mib=peak,
+        peak_above_start_mib=peak - baseline,
+        peak_kind=peak_kind)
+
+
+def make_row(task: str,
+             ours: Dict[str, Any],
+             theirs: Optional[Dict[str, Any]],
+             theirs_name: str,
+             equal: Optional[bool],
+             detail: str = '',
+             **extra) -> Dict[str, Any]:
+    """One result row (a JSON-serialisable dict) of the suite's table.
+
+    Args:
+        task (str): Task name shown in the table.
+        ours (dict): :func:`measure` result of mmpdl's side.
+        theirs (dict | None): :func:`measure` result of the original or
+            official side; None when it was not run.
+        theirs_name (str): What the other side is (e.g. ``original``).
+        equal (bool | None): Outcome of the equality check; None when there
+            was nothing to compare with.
+        detail (str): How equality was judged (e.g. differing pixels).
+        **extra: More JSON-serialisable fields.
+
+    Returns:
+        dict: ``task``, ``ours_ms``, ``theirs_ms``, ``ratio``
+        (theirs / ours: how many times faster ours is), ``equal``,
+        ``detail``, peak memory of both sides and the runs.
+    """
+    row = dict(
+        task=task,
+        ours_ms=ours['median_ms'],
+        ours_runs_ms=ours['runs_ms'],
+        ours_peak_mib=ours['peak_mib'],
+        ours_peak_above_start_mib=ours['peak_above_start_mib'],
+        peak_kind=ours['peak_kind'],
+        theirs_name=theirs_name,
+        theirs_ms=None,
+        theirs_runs_ms=None,
+        theirs_peak_mib=None,
+        theirs_peak_above_start_mib=None,
+        ratio=None,
+        equal=None if equal is None else bool(equal),
+        detail=detail)
+    if theirs is not None:
+        row.update(
+            theirs_ms=theirs['median_ms'],
+            theirs_runs_ms=theirs['runs_ms'],
+            theirs_peak_mib=theirs['peak_mib'],
+            theirs_peak_above_start_mib=theirs['peak_above_start_mib'],
+            ratio=theirs['median_ms'] / max(ours['median_ms'], 1e-9))
+    row.update(extra)
+    return row
+
+
+def _fmt(value: Any, spec: str) -> str:
+    return '-' if value is None else format(value, spec)
+
+
+def _peak(row: Dict[str, Any], side: str) -> str:
+    peak = row.get(f'{side}_peak_mib')
+    if peak is None:
+        return '-'
+    above = row.get(f'{side}_peak_above_start_mib')
+    return f'{peak:.0f}' + ('' if above is None else f' (+{above:.0f})')
+
+
+def format_table(rows: List[Dict[str, Any]]) -> str:
+    """Render rows from :func:`make_row` as a Markdown table.
+
+    Columns: task, ours (ms), original/official (ms), ratio (x faster),
+    equal?, peak memory of both sides in MiB (in brackets: above what was in
+    use before the first call) and how equality was judged.
+    """
+    header = ('| task | ours ms | original/official ms | ratio | equal? | '
+              'ours peak MiB | theirs peak MiB | check |')
+    lines = [header, '|' + '---|' * 8]
+    for r in rows:
+        equal = {None: '-', True: 'yes', False: 'NO'}[r['equal']]
+        theirs = _fmt(r['theirs_ms'], '.1f')
+        if r['theirs_ms'] is not None:
+            theirs += f" ({r['theirs_name']})"
+        lines.append(f"| {r['task']} | {_fmt(r['ours_ms'], '.1f')} | "
+                     f"{theirs} | {_fmt(r['ratio'], '.2f')} | {equal} | "
+                     f"{_peak(r, 'ours')} | {_peak(r, 'theirs')} | "
+                     f"{r['detail']} |")
+    return '\n'.join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """numpy / torch scalars to Python numbers for JSON."""
+    if hasattr(value, 'item'):
+        return value.item()
+    raise TypeError(f'{type(value).__name__} is not JSON serialisable')
+
+
+def write_json(path: str, rows: List[Dict[str, Any]], meta: Dict[str,
+                                                                 Any]) -> None:
+    """Write ``{'meta': meta, 'rows': rows}`` to ``path`` (creates dirs)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(dict(meta=meta, rows=rows), f, indent=2, default=_plain)
