@@ -37,6 +37,7 @@ class CityscapesPanopticDataset(BaseSegDataset):
                  data_prefix: dict = dict(img_path='', seg_map_path=''),
                  img_suffix: str = '_leftImg8bit.png',
                  **kwargs) -> None:
+        self._check_classes(kwargs.get('metainfo'))
         super().__init__(
             ann_file=ann_file,
             data_prefix=data_prefix,
@@ -44,6 +45,20 @@ class CityscapesPanopticDataset(BaseSegDataset):
             seg_map_suffix='_gtFine_panoptic.png',
             reduce_zero_label=False,
             **kwargs)
+
+    @staticmethod
+    def _check_classes(metainfo) -> None:
+        """Refuse a ``metainfo`` that changes the 19 classes: the label-id
+        to train-id mapping and the thing list are Cityscapes' own, so a
+        subset would be silently ignored (a ``palette`` may be changed)."""
+        classes = (metainfo or {}).get('classes')
+        if classes is not None and tuple(classes) != tuple(
+                CITYSCAPES_META['classes']):
+            raise ValueError(
+                'CityscapesPanopticDataset has the 19 Cityscapes classes, '
+                f'got metainfo classes={tuple(classes)}. Leave `classes` '
+                'out of metainfo (a `palette` may be changed); for another '
+                'label set see "Your own data" in docs/dataset_prepare.md.')
 
     def _check_root(self):
         root = self.data_root or ''

@@ -93,6 +93,14 @@ def test_missing_data_root_is_named(tmp_path):
         _dataset(str(tmp_path / 'nowhere'))
 
 
+def test_changed_class_list_is_refused(root):
+    with pytest.raises(ValueError, match=r"classes=\('road', 'car'\)"):
+        _dataset(root, metainfo=dict(classes=('road', 'car')))
+    palette = [[i, i, i] for i in range(19)]
+    assert _dataset(
+        root, metainfo=dict(palette=palette)).metainfo['palette'] == palette
+
+
 def test_missing_json_names_path_and_fix(tmp_path):
     os.makedirs(tmp_path / 'gtFine')
     with pytest.raises(
