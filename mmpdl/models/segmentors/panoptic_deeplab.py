@@ -269,7 +269,7 @@ class PanopticDeepLab(BaseSegmentor):
         for sample, out in zip(data_samples, raw):
             sample.seg_logits = PixelData(data=out['sem_logits'])
             sample.pred_sem_seg = PixelData(
-                data=out['sem_logits'].argmax(dim=0, keepdim=True))
+                data=out['sem_logits'].max(0, keepdim=True).indices)
             sample.pred_center = PixelData(data=out['center'])
             sample.pred_offset = PixelData(data=out['offset'])
             result = get_panoptic_segmentation(

@@ -55,7 +55,7 @@ class PanopticTTAModel(BaseTTAModel):
         probs = torch.stack([r['sem_probs'] for r in raws]).mean(0)
         center = torch.stack([r['center'] for r in raws]).mean(0)
         offset = torch.stack([r['offset'] for r in raws]).mean(0)
-        sem = probs.argmax(0)
+        sem = probs.max(0).indices
         result = get_panoptic_segmentation(
             probs[None],
             center[None],
