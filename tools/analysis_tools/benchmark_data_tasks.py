@@ -45,15 +45,25 @@ def tie_explained_diff(ours: torch.Tensor, theirs: torch.Tensor,
     return dict(differing_pixels=n_diff, unexplained_pixels=unexplained)
 
 
-def run_post_processing(height: int, width: int, device: str, warmup: int,
-                        repeats: int, original_repo: Optional[str]) -> List:
+def run_post_processing(height: int,
+                        width: int,
+                        device: str,
+                        warmup: int,
+                        repeats: int,
+                        original_repo: Optional[str],
+                        num_instances: int = 30) -> List:
     """Post-processing of one (1, 19, H, W) image: ours vs the original.
+
+    Args:
+        num_instances (int): Thing instances drawn in the scene (one
+            center peak each).
 
     Returns:
         list[dict]: One row (see ``benchmark_utils.make_row``).
     """
     from mmpdl.models.post_processing import get_panoptic_segmentation
-    panoptic = synthetic_panoptic(height, width, num_instances=30, seed=0)
+    panoptic = synthetic_panoptic(
+        height, width, num_instances=num_instances, seed=0)
     inputs = _to(post_processing_inputs(panoptic, seed=0), device)
     args = (inputs['sem_probs'], inputs['center'], inputs['offsets'],
             list(THING_IDS))
