@@ -8,6 +8,7 @@ from PIL import Image
 
 from mmpdl.registry import TRANSFORMS
 from ..cityscapes_meta import IGNORE_INDEX, LABEL_DIVISOR, LABEL_ID_TO_TRAIN_ID
+from .targets import MAX_TABLE_ID
 
 
 def read_rgb_png(path: str, backend_args=None) -> np.ndarray:
@@ -37,8 +38,11 @@ def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
     Returns:
         np.ndarray: (H, W) int64.
     """
-    rgb = rgb.astype(np.int64)
-    return rgb[..., 0] + 256 * rgb[..., 1] + 256 * 256 * rgb[..., 2]
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    # the little-endian bytes (R, G, B, 0) read as one uint32
+    padded = np.zeros(rgb.shape[:2] + (4, ), np.uint8)
+    padded[..., :3] = rgb
+    return padded.view('<u4')[..., 0].astype(np.int64)
 
 
 def segment_table(segments_info, thing_ids, label_divisor, path=''):
@@ -96,6 +100,57 @@ class LoadPanopticAnnotations(BaseTransform):
         self.ignore_index = ignore_index
         self.backend_args = backend_args
 
+    def _label_maps(self, seg_map, ids, train_ids, panoptic):
+        """Train-id and mmpdl panoptic maps of a segment-id map; pixels of
+        no listed segment are ignore / void.
+
+        Args:
+            seg_map (np.ndarray): (H, W) int64 segment ids.
+            ids, train_ids, panoptic (np.ndarray): (S,) from
+                :func:`segment_table`.
+
+        Returns:
+            tuple[np.ndarray]: (H, W) uint8 and (H, W) int32.
+        """
+        void = self.ignore_index * self.label_divisor
+        top = max(int(seg_map.max()), int(ids.max()) if len(ids) else 0)
+        if seg_map.min() >= 0 and top < MAX_TABLE_ID:
+            # small ids (Cityscapes: label_id * 1000 + k): lookup tables
+            sem_table = np.full(top + 1, self.ignore_index, np.uint8)
+            pan_table = np.full(top + 1, void, np.int32)
+            sem_table[ids] = train_ids
+            pan_table[ids] = panoptic
+            return sem_table[seg_map], pan_table[seg_map]
+        order = np.argsort(ids)
+        ids, train_ids, panoptic = ids[order], train_ids[order], panoptic[
+            order]
+        pos = np.clip(np.searchsorted(ids, seg_map), 0, max(len(ids) - 1, 0))
+        known = (ids[pos] == seg_map) if len(ids) else np.zeros_like(
+            seg_map, bool)
+        sem = np.full(seg_map.shape, self.ignore_index, np.uint8)
+        pan = np.full(seg_map.shape, void, np.int32)
+        if len(ids):
+            sem[known] = train_ids[pos[known]]
+            pan[known] = panoptic[pos[known]]
+        return sem, pan
+
+    def decode(self, seg_map: np.ndarray, segments_info: list, path=''):
+        """Label maps of a segment-id map (the PNG's ids).
+
+        Args:
+            seg_map (np.ndarray): (H, W) int64 ids (:func:`rgb_to_id`).
+            segments_info (list[dict]): ``id``, ``category_id`` (Cityscapes
+                label id) and ``iscrowd`` of each segment.
+            path (str): Named in errors.
+
+        Returns:
+            tuple[np.ndarray]: ``gt_seg_map`` (H, W) uint8 train ids and
+            ``gt_panoptic_seg`` (H, W) int32.
+        """
+        ids, train_ids, panoptic = segment_table(segments_info, self.thing_ids,
+                                                 self.label_divisor, path)
+        return self._label_maps(seg_map, ids, train_ids, panoptic)
+
     def transform(self, results: dict) -> dict:
         """Decode the panoptic PNG of ``results``."""
         path = results['pan_map_path']
@@ -107,21 +162,7 @@ class LoadPanopticAnnotations(BaseTransform):
                 f'panoptic PNG {path!r} is {seg_map.shape[0]}x'
                 f'{seg_map.shape[1]} but image {results.get("img_path")!r} '
                 f'is {shape[0]}x{shape[1]}')
-        ids, train_ids, panoptic = segment_table(results['segments_info'],
-                                                 self.thing_ids,
-                                                 self.label_divisor, path)
-        order = np.argsort(ids)
-        ids, train_ids, panoptic = ids[order], train_ids[order], panoptic[
-            order]
-        pos = np.clip(np.searchsorted(ids, seg_map), 0, max(len(ids) - 1, 0))
-        known = (ids[pos] == seg_map) if len(ids) else np.zeros_like(
-            seg_map, bool)
-        sem = np.full(seg_map.shape, self.ignore_index, np.uint8)
-        pan = np.full(seg_map.shape, self.ignore_index * self.label_divisor,
-                      np.int32)
-        if len(ids):
-            sem[known] = train_ids[pos[known]]
-            pan[known] = panoptic[pos[known]]
+        sem, pan = self.decode(seg_map, results['segments_info'], path)
         results['gt_seg_map'] = sem
         results['gt_panoptic_seg'] = pan
         fields = results.setdefault('seg_fields', [])
