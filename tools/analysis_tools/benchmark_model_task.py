@@ -7,7 +7,6 @@ model loads them through mmpdl's checkpoint converter (the converter
 check's ``build_mmpdl``). Inputs are one normalised image made from a synthetic
 scene; training targets come from the same scene.
 """
-import importlib.util
 import os.path as osp
 import sys
 from typing import Dict, List, Optional
@@ -15,6 +14,7 @@ from typing import Dict, List, Optional
 import torch
 from benchmark_inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
                               post_processing_inputs, synthetic_panoptic)
+from benchmark_original import verify_tool
 from benchmark_utils import make_row, measure
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -64,22 +64,6 @@ def scene_inputs(height: int, width: int) -> Dict[str, torch.Tensor]:
         offset_weights=thing.float()[None])
 
 
-def _converter_tool():
-    """``tools/model_converters/verify_against_original.py`` as a module.
-
-    Its ``randomize`` (non-trivial weights for the original model) and
-    ``build_mmpdl`` (mmpdl model + converted weights) are reused here so the
-    suite and the converter check set up models the same way.
-    """
-    path = osp.join(ROOT, 'tools', 'model_converters',
-                    'verify_against_original.py')
-    spec = importlib.util.spec_from_file_location('verify_against_original',
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def build_ours(name: str, original_state: Optional[dict]) -> torch.nn.Module:
     """mmpdl's model of ``name``: converted original weights, else its init.
 
@@ -91,7 +75,7 @@ def build_ours(name: str, original_state: Optional[dict]) -> torch.nn.Module:
         nn.Module: The segmentor in eval mode (SyncBN reverted to BN).
     """
     if original_state is not None:
-        return _converter_tool().build_mmpdl(CONFIGS[name], original_state)
+        return verify_tool().build_mmpdl(CONFIGS[name], original_state)
     from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
 
@@ -235,7 +219,7 @@ def run_model(name: str, height: int, width: int, device: str, warmup: int,
     if original_repo is not None:
         from benchmark_original import original_model
         theirs_model = original_model(original_repo, name)
-        _converter_tool().randomize(theirs_model, seed=0)
+        verify_tool().randomize(theirs_model, seed=0)
         state = theirs_model.state_dict()
         theirs_model.to(device)
     not_converted = None

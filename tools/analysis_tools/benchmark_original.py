@@ -1,15 +1,14 @@
 """Import the original Panoptic-DeepLab implementation for benchmarking.
 
 The original (github.com/bowenc0221/panoptic-deeplab) is imported from a
-checkout given on the command line, never copied into this repository. It
-imports ``torchvision.models.utils.load_state_dict_from_url``, which newer
-torchvision no longer has; a stand-in module pointing at
-``torch.hub.load_state_dict_from_url`` is put into ``sys.modules`` here (for
-the benchmark process only).
+checkout given on the command line, never copied into this repository, by
+``tools/model_converters/verify_against_original.py`` (which also provides
+the ``torchvision.models.utils`` alias the original needs): the suite and the
+converter check set the original up the same way.
 """
+import importlib.util
 import os
 import sys
-import types
 from typing import Callable, Sequence
 
 import numpy as np
@@ -18,9 +17,26 @@ import torch
 _NEEDED = ('segmentation/model/post_processing/instance_post_processing.py',
            'segmentation/data/transforms/target_transforms.py',
            'segmentation/model/build.py', 'segmentation/config/default.py')
+_ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_VERIFY_TOOL = 'verify_against_original'
 _CONFIGS = dict(
     r50='panoptic_deeplab_R50_os32_cityscapes.yaml',
     mbnv2='panoptic_deeplab_MBNV2_100_os32_cityscapes_bs16_lr_x2.yaml')
+
+
+def verify_tool():
+    """``tools/model_converters/verify_against_original.py`` as a module
+    (loaded once): its ``add_original_to_path``, ``build_original``,
+    ``randomize`` and ``build_mmpdl`` are reused by the suite."""
+    if _VERIFY_TOOL not in sys.modules:
+        path = os.path.join(_ROOT, 'tools', 'model_converters',
+                            'verify_against_original.py')
+        spec = importlib.util.spec_from_file_location(_VERIFY_TOOL, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[_VERIFY_TOOL] = module
+    return sys.modules[_VERIFY_TOOL]
 
 
 def add_original_to_path(repo: str) -> None:
@@ -38,14 +54,7 @@ def add_original_to_path(repo: str) -> None:
             f'--original-repo {repo!r} is not a checkout of '
             f'bowenc0221/panoptic-deeplab: missing {missing}. Clone it and '
             'pass its root folder.')
-    if 'torchvision.models.utils' not in sys.modules:
-        import torchvision.models  # noqa: F401
-        shim = types.ModuleType('torchvision.models.utils')
-        shim.load_state_dict_from_url = torch.hub.load_state_dict_from_url
-        sys.modules['torchvision.models.utils'] = shim
-    repo = os.path.abspath(repo)
-    if repo not in sys.path:
-        sys.path.insert(0, repo)
+    verify_tool().add_original_to_path(repo)
 
 
 def original_post_processing(repo: str) -> Callable[..., torch.Tensor]:
@@ -170,9 +179,6 @@ def original_model(repo: str, name: str) -> torch.nn.Module:
         raise KeyError(f'Unknown model {name!r}; choose from '
                        f'{sorted(_CONFIGS)}.')
     add_original_to_path(repo)
-    from segmentation.config import config
-    from segmentation.model import build_segmentation_model_from_cfg
-    cfg = config.clone()
-    cfg.merge_from_file(os.path.join(repo, 'configs', _CONFIGS[name]))
-    cfg.MODEL.BACKBONE.PRETRAINED = False
-    return build_segmentation_model_from_cfg(cfg)
+    tool = verify_tool()
+    return tool.build_original(
+        tool.import_original(repo), repo, _CONFIGS[name])

@@ -72,21 +72,35 @@ def parse_args():
     return parser.parse_args()
 
 
-def import_original(repo):
-    """Import the original ``segmentation`` package from ``repo``.
+def add_original_to_path(repo):
+    """Make the original's ``segmentation`` package importable from
+    ``repo``.
 
     The original imports ``torchvision.models.utils.load_state_dict_from_url``
     which torchvision >= 0.13 dropped; an alias module to torch.hub's function
-    is installed for this process only.
+    is installed for this process only (the one place mmpdl provides it).
+
+    Raises:
+        FileNotFoundError: ``repo`` is not a checkout of the original.
     """
     if not osp.isdir(osp.join(repo, 'segmentation', 'model')):
-        raise SystemExit(f'--original-repo {repo} is not a checkout of '
-                         'panoptic-deeplab (no segmentation/model in it)')
+        raise FileNotFoundError(
+            f'--original-repo {repo!r} is not a checkout of '
+            'bowenc0221/panoptic-deeplab (no segmentation/model in it); '
+            'clone it and pass its root folder')
     if 'torchvision.models.utils' not in sys.modules:
+        import torchvision.models  # noqa: F401
         alias = types.ModuleType('torchvision.models.utils')
         alias.load_state_dict_from_url = torch.hub.load_state_dict_from_url
         sys.modules['torchvision.models.utils'] = alias
-    sys.path.insert(0, osp.abspath(repo))
+    repo = osp.abspath(repo)
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+
+
+def import_original(repo):
+    """The original's config, model builder and post-processing."""
+    add_original_to_path(repo)
     from segmentation.config import config
     from segmentation.model import build_segmentation_model_from_cfg
     from segmentation.model.post_processing import get_panoptic_segmentation
@@ -261,7 +275,10 @@ def print_table(lines):
 
 def main():
     args = parse_args()
-    original = import_original(args.original_repo)
+    try:
+        original = import_original(args.original_repo)
+    except FileNotFoundError as err:
+        raise SystemExit(f'error: {err}')
     lines = []
     for config_path in args.config:
         row = row_of_config(config_path)
