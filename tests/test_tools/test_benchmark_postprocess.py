@@ -4,27 +4,15 @@ No timing is asserted: the tool must report ours per image, single and
 batched, and, when a checkout of the original is found (``PDL_ORIGINAL_REPO``
 or /tmp/pdl_orig), an identical panoptic map.
 """
-import importlib.util
-import os
-import os.path as osp
-import sys
-
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
-ORIGINAL = os.environ.get('PDL_ORIGINAL_REPO', '/tmp/pdl_orig')
+from .analysis_tool import HAS_ORIGINAL, ORIGINAL, load_tool
+
 TINY = ['--size', '96', '192', '--instances', '6', '--repeats', '1']
 
 
 def _tool():
-    if TOOLS not in sys.path:
-        sys.path.insert(0, TOOLS)
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_postprocess', osp.join(TOOLS, 'benchmark_postprocess.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('benchmark_postprocess')
 
 
 def test_ours_single_and_batched(capsys):
@@ -39,8 +27,7 @@ def test_ours_single_and_batched(capsys):
 
 
 @pytest.mark.skipif(
-    not osp.isdir(osp.join(ORIGINAL, 'segmentation')),
-    reason='no checkout of the original implementation')
+    not HAS_ORIGINAL, reason='no checkout of the original implementation')
 def test_equal_to_the_original():
     single = _tool().main(
         TINY + ['--batch', '1', '--original-repo', ORIGINAL])['single']

@@ -5,27 +5,16 @@ timing, and that the comparisons against independent oracles hold (PQ of
 cityscapesscripts' ``evaluatePanoptic``; the original implementation when a
 checkout is found through ``PDL_ORIGINAL_REPO`` or at /tmp/pdl_orig).
 """
-import importlib.util
 import json
-import os
 import os.path as osp
-import sys
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
-ORIGINAL = os.environ.get('PDL_ORIGINAL_REPO', '/tmp/pdl_orig')
+from .analysis_tool import ORIGINAL, ROOT, load_tool
 
 
 def _load_suite():
-    if TOOLS not in sys.path:
-        sys.path.insert(0, TOOLS)
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_suite', osp.join(TOOLS, 'benchmark_suite.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('benchmark_suite')
 
 
 def _run(tmp_path, monkeypatch, *extra):

@@ -3,27 +3,15 @@
 No timing is asserted; with a checkout of the original (``PDL_ORIGINAL_REPO``
 or /tmp/pdl_orig) the six targets must be identical.
 """
-import importlib.util
-import os
-import os.path as osp
-import sys
-
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
-ORIGINAL = os.environ.get('PDL_ORIGINAL_REPO', '/tmp/pdl_orig')
+from .analysis_tool import HAS_ORIGINAL, ORIGINAL, load_tool
+
 SMALL = ['--size', '128', '256', '--instances', '8', '--repeats', '1']
 
 
 def _tool():
-    if TOOLS not in sys.path:
-        sys.path.insert(0, TOOLS)
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_targets', osp.join(TOOLS, 'benchmark_targets.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('benchmark_targets')
 
 
 def test_ours_only(capsys):
@@ -33,8 +21,7 @@ def test_ours_only(capsys):
 
 
 @pytest.mark.skipif(
-    not osp.isdir(osp.join(ORIGINAL, 'segmentation')),
-    reason='no checkout of the original implementation')
+    not HAS_ORIGINAL, reason='no checkout of the original implementation')
 def test_targets_equal_the_original():
     row = _tool().main(SMALL + ['--original-repo', ORIGINAL])
     assert row['equal'] is True and row['max_abs_diff'] == 0

@@ -15,7 +15,6 @@ Examples::
     python tools/analysis_tools/benchmark_postprocess.py \\
         --original-repo /path/to/panoptic-deeplab
 """
-import argparse
 import os.path as osp
 import sys
 
@@ -29,26 +28,19 @@ from benchmark_inputs import LABEL_DIVISOR  # noqa: E402
 from benchmark_inputs import THING_IDS  # noqa: E402
 from benchmark_inputs import post_processing_inputs  # noqa: E402
 from benchmark_inputs import synthetic_panoptic  # noqa: E402
-from benchmark_utils import format_table, measure  # noqa: E402
+from benchmark_utils import format_table  # noqa: E402
+from benchmark_utils import measure  # noqa: E402
+from benchmark_utils import single_task_parser  # noqa: E402
 
 import mmpdl  # noqa: E402,F401  (applies compat fixes)
 
 
 def parse_args(argv=None):
     """Command-line arguments."""
-    parser = argparse.ArgumentParser(
-        description='ms/image of the panoptic post-processing')
-    parser.add_argument(
-        '--size', type=int, nargs=2, default=[1024, 2048], metavar=('H', 'W'))
-    parser.add_argument('--instances', type=int, default=50)
+    parser = single_task_parser('ms/image of the panoptic post-processing', 50,
+                                'panoptic maps')
     parser.add_argument('--batch', type=int, default=4)
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument(
-        '--original-repo',
-        help='checkout of bowenc0221/panoptic-deeplab: also time the '
-        'original and compare the maps')
     return parser.parse_args(argv)
 
 

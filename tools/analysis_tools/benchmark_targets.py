@@ -15,32 +15,22 @@ Examples::
     python tools/analysis_tools/benchmark_targets.py \\
         --original-repo /path/to/panoptic-deeplab
 """
-import argparse
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from benchmark_data_tasks import run_target_generation  # noqa: E402
-from benchmark_utils import format_table  # noqa: E402
+from benchmark_utils import format_table, single_task_parser  # noqa: E402
 
 import mmpdl  # noqa: E402,F401  (applies compat fixes)
 
 
 def parse_args(argv=None):
     """Command-line arguments."""
-    parser = argparse.ArgumentParser(
-        description='ms/image of the panoptic training-target generation')
-    parser.add_argument(
-        '--size', type=int, nargs=2, default=[1024, 2048], metavar=('H', 'W'))
-    parser.add_argument('--instances', type=int, default=30)
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument(
-        '--original-repo',
-        help='checkout of bowenc0221/panoptic-deeplab: also time the '
-        'original and compare the targets')
-    return parser.parse_args(argv)
+    return single_task_parser(
+        'ms/image of the panoptic training-target generation', 30,
+        'targets').parse_args(argv)
 
 
 def main(argv=None) -> dict:
