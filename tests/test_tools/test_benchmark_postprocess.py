@@ -34,3 +34,31 @@ def test_equal_to_the_original():
     assert single['equal'] is True
     assert single['differing_pixels'] == 0
     assert single['ratio'] > 0
+
+
+def test_threads_option_is_restored(capsys):
+    torch = pytest.importorskip('torch')
+    before = torch.get_num_threads()
+    result = _tool().main(TINY + ['--batch', '1', '--threads', '1'])
+    assert result['batch'] is None
+    assert '1 threads' in capsys.readouterr().out
+    assert torch.get_num_threads() == before
+
+
+def test_measure_alternating_takes_turns():
+    utils = load_tool('benchmark_utils')
+    calls = []
+    first, second = utils.measure_alternating(
+        [lambda: calls.append('a') or len(calls), lambda: calls.append('b')],
+        'cpu',
+        warmup=2,
+        repeats=3)
+    assert calls == ['a', 'b'] * 5
+    assert first['output'] == 1 and second['output'] is None
+    for result in (first, second):
+        assert len(result['runs_ms']) == 3
+        assert result['median_ms'] >= 0 and result['peak_mib'] > 0
+        assert 'baseline' not in result
+    # measure() is its one-function case
+    single = utils.measure(lambda: 7, 'cpu', warmup=1, repeats=2)
+    assert single['output'] == 7 and len(single['runs_ms']) == 2

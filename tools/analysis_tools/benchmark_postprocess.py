@@ -6,7 +6,8 @@ instances, one center peak each; see ``benchmark_inputs.py``) and prints the
 median time per image, for a single image and for a batch. With
 ``--original-repo`` the original implementation's
 ``get_panoptic_segmentation`` runs on the same input in the same process:
-the panoptic maps are compared and the ratio printed.
+the panoptic maps are compared and the ratio printed (the two sides are
+timed in turns, so both see the same load on a shared machine).
 
 Examples::
 
@@ -15,6 +16,7 @@ Examples::
     python tools/analysis_tools/benchmark_postprocess.py \\
         --original-repo /path/to/panoptic-deeplab
 """
+import os
 import os.path as osp
 import sys
 
@@ -41,6 +43,12 @@ def parse_args(argv=None):
                                 'panoptic maps')
     parser.add_argument('--batch', type=int, default=4)
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='torch CPU threads (default: torch\'s own setting); on a CPU '
+        'shared with other busy processes, 1 avoids OpenMP threads waiting '
+        'on each other')
     return parser.parse_args(argv)
 
 
@@ -74,11 +82,8 @@ def time_batch(height: int, width: int, instances: int, batch: int,
         runs_ms=result['runs_ms'])
 
 
-def main(argv=None) -> dict:
-    """Run and print; returns the single-image row and the batch timing."""
-    args = parse_args(argv)
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        raise SystemExit('--device cuda: no CUDA device is available')
+def run(args) -> dict:
+    """Time and print; returns the single-image row and the batch timing."""
     height, width = args.size
     row = run_post_processing(
         height,
@@ -91,7 +96,8 @@ def main(argv=None) -> dict:
     print(format_table([row]))
     print(f"single image: {row['ours_ms']:.1f} ms/image ours"
           f" ({height}x{width}, 19 classes, {row['instances_in_scene']} "
-          f"instances, {args.device})")
+          f"instances, {args.device}, {torch.get_num_threads()} threads, "
+          f'load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)')
     if row['ratio'] is not None:
         print(f"original: {row['theirs_ms']:.1f} ms/image, ours is "
               f"{row['ratio']:.1f}x faster; {row['detail']}")
@@ -102,6 +108,21 @@ def main(argv=None) -> dict:
         print(f"batch of {args.batch}: {batch['ms_per_image']:.1f} "
               'ms/image ours')
     return dict(single=row, batch=batch)
+
+
+def main(argv=None) -> dict:
+    """Parse ``argv``, then :func:`run` (torch's thread count is restored
+    afterwards when ``--threads`` changed it)."""
+    args = parse_args(argv)
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit('--device cuda: no CUDA device is available')
+    threads = torch.get_num_threads()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    try:
+        return run(args)
+    finally:
+        torch.set_num_threads(threads)
 
 
 if __name__ == '__main__':

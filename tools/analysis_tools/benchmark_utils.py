@@ -13,7 +13,7 @@ import os
 import resource
 import statistics
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 
@@ -96,41 +96,78 @@ def measure(fn: Callable[[], Any],
         first call: what the work itself needs beyond its inputs and model)
         and ``peak_kind`` (how it was measured).
     """
+    return measure_alternating([fn], device, warmup, repeats)[0]
+
+
+def _reset_peak(cuda: bool) -> str:
+    """Reset the peak-memory counter; returns how the peak is measured."""
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+        return 'cuda max_memory_allocated'
+    return ('cpu VmHWM (reset)'
+            if reset_cpu_peak() else 'cpu ru_maxrss (since start)')
+
+
+def _in_use_mib(cuda: bool) -> float:
+    return (torch.cuda.memory_allocated() / 2**20 if cuda else cpu_rss_mib())
+
+
+def _peak_mib(cuda: bool) -> float:
+    return (torch.cuda.max_memory_allocated() /
+            2**20 if cuda else cpu_peak_mib())
+
+
+def measure_alternating(fns: Sequence[Callable[[], Any]],
+                        device: str = 'cpu',
+                        warmup: int = 1,
+                        repeats: int = 5) -> List[Dict[str, Any]]:
+    """Time several functions in turns (a, b, a, b, ...), like
+    :func:`measure` each.
+
+    Taking turns gives every side the same share of a machine whose load
+    changes while it runs (a shared CPU), so their ratio stays fair. The
+    peak memory of a side is the largest over its own calls (the counter is
+    reset before every call).
+
+    Args:
+        fns (Sequence[Callable]): The work of each side, called with no
+            argument.
+        device (str): ``'cpu'`` or ``'cuda'`` (see :func:`measure`).
+        warmup (int): Untimed calls of each side (at least 1).
+        repeats (int): Timed calls of each side.
+
+    Returns:
+        list[dict]: Per function the dict :func:`measure` returns.
+    """
     if warmup < 1 or repeats < 1:
         raise ValueError(f'warmup={warmup} and repeats={repeats} must both '
                          'be >= 1.')
     cuda = device.startswith('cuda')
     if cuda:
-        baseline = torch.cuda.memory_allocated() / 2**20
         torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
-        peak_kind = 'cuda max_memory_allocated'
-    else:
-        peak_kind = ('cpu VmHWM (reset)'
-                     if reset_cpu_peak() else 'cpu ru_maxrss (since start)')
-        baseline = cpu_rss_mib()
-    output = fn()
-    _sync(device)
-    for _ in range(warmup - 1):
-        fn()
-    _sync(device)
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        runs.append((time.perf_counter() - start) * 1000.0)
-    if cuda:
-        peak = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        peak = cpu_peak_mib()
-    return dict(
-        output=output,
-        median_ms=statistics.median(runs),
-        runs_ms=runs,
-        peak_mib=peak,
-        peak_above_start_mib=peak - baseline,
-        peak_kind=peak_kind)
+    results = [
+        dict(output=None, runs_ms=[], peak_mib=0.0, baseline=None) for _ in fns
+    ]
+    for turn in range(warmup + repeats):
+        for fn, result in zip(fns, results):
+            if result['baseline'] is None:
+                result['baseline'] = _in_use_mib(cuda)
+            result['peak_kind'] = _reset_peak(cuda)
+            start = time.perf_counter()
+            output = fn()
+            _sync(device)
+            elapsed = (time.perf_counter() - start) * 1000.0
+            result['peak_mib'] = max(result['peak_mib'], _peak_mib(cuda))
+            if turn == 0:
+                result['output'] = output
+            elif turn >= warmup:
+                result['runs_ms'].append(elapsed)
+            del output
+    for result in results:
+        result['median_ms'] = statistics.median(result['runs_ms'])
+        result['peak_above_start_mib'] = (
+            result['peak_mib'] - result.pop('baseline'))
+    return results
 
 
 def make_row(task: str,
