@@ -57,7 +57,7 @@ def test_our_side_and_official_evaluator(tmp_path, monkeypatch):
     '(set PDL_ORIGINAL_REPO)')
 def test_against_original(tmp_path, monkeypatch):
     rows = _run(tmp_path, monkeypatch, '--original-repo', ORIGINAL, '--tasks',
-                'postprocess', 'targets')
+                'postprocess', 'targets', 'model_mbnv2')
     post = rows['post-processing']
     assert post['equal'] is True, post
     assert post['unexplained_pixels'] == 0
@@ -65,3 +65,8 @@ def test_against_original(tmp_path, monkeypatch):
     targets = rows['target generation']
     assert targets['equal'] is True, targets
     assert targets['max_abs_diff'] <= 1e-4
+    # the model tasks time both sides in turns and compare their outputs
+    for task in ('forward (eval)', 'forward+backward (train)'):
+        row = rows[f'MobileNetV2-os32 {task}']
+        assert row['equal'] is True, row
+        assert row['theirs_ms'] > 0 and row['ours_ms'] > 0

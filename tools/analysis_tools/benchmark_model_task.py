@@ -9,13 +9,13 @@ scene; training targets come from the same scene.
 """
 import os.path as osp
 import sys
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 from benchmark_inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
                               post_processing_inputs, synthetic_panoptic)
 from benchmark_original import verify_tool
-from benchmark_utils import make_row, measure
+from benchmark_utils import make_row, measure, measure_alternating
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = dict(
@@ -197,6 +197,24 @@ def _amp_rows(model, inputs: Dict, label: str, fp32_rows: List, warmup: int,
     return rows
 
 
+def _measure_sides(ours_fn: Callable[[], Any],
+                   theirs_fn: Optional[Callable[[], Any]], device: str,
+                   warmup: int, repeats: int) -> Tuple[Dict, Optional[Dict]]:
+    """Time ours alone, or ours and the original in turns.
+
+    Taking turns (``measure_alternating``) gives both sides the same share
+    of a CPU whose load changes during the minutes a model run takes.
+
+    Returns:
+        tuple[dict, dict | None]: ``measure`` results of ours and theirs.
+    """
+    if theirs_fn is None:
+        return measure(ours_fn, device, warmup, repeats), None
+    ours, theirs = measure_alternating([ours_fn, theirs_fn], device, warmup,
+                                       repeats)
+    return ours, theirs
+
+
 def run_model(name: str, height: int, width: int, device: str, warmup: int,
               repeats: int, amp: bool, original_repo: Optional[str]) -> List:
     """Eval forward and train forward+backward of one model, both sides.
@@ -237,15 +255,15 @@ def run_model(name: str, height: int, width: int, device: str, warmup: int,
         ours_model = build_ours(name, None).to(device)
     label, rows = NAMES[name], []
     ours_model.eval()
-    with torch.no_grad():
-        ours = measure(lambda: _ours_dense(ours_model, img), device, warmup,
-                       repeats)
-    theirs, equal, detail, extra = None, None, 'original not run', {}
     if theirs_model is not None:
         theirs_model.eval()
-        with torch.no_grad():
-            theirs = measure(lambda: theirs_model(img), device, warmup,
-                             repeats)
+    with torch.no_grad():
+        theirs_fn = (None if theirs_model is None else
+                     (lambda: theirs_model(img)))
+        ours, theirs = _measure_sides(lambda: _ours_dense(ours_model, img),
+                                      theirs_fn, device, warmup, repeats)
+    equal, detail, extra = None, 'original not run', {}
+    if theirs_model is not None:
         if not_converted:
             detail = not_converted
         else:
@@ -267,15 +285,15 @@ def run_model(name: str, height: int, width: int, device: str, warmup: int,
             **extra))
     targets = original_targets(inputs)
     ours_model.train()
-    ours = measure(
-        lambda: _train_step(lambda: _ours_loss(ours_model, inputs), ours_model
-                            ), device, warmup, repeats)
-    theirs, equal, detail, extra = None, None, 'original not run', {}
     if theirs_model is not None:
         theirs_model.train()
-        theirs = measure(
-            lambda: _train_step(lambda: theirs_model(img, targets)['loss'],
-                                theirs_model), device, warmup, repeats)
+    theirs_fn = None if theirs_model is None else (lambda: _train_step(
+        lambda: theirs_model(img, targets)['loss'], theirs_model))
+    ours, theirs = _measure_sides(
+        lambda: _train_step(lambda: _ours_loss(ours_model, inputs), ours_model
+                            ), theirs_fn, device, warmup, repeats)
+    equal, detail, extra = None, 'original not run', {}
+    if theirs_model is not None:
         extra = dict(loss_ours=ours['output'], loss_original=theirs['output'])
         detail = (f"loss {ours['output']:.6f} vs {theirs['output']:.6f}")
         if not_converted:
