@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -50,10 +50,8 @@ def parse_args(argv=None):
     return args
 
 
-def check_paths(args):
-    """Clear errors for a missing config or checkpoint."""
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config!r}')
+def check_checkpoint(args):
+    """Clear error for a missing checkpoint."""
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(
             f'checkpoint not found: {args.checkpoint!r}. Train one with '
@@ -92,15 +90,14 @@ def enable_tta(cfg):
 def main(argv=None):
     """Entry point."""
     args = parse_args(argv)
-    check_paths(args)
     from mmengine.runner import Runner
 
     import mmpdl  # noqa: F401  (compat fixes)
-    from mmpdl.utils import register_all_modules, setup_cpu_distributed
+    from mmpdl.utils import (load_config, register_all_modules,
+                             setup_cpu_distributed)
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
+    check_checkpoint(args)
     cfg.launcher = args.launcher
     setup_cpu_distributed(cfg, args.launcher)
     if args.work_dir is not None:
@@ -118,7 +115,7 @@ def main(argv=None):
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    runner.test()
+    return runner.test()
 
 
 if __name__ == '__main__':

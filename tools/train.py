@@ -10,7 +10,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.logging import print_log
 
 
@@ -48,19 +48,6 @@ def parse_args(argv=None):
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
-
-
-def load_config(path, cfg_options=None):
-    """Read a config file with a clear error when it does not exist."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'config file not found: {path!r}. Configs live in configs/, '
-            'e.g. configs/panoptic_deeplab/'
-            'panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py')
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
 
 
 def set_work_dir(cfg, args):
@@ -128,7 +115,8 @@ def main(argv=None):
     args = parse_args(argv)
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     import mmpdl  # noqa: F401  (compat fixes)
-    from mmpdl.utils import register_all_modules, setup_cpu_distributed
+    from mmpdl.utils import (load_config, register_all_modules,
+                             setup_cpu_distributed)
     register_all_modules(init_default_scope=False)
 
     cfg = load_config(args.config, args.cfg_options)

@@ -14,7 +14,7 @@ from mmengine.runner import load_checkpoint
 from mmpdl.datasets.cityscapes_meta import CITYSCAPES_META
 from mmpdl.registry import MODELS
 from mmpdl.structures import PanopticDataSample
-from mmpdl.utils import register_all_modules
+from mmpdl.utils import load_config, register_all_modules
 
 ImageInput = Union[str, np.ndarray]
 
@@ -51,13 +51,11 @@ def init_model(config: Union[str, Config],
         ``dataset_meta`` attributes.
     """
     if isinstance(config, str):
-        if not osp.isfile(config):
-            raise FileNotFoundError(f'config file not found: {config!r}')
-        config = Config.fromfile(config)
+        config = load_config(config, cfg_options)
     elif not isinstance(config, Config):
         raise TypeError('config must be a file path or a Config, got '
                         f'{type(config)}')
-    if cfg_options:
+    elif cfg_options:
         config.merge_from_dict(cfg_options)
     if 'model' not in config:
         raise KeyError('the config has no `model`')

@@ -91,7 +91,7 @@ def test_val_split_has_no_targets(tool, data_root, tmp_path):
 
 
 def test_missing_config_is_named(tool):
-    with pytest.raises(SystemExit, match='configs/nope.py'):
+    with pytest.raises(FileNotFoundError, match='configs/nope.py'):
         tool.main(['configs/nope.py'])
 
 

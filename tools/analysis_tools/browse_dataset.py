@@ -279,16 +279,12 @@ def build_dataset(cfg: Config, split: str):
 def main(argv=None) -> list:
     """Browse; returns the written picture paths."""
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise SystemExit(f'config file not found: {args.config!r}')
     from mmengine.runner import set_random_seed
     from mmengine.utils import ProgressBar, mkdir_or_exist
 
     from mmpdl.registry import VISUALIZERS
-    from mmpdl.utils import register_all_modules
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    from mmpdl.utils import load_config, register_all_modules
+    cfg = load_config(args.config, args.cfg_options)
     register_all_modules()
     if args.seed is not None:
         set_random_seed(args.seed)

@@ -16,11 +16,11 @@ import argparse
 import torch
 import torch.nn as nn
 from mmengine.analysis import get_model_complexity_info
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.model import revert_sync_batchnorm
 
 from mmpdl.registry import MODELS
-from mmpdl.utils import register_all_modules
+from mmpdl.utils import load_config, register_all_modules
 
 
 class ForwardOutputs(nn.Module):
@@ -77,9 +77,7 @@ def count(config: str, shape, cfg_options=None, show_table=False) -> dict:
         dict: ``params`` (int), ``flops`` (int), ``table`` (str).
     """
     register_all_modules()
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = load_config(config, cfg_options)
     cfg.model.get('backbone', {}).pop('init_cfg', None)
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
     height, width = shape

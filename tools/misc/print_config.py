@@ -5,9 +5,8 @@ Example::
     python tools/misc/print_config.py configs/_base_/default_runtime.py
 """
 import argparse
-import os.path as osp
 
-from mmengine import Config, DictAction
+from mmengine import DictAction
 
 
 def parse_args(argv=None):
@@ -25,11 +24,8 @@ def parse_args(argv=None):
 def main(argv=None):
     """Entry point."""
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise SystemExit(f'config file not found: {args.config!r}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    from mmpdl.utils import load_config
+    cfg = load_config(args.config, args.cfg_options)
     print(f'Config:\n{cfg.pretty_text}')
 
 
