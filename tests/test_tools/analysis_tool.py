@@ -1,4 +1,4 @@
-"""Load a script of tools/analysis_tools/ as a module, for the tests."""
+"""Load a script of tools/ as a module, for the tests."""
 import importlib.util
 import os
 import os.path as osp
@@ -11,12 +11,18 @@ ORIGINAL = os.environ.get('PDL_ORIGINAL_REPO', '/tmp/pdl_orig')
 HAS_ORIGINAL = osp.isdir(osp.join(ORIGINAL, 'segmentation'))
 
 
-def load_tool(name: str):
-    """``tools/analysis_tools/<name>.py`` as a fresh module."""
-    if TOOLS not in sys.path:
-        sys.path.insert(0, TOOLS)
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(TOOLS, name + '.py'))
+def load_script(path: str, name: str):
+    """The script at ``path`` (relative to the repository root) as a fresh
+    module called ``name``."""
+    spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_tool(name: str):
+    """``tools/analysis_tools/<name>.py`` as a fresh module (the folder goes
+    on ``sys.path`` for the benchmark scripts' imports of each other)."""
+    if TOOLS not in sys.path:
+        sys.path.insert(0, TOOLS)
+    return load_script(osp.join('tools', 'analysis_tools', name + '.py'), name)

@@ -1,5 +1,4 @@
 """tools/analysis_tools/browse_dataset.py on a tiny built-in dataset."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -8,9 +7,8 @@ import numpy as np
 import pytest
 
 from mmpdl.datasets import make_synthetic_cityscapes
+from .analysis_tool import ROOT, load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SCRIPT = osp.join(ROOT, 'tools', 'analysis_tools', 'browse_dataset.py')
 CONFIG = osp.join(
     ROOT, 'configs', 'panoptic_deeplab',
     'panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-256x512.py')
@@ -18,16 +16,9 @@ CONFIG = osp.join(
 CROP_H, CROP_W = 257, 513
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('browse_dataset', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def tool():
-    return _load_tool()
+    return load_tool('browse_dataset')
 
 
 @pytest.fixture(scope='module')

@@ -1,22 +1,14 @@
 """tools/analysis_tools/get_flops.py on the os16 base model (small input)."""
-import importlib.util
 import os.path as osp
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SCRIPT = osp.join(ROOT, 'tools', 'analysis_tools', 'get_flops.py')
+from .analysis_tool import ROOT, load_tool
+
 BASE_MODEL = osp.join(ROOT, 'configs', '_base_', 'models',
                       'panoptic_deeplab_r50.py')
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('get_flops', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_params_and_flops_follow_the_input_shape(capsys):
-    tool = _load_tool()
+    tool = load_tool('get_flops')
     small = tool.count(BASE_MODEL, (65, 65))
     big = tool.count(BASE_MODEL, (129, 129))
     # the parameter count does not depend on the input size

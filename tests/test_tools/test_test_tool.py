@@ -1,7 +1,6 @@
 """tools/test.py: metrics, --out, --show-dir and --tta on a tiny built-in
 dataset, and clear errors for a missing config or checkpoint."""
 import glob
-import importlib.util
 import os.path as osp
 
 import mmengine
@@ -13,7 +12,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmpdl.datasets import make_synthetic_cityscapes
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
-from .analysis_tool import ROOT
+from .analysis_tool import ROOT, load_script
 
 CONFIG = osp.join(
     ROOT, 'configs', 'panoptic_deeplab',
@@ -22,11 +21,7 @@ CONFIG = osp.join(
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmpdl_test_tool', osp.join(ROOT, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/test.py', 'mmpdl_test_tool')
 
 
 @pytest.fixture(scope='module')

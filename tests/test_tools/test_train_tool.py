@@ -1,5 +1,4 @@
 """tools/train.py: clear errors for bad paths, --amp and --resume wiring."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -8,18 +7,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from .analysis_tool import ROOT, load_script
 
-
-def _load_train_tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmpdl_train_tool', osp.join(ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train_tool = _load_train_tool()
+train_tool = load_script('tools/train.py', 'mmpdl_train_tool')
 
 
 def test_missing_config_names_the_path():

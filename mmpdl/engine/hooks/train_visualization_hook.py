@@ -69,6 +69,11 @@ class PanopticTrainVisualizationHook(Hook):
     main process only; with ``interval=200`` that is well under 1% of the
     training time.
 
+    The picture shows the crop exactly as the network sees it: where the
+    training pipeline padded a down-scaled image up to the crop size, the
+    padding is grey in the input, void in the ground truth, and the
+    prediction shows what the network currently makes of it.
+
     Args:
         interval (int): Iterations between pictures. Defaults to 200.
         with_center_offset (bool): Also draw the predicted center heatmap
