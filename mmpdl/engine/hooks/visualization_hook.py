@@ -33,6 +33,7 @@ class PanopticVisualizationHook(SegVisualizationHook):
     def __init__(self, out_dir: Optional[str] = None, **kwargs):
         super().__init__(**kwargs)
         self.out_dir = out_dir
+        self._test_step = 0
 
     def _after_iter(self,
                     runner: Runner,
@@ -44,6 +45,7 @@ class PanopticVisualizationHook(SegVisualizationHook):
                 batch_idx, self.interval):
             return
         for output in outputs:
+            step = self._step(runner, mode)
             name = osp.splitext(osp.basename(output.img_path))[0]
             out_file = None if self.out_dir is None else osp.join(
                 self.out_dir, name + '.png')
@@ -54,4 +56,17 @@ class PanopticVisualizationHook(SegVisualizationHook):
                 show=self.show,
                 wait_time=self.wait_time,
                 out_file=out_file,
-                step=runner.iter)
+                step=step)
+
+    def _step(self, runner: Runner, mode: str) -> int:
+        """The step a picture is logged under.
+
+        Validation runs inside training, so it uses the training iteration.
+        A test run counts its pictures instead: reading ``runner.iter`` there
+        would make mmengine build the train loop and its dataset, which fails
+        when only the test split is on disk.
+        """
+        if mode == 'val':
+            return runner.iter
+        self._test_step += 1
+        return self._test_step
