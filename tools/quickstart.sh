@@ -7,13 +7,17 @@
 #   4. evaluate PQ/SQ/RQ, AP and mIoU on the val split and draw the
 #      panoptic predictions into work_dirs/quickstart/vis/.
 # Re-running skips every step that is already done.
+#
+# Environment overrides: CONFIG, DATA, MAX_ITERS (training length; the poly
+# LR schedule follows it), WORK (default work_dirs/quickstart, or
+# work_dirs/quickstart-<MAX_ITERS>iter when MAX_ITERS differs from the
+# config's, so that runs of different lengths never resume each other).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 START=$(date +%s)
-CONFIG=${CONFIG:-configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-256x512.py}
+CONFIG=${CONFIG:-configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py}
 DATA=${DATA:-data/synthetic_cityscapes}
-WORK=${WORK:-work_dirs/quickstart}
 PY=.venv/bin/python
 
 step() { echo; echo "=== [quickstart] $* ($(( $(date +%s) - START )) s)"; }
@@ -33,18 +37,25 @@ $PY tools/dataset_converters/synthetic_cityscapes.py "$DATA"
 
 step "3/4 train $CONFIG"
 need "$CONFIG" "quickstart config"
-MAX_ITERS=$($PY - "$CONFIG" <<'PYEOF'
+CONFIG_ITERS=$($PY - "$CONFIG" <<'PYEOF'
 import sys
 from mmengine import Config
 print(Config.fromfile(sys.argv[1]).train_cfg.max_iters)
 PYEOF
 )
+MAX_ITERS=${MAX_ITERS:-$CONFIG_ITERS}
+if [ "$MAX_ITERS" = "$CONFIG_ITERS" ]; then
+  WORK=${WORK:-work_dirs/quickstart}
+else
+  WORK=${WORK:-work_dirs/quickstart-${MAX_ITERS}iter}
+fi
 CKPT="$WORK/iter_${MAX_ITERS}.pth"
 if [ -f "$CKPT" ]; then
   echo "[quickstart] $CKPT exists: training already done"
 else
   $PY tools/train.py "$CONFIG" --work-dir "$WORK" --resume \
-    --cfg-options train_dataloader.dataset.data_root="$DATA" \
+    --cfg-options train_cfg.max_iters="$MAX_ITERS" \
+    train_dataloader.dataset.data_root="$DATA" \
     val_dataloader.dataset.data_root="$DATA" \
     test_dataloader.dataset.data_root="$DATA"
 fi

@@ -11,7 +11,7 @@ from mmpdl.utils import register_all_modules
 
 QUICKSTART = (
     'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-256x512.py')
+    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 
 
 @pytest.fixture(scope='session')

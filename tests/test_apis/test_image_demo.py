@@ -14,7 +14,7 @@ import image_demo  # noqa: E402
 
 QUICKSTART = (
     'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-256x512.py')
+    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 
 
 def test_one_image(tiny_checkpoint, image_folder, tmp_path, capsys):

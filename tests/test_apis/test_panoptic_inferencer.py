@@ -17,7 +17,7 @@ from mmpdl.structures import PanopticDataSample
 
 QUICKSTART = (
     'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-256x512.py')
+    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 
 
 @pytest.fixture(scope='module')

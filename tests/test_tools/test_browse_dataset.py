@@ -11,7 +11,7 @@ from .analysis_tool import ROOT, load_tool
 
 CONFIG = osp.join(
     ROOT, 'configs', 'panoptic_deeplab',
-    'panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-256x512.py')
+    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 # the train crop of the config: every resized 64x128 image fits inside it
 CROP_H, CROP_W = 257, 513
 

@@ -16,7 +16,7 @@ from .analysis_tool import ROOT, load_script
 
 CONFIG = osp.join(
     ROOT, 'configs', 'panoptic_deeplab',
-    'panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-256x512.py')
+    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 
 
 @pytest.fixture(scope='module')

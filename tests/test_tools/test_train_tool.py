@@ -81,7 +81,7 @@ def test_cpu_distributed_setup_rewrites_config(monkeypatch):
 
 def test_data_root_without_panoptic_json_names_path_and_fix(tmp_path):
     (tmp_path / 'gtFine').mkdir()
-    config = ('configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800_'
+    config = ('configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800iter_'
               'synthetic-cityscapes-256x512.py')
     options = [
         f'{loader}.dataset.data_root={tmp_path}'

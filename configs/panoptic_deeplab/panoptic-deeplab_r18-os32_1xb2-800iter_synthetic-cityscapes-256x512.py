@@ -36,14 +36,10 @@ model = dict(
     test_cfg=dict(stuff_area=128))
 train_dataloader = dict(batch_size=2, num_workers=2)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
+# No `end`: mmengine ends the schedule at train_cfg.max_iters, so
+# `--cfg-options train_cfg.max_iters=N` alone gives a poly decay to 0 at N.
 param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
+    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, by_epoch=False)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
@@ -52,4 +48,5 @@ default_hooks = dict(
 # iterations, in <work_dir>/<timestamp>/vis_data/vis_image/ (one extra
 # forward pass each time: negligible)
 custom_hooks = [dict(type='PanopticTrainVisualizationHook', interval=200)]
-work_dir = './work_dirs/quickstart'
+# No work_dir: tools/train.py uses work_dirs/<config name> unless --work-dir
+# is given; tools/quickstart.sh names one per iteration count.
