@@ -94,8 +94,9 @@ def main(argv=None):
 
     import mmpdl  # noqa: F401  (compat fixes)
     from mmpdl.utils import (load_config, register_all_modules,
-                             setup_cpu_distributed)
+                             setup_cpu_distributed, setup_cpu_threads)
     register_all_modules(init_default_scope=False)
+    setup_cpu_threads()
     cfg = load_config(args.config, args.cfg_options)
     check_checkpoint(args)
     cfg.launcher = args.launcher

@@ -116,8 +116,9 @@ def main(argv=None):
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     import mmpdl  # noqa: F401  (compat fixes)
     from mmpdl.utils import (load_config, register_all_modules,
-                             setup_cpu_distributed)
+                             setup_cpu_distributed, setup_cpu_threads)
     register_all_modules(init_default_scope=False)
+    setup_cpu_threads()
 
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher

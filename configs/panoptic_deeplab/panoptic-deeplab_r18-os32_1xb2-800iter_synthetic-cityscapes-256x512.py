@@ -48,5 +48,9 @@ default_hooks = dict(
 # iterations, in <work_dir>/<timestamp>/vis_data/vis_image/ (one extra
 # forward pass each time: negligible)
 custom_hooks = [dict(type='PanopticTrainVisualizationHook', interval=200)]
+# Same numbers on every run on one machine (thread count fixed): seeded
+# model init, sampler and data-loading workers, deterministic algorithms.
+# Other seeds: --cfg-options randomness.seed=N.
+randomness = dict(seed=0, deterministic=True)
 # No work_dir: tools/train.py uses work_dirs/<config name> unless --work-dir
 # is given; tools/quickstart.sh names one per iteration count.

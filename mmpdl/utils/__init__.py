@@ -4,13 +4,14 @@ from .atomic_io import (AtomicLocalBackend, atomic_write_bytes,
 from .compat import (allow_checkpoint_globals, apply_compat,
                      checkpoint_safe_globals, install_mmcv_ops_shim)
 from .config import load_config
+from .cpu_threads import choose_cpu_threads, setup_cpu_threads
 from .dist import replace_syncbn, setup_cpu_distributed
 from .set_env import register_all_modules
 
 __all__ = [
     'AtomicLocalBackend', 'allow_checkpoint_globals', 'apply_compat',
-    'atomic_write_bytes', 'checkpoint_safe_globals',
+    'atomic_write_bytes', 'checkpoint_safe_globals', 'choose_cpu_threads',
     'find_resumable_checkpoint', 'install_mmcv_ops_shim',
     'is_complete_checkpoint', 'load_config', 'register_all_modules',
-    'replace_syncbn', 'setup_cpu_distributed'
+    'replace_syncbn', 'setup_cpu_distributed', 'setup_cpu_threads'
 ]

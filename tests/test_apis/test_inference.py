@@ -12,7 +12,8 @@ from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
 
 CONFIG = ('configs/panoptic_deeplab/'
-          'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+          'panoptic-deeplab_r18-os32_1xb2-800iter_'
+          'synthetic-cityscapes-256x512.py')
 
 
 @pytest.fixture(scope='module')

@@ -20,7 +20,8 @@ from mmpdl.utils import is_complete_checkpoint, register_all_modules
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = ('configs/panoptic_deeplab/'
-          'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+          'panoptic-deeplab_r18-os32_1xb2-800iter_'
+          'synthetic-cityscapes-256x512.py')
 
 
 @pytest.fixture(scope='module')

@@ -79,8 +79,14 @@ def test_tta(tool, data_root, checkpoint, tmp_path):
     assert 0.0 <= metrics['cityscapes_panoptic/PQ'] <= 100.0
 
 
-def test_missing_config_and_checkpoint_are_named(tool, checkpoint, tmp_path):
+def test_missing_config_and_checkpoint_are_named(tool, checkpoint, tmp_path,
+                                                 capsys, monkeypatch):
+    monkeypatch.setenv('OMP_NUM_THREADS', str(torch.get_num_threads()))
     with pytest.raises(FileNotFoundError, match='nope.py'):
         tool.main([str(tmp_path / 'nope.py'), checkpoint])
+    # the CPU thread choice is made (and printed) before the config is read
+    if not torch.cuda.is_available():
+        assert 'torch thread(s) per process (OMP_NUM_THREADS)' in \
+            capsys.readouterr().out
     with pytest.raises(FileNotFoundError, match='absent.pth'):
         tool.main([CONFIG, str(tmp_path / 'absent.pth')])

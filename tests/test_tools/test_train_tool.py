@@ -81,8 +81,9 @@ def test_cpu_distributed_setup_rewrites_config(monkeypatch):
 
 def test_data_root_without_panoptic_json_names_path_and_fix(tmp_path):
     (tmp_path / 'gtFine').mkdir()
-    config = ('configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800iter_'
-              'synthetic-cityscapes-256x512.py')
+    config = (
+        'configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800iter_'
+        'synthetic-cityscapes-256x512.py')
     options = [
         f'{loader}.dataset.data_root={tmp_path}'
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -99,3 +100,7 @@ def test_data_root_without_panoptic_json_names_path_and_fix(tmp_path):
     expected = osp.join(str(tmp_path), 'gtFine', 'cityscapes_panoptic_train')
     assert expected in proc.stderr
     assert 'tools/dataset_converters/cityscapes.py' in proc.stderr
+    # the CPU thread choice is printed first (tests/test_utils/
+    # test_cpu_threads.py checks the numbers)
+    if not torch.cuda.is_available():
+        assert 'torch thread(s) per process' in proc.stdout

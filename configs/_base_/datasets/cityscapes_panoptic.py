@@ -6,12 +6,21 @@
 dataset_type = 'CityscapesPanopticDataset'
 data_root = 'data/cityscapes/'
 crop_size = (1025, 2049)
+# The steps that do not depend on the image size have names, so that a
+# dataset of another image size (synthetic_cityscapes_panoptic.py) takes them
+# from here and states only the size-dependent ones (crop, target sizes).
+load_image = dict(type='LoadImageFromFile')
+load_annotations = dict(type='LoadPanopticAnnotations')
+random_resize = dict(
+    type='PanopticRandomResize', ratio_range=(0.5, 2.0), step=0.1)
+random_flip = dict(type='PanopticRandomFlip', prob=0.5)
+pack_inputs = dict(type='PackPanopticInputs')
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
-    dict(type='PanopticRandomResize', ratio_range=(0.5, 2.0), step=0.1),
+    load_image,
+    load_annotations,
+    random_resize,
     dict(type='PanopticRandomCrop', crop_size=crop_size),
-    dict(type='PanopticRandomFlip', prob=0.5),
+    random_flip,
     dict(
         type='GeneratePanopticTargets',
         sigma=8,
@@ -19,13 +28,9 @@ train_pipeline = [
         small_instance_weight=3.0,
         ignore_stuff_in_offset=True,
         ignore_crowd_in_semantic=False),
-    dict(type='PackPanopticInputs')
+    pack_inputs,
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
-    dict(type='PackPanopticInputs')
-]
+test_pipeline = [load_image, load_annotations, pack_inputs]
 train_dataloader = dict(
     batch_size=1,
     num_workers=4,

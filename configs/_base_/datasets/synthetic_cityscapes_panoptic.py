@@ -1,25 +1,20 @@
 # The built-in dataset (256x512 Cityscapes-format scenes), made by
 # `python tools/dataset_converters/synthetic_cityscapes.py
-# data/synthetic_cityscapes`. Sizes that the reference sets for 1024x2048
-# images are scaled by the image size: crop 257x513 (1025x2049 / 4), small
-# instances < 256 px (4096 / 16), Gaussian sigma 4.
+# data/synthetic_cityscapes`. Everything is Cityscapes' (classes, test
+# pipeline, metrics, TTA) except the sizes that the reference sets for
+# 1024x2048 images: the crop is 257x513 (1025x2049 / 4) and the targets use
+# small instances < 256 px (4096 / 16) and a Gaussian sigma of 4.
 _base_ = ['./cityscapes_panoptic.py']
 data_root = 'data/synthetic_cityscapes/'
 crop_size = (257, 513)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
-    dict(type='PanopticRandomResize', ratio_range=(0.5, 2.0), step=0.1),
+    {{_base_.load_image}},
+    {{_base_.load_annotations}},
+    {{_base_.random_resize}},
     dict(type='PanopticRandomCrop', crop_size=crop_size),
-    dict(type='PanopticRandomFlip', prob=0.5),
-    dict(
-        type='GeneratePanopticTargets',
-        sigma=4,
-        small_instance_area=256,
-        small_instance_weight=3.0,
-        ignore_stuff_in_offset=True,
-        ignore_crowd_in_semantic=False),
-    dict(type='PackPanopticInputs')
+    {{_base_.random_flip}},
+    dict(type='GeneratePanopticTargets', sigma=4, small_instance_area=256),
+    {{_base_.pack_inputs}},
 ]
 train_dataloader = dict(
     num_workers=2, dataset=dict(data_root=data_root, pipeline=train_pipeline))
