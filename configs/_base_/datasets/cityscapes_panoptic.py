@@ -8,17 +8,15 @@ data_root = 'data/cityscapes/'
 crop_size = (1025, 2049)
 # The steps that do not depend on the image size have names, so that a
 # dataset of another image size (synthetic_cityscapes_panoptic.py) takes them
-# from here and states only the size-dependent ones (crop, target sizes).
+# from here and states only the size-dependent ones (scale, crop, targets).
 load_image = dict(type='LoadImageFromFile')
 load_annotations = dict(type='LoadPanopticAnnotations')
-random_resize = dict(
-    type='PanopticRandomResize', ratio_range=(0.5, 2.0), step=0.1)
 random_flip = dict(type='PanopticRandomFlip', prob=0.5)
 pack_inputs = dict(type='PackPanopticInputs')
 train_pipeline = [
     load_image,
     load_annotations,
-    random_resize,
+    dict(type='PanopticRandomResize', ratio_range=(0.5, 2.0), step=0.1),
     dict(type='PanopticRandomCrop', crop_size=crop_size),
     random_flip,
     dict(
