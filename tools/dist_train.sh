@@ -10,6 +10,12 @@ MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 DIR="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON=${PYTHON:-python}
 if [ -z "$VIRTUAL_ENV" ] && [ -x "$DIR/.venv/bin/python" ]; then PYTHON="$DIR/.venv/bin/python"; fi
+# torchrun gives each process 1 thread when OMP_NUM_THREADS is unset; share
+# the cores between the processes instead (an explicit value is kept)
+if [ -z "${OMP_NUM_THREADS:-}" ]; then
+  OMP_NUM_THREADS=$(( $(nproc) / GPUS ))
+  export OMP_NUM_THREADS=$(( OMP_NUM_THREADS > 0 ? OMP_NUM_THREADS : 1 ))
+fi
 
 PYTHONPATH="$DIR":$PYTHONPATH \
 "$PYTHON" -m torch.distributed.run \
