@@ -42,7 +42,11 @@ def _train(data_root, work_dir, *extra):
     ]
     env = dict(PYTHONPATH=ROOT, OMP_NUM_THREADS='1', PATH='/usr/bin:/bin')
     proc = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, env=env,
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ckpt, = glob.glob(osp.join(str(work_dir), 'iter_2.pth'))
