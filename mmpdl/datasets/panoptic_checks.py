@@ -14,6 +14,8 @@ from typing import List, Sequence
 
 import numpy as np
 
+from mmpdl.structures.panoptic_ids import MAX_TABLE_ID
+
 CHECK_TOOL = 'tools/dataset_converters/check_panoptic.py'
 PREPARE_TOOL = 'tools/dataset_converters/cityscapes.py'
 ANNOTATION_KEYS = ('image_id', 'file_name', 'segments_info')
@@ -125,15 +127,21 @@ def load_panoptic_json(path: str) -> dict:
     return ann
 
 
-def _present_ids(seg_map: np.ndarray) -> np.ndarray:
-    """Sorted distinct ids of a (H, W) int64 map: by counting when the ids
-    are small next to the pixel count (Cityscapes), else by sorting."""
-    if seg_map.size == 0:
-        return np.zeros(0, np.int64)
-    low, top = int(seg_map.min()), int(seg_map.max())
-    if low >= 0 and top <= 4 * seg_map.size:
-        return np.flatnonzero(np.bincount(seg_map.ravel(), minlength=top + 1))
-    return np.unique(seg_map)
+def present_ids(seg_map: np.ndarray) -> np.ndarray:
+    """Sorted distinct ids of a segment map (no per-pixel index, unlike
+    ``dense_segment_ids``: one ``bincount`` for ids below
+    ``MAX_TABLE_ID``, else ``unique``).
+
+    Args:
+        seg_map (np.ndarray): (H, W) non-negative int64 segment ids.
+
+    Returns:
+        np.ndarray: (S,) int64.
+    """
+    flat = seg_map.ravel()
+    if flat.size and 0 <= flat.min() and flat.max() < MAX_TABLE_ID:
+        return np.flatnonzero(np.bincount(flat))
+    return np.unique(flat).astype(np.int64)
 
 
 def segment_id_problems(seg_map: np.ndarray, ids: np.ndarray) -> List[str]:
@@ -150,7 +158,7 @@ def segment_id_problems(seg_map: np.ndarray, ids: np.ndarray) -> List[str]:
         listed id has pixels.
     """
     ids = np.asarray(ids, np.int64)
-    present = _present_ids(seg_map)
+    present = present_ids(seg_map)
     unlisted = np.setdiff1d(present[present != 0], ids)
     empty = np.setdiff1d(ids, present)
     problems = []

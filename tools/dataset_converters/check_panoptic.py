@@ -63,7 +63,8 @@ def image_problems(item, img_path, png_path, sizes, category_ids):
     from PIL import Image
 
     from mmpdl.datasets.panoptic_checks import segment_id_problems
-    from mmpdl.datasets.transforms import read_rgb_png, rgb_to_id
+    from mmpdl.datasets.transforms import read_rgb_png
+    from mmpdl.structures.panoptic_ids import rgb_to_id
     problems = []
     ids = [seg['id'] for seg in item['segments_info']]
     repeated = sorted({i for i in ids if ids.count(i) > 1})

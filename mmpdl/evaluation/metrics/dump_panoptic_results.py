@@ -5,7 +5,7 @@ import numpy as np
 from mmengine.evaluator import DumpResults
 
 from mmpdl.registry import METRICS
-from .metric_inputs import sample_field
+from ..functional.metric_inputs import sample_field
 
 
 def prediction_record(sample) -> dict:
