@@ -55,11 +55,15 @@ val_dataloader = dict(
             img_path='leftImg8bit/val',
             seg_map_path='gtFine/cityscapes_panoptic_val'),
         pipeline=test_pipeline))
+# The test split has no public annotations: with
+# `--cfg-options test_dataloader.dataset.ann_file=''
+# test_dataloader.dataset.data_prefix.img_path=leftImg8bit/test`
+# tools/test.py writes the benchmark server's files (docs/get_started.md).
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='CityscapesPanopticMetric'),
     dict(type='CityscapesInstanceMetric'),
-    dict(type='IoUMetric', iou_metrics=['mIoU'])
+    dict(type='IoUMetric', iou_metrics=['mIoU'], prefix='semantic')
 ]
 test_evaluator = val_evaluator
 # Test-time augmentation (`tools/test.py CONFIG CKPT --tta`): flips at the
