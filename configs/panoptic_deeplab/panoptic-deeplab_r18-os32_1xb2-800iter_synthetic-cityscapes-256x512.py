@@ -11,7 +11,6 @@ _base_ = [
     '../_base_/schedules/schedule_90k_adam_poly.py'
 ]
 max_iters = 800
-norm_cfg = dict(type='SyncBN', momentum=0.01, requires_grad=True)
 model = dict(
     backbone=dict(depth=18, output_stride=32, init_cfg=None),
     decode_head=dict(

@@ -114,7 +114,7 @@ def format_table(rows: Dict[int, Dict[str, float]]) -> str:
     return '\n'.join(lines)
 
 
-def _run_trainings(args, cfg, seeds_to_train, options):
+def _run_trainings(args, seeds_to_train, options):
     env = dict(os.environ)
     if not env.get('OMP_NUM_THREADS'):
         from mmpdl.utils import choose_cpu_threads
@@ -185,7 +185,7 @@ def main(argv=None):
         s for s in args.seeds
         if not osp.isfile(osp.join(args.work_dir, f'seed{s}', last))
     ]
-    _run_trainings(args, cfg, to_train, options)
+    _run_trainings(args, to_train, options)
     rows = {seed: _evaluate(args, cfg, seed, options) for seed in args.seeds}
     print(format_table(rows))
     return rows
