@@ -6,6 +6,10 @@ Examples::
     python tools/image_demo.py demo.png CONFIG CHECKPOINT --out-file out.png
     # every image of a folder -> OUT_DIR/<image name>.png
     python tools/image_demo.py IMAGE_DIR CONFIG CHECKPOINT --out-file OUT_DIR
+    # the exported model (tools/deployment/pytorch2onnx.py) in onnxruntime;
+    # its config is read from the file
+    python tools/image_demo.py demo.png CONFIG model.onnx --out-file out.png \
+        --backend onnxruntime
 
 The picture shows the image, then the prediction over it: stuff in the
 Cityscapes palette, each instance in its own shade of its class colour
@@ -24,14 +28,26 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Panoptic-DeepLab demo on an image or a folder')
     parser.add_argument('img', help='image file, or a folder of images')
-    parser.add_argument('config', help='config file (or model name)')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'config',
+        help='config file (or model name); with --backend onnxruntime/'
+        'tensorrt the one inside the .onnx file is used')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file; with --backend onnxruntime/tensorrt the '
+        '.onnx file of tools/deployment/pytorch2onnx.py')
     parser.add_argument(
         '--out-file',
         required=True,
         help='picture to write (.png); a folder when IMG is a folder')
     parser.add_argument(
         '--device', default='cpu', help='cpu, cuda, cuda:1, ...')
+    parser.add_argument(
+        '--backend',
+        default='pytorch',
+        choices=['pytorch', 'onnxruntime', 'tensorrt'],
+        help='run the checkpoint with PyTorch, or the exported .onnx file '
+        'with onnxruntime or TensorRT (its config comes from the file)')
     parser.add_argument(
         '--opacity',
         type=float,
@@ -78,8 +94,12 @@ def main(argv=None) -> list:
 
     from mmpdl.apis import PanopticInferencer
     from mmpdl.apis.inferencer_io import list_images
-    inferencer = PanopticInferencer(
-        args.config, args.checkpoint, device=args.device)
+    if args.backend == 'pytorch':
+        inferencer = PanopticInferencer(
+            args.config, args.checkpoint, device=args.device)
+    else:
+        inferencer = PanopticInferencer(
+            args.checkpoint, device=args.device, backend=args.backend)
     draw = dict(
         opacity=args.opacity,
         with_center_offset=args.with_center_offset,
@@ -105,5 +125,6 @@ def main(argv=None) -> list:
 if __name__ == '__main__':
     try:
         main()
-    except (FileNotFoundError, KeyError, ValueError, TypeError) as error:
+    except (FileNotFoundError, ImportError, KeyError, ValueError,
+            TypeError) as error:
         sys.exit(f'image_demo.py: error: {error}')

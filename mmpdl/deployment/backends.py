@@ -91,8 +91,7 @@ class TensorRTBackend:
             raise FileNotFoundError(f'ONNX file not found: {path!r}')
         self.path = path
         self.meta = read_metadata(path)
-        self.device = torch.device(device if 'cuda' in str(device) else
-                                   'cuda')
+        self.device = torch.device(device if 'cuda' in str(device) else 'cuda')
         logger = trt.Logger(trt.Logger.WARNING)
         builder = trt.Builder(logger)
         network = builder.create_network(0)
@@ -172,9 +171,10 @@ def build_backend(backend: str, path: str, device: str = 'cpu'):
     raise ValueError(f'unknown backend {backend!r}; use one of {BACKENDS}')
 
 
-def outputs_to_sample(outputs: Dict[str, np.ndarray], meta: dict,
-                      sample: Optional[PanopticDataSample] = None
-                      ) -> PanopticDataSample:
+def outputs_to_sample(
+        outputs: Dict[str, np.ndarray],
+        meta: dict,
+        sample: Optional[PanopticDataSample] = None) -> PanopticDataSample:
     """A ``PanopticDataSample`` as ``PanopticDataSample.predict`` fills it.
 
     Without post-processing in the graph, it runs here (the eager form,

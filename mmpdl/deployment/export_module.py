@@ -12,8 +12,8 @@ from mmpdl.models.utils.prediction_resize import upsample_predictions
 #: Outputs of every export, in this order.
 NETWORK_OUTPUTS = ('sem_logits', 'center', 'offset')
 #: Outputs added by the post-processing, in this order.
-PANOPTIC_OUTPUTS = ('panoptic', 'sem_seg', 'instance_ids', 'labels',
-                    'scores', 'scores_sem_x_ctr')
+PANOPTIC_OUTPUTS = ('panoptic', 'sem_seg', 'instance_ids', 'labels', 'scores',
+                    'scores_sem_x_ctr')
 
 
 class PanopticExportModule(nn.Module):
@@ -44,8 +44,8 @@ class PanopticExportModule(nn.Module):
         self.model = model
         self.with_postprocess = with_postprocess
         preprocessor = model.data_preprocessor
-        self.bgr_to_rgb = bool(getattr(preprocessor, 'channel_conversion',
-                                       False))
+        self.bgr_to_rgb = bool(
+            getattr(preprocessor, 'channel_conversion', False))
         if getattr(preprocessor, '_enable_normalize', False):
             mean, std = preprocessor.mean, preprocessor.std
         else:

@@ -44,20 +44,25 @@ def load_checkpoint_strict(model: torch.nn.Module, checkpoint: str) -> dict:
         ValueError: One line naming the checkpoint, the number of missing,
             unexpected and mis-shaped keys and one example of each.
     """
-    from mmengine.runner import _load_checkpoint
+    from mmengine.runner.checkpoint import _load_checkpoint
     ckpt = _load_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt)
-    state = {k[7:] if k.startswith('module.') else k: v
-             for k, v in state.items()}
+    state = {
+        k[7:] if k.startswith('module.') else k: v
+        for k, v in state.items()
+    }
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
-    shapes = sorted(k for k in set(own) & set(state)
-                    if tuple(own[k].shape) != tuple(state[k].shape))
+    shapes = sorted(
+        k for k in set(own) & set(state)
+        if tuple(own[k].shape) != tuple(state[k].shape))
     if missing or unexpected or shapes:
-        examples = '; '.join(f'{name} e.g. {keys[0]!r}' for name, keys in (
-            ('missing', missing), ('unexpected', unexpected),
-            ('shape mismatch', shapes)) if keys)
+        examples = '; '.join(f'{name} e.g. {keys[0]!r}'
+                             for name, keys in (('missing', missing),
+                                                ('unexpected', unexpected),
+                                                ('shape mismatch', shapes))
+                             if keys)
         raise ValueError(
             f'checkpoint {checkpoint!r} does not match the config: '
             f'{len(missing)} missing, {len(unexpected)} unexpected, '
@@ -67,10 +72,11 @@ def load_checkpoint_strict(model: torch.nn.Module, checkpoint: str) -> dict:
     return ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
 
 
-def build_export_module(config: str,
-                        checkpoint: Optional[str],
-                        with_postprocess: bool = False
-                        ) -> Tuple[PanopticExportModule, torch.nn.Module]:
+def build_export_module(
+    config: str,
+    checkpoint: Optional[str],
+    with_postprocess: bool = False
+) -> Tuple[PanopticExportModule, torch.nn.Module]:
     """The model of ``config`` with the weights of ``checkpoint`` (random
     when None), wrapped for export.
 

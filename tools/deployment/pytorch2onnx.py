@@ -79,18 +79,17 @@ def verify_images(args) -> list:
     rng = np.random.RandomState(0)
     shapes = [tuple(args.shape)]
     if args.dynamic:
-        shapes.append((max(args.shape[0] // 2, 33), max(args.shape[1] // 3,
-                                                        33)))
-    return [(f'random {h}x{w}',
-             rng.randint(0, 256, (h, w, 3), dtype=np.uint8))
+        shapes.append((max(args.shape[0] // 2,
+                           33), max(args.shape[1] // 3, 33)))
+    return [(f'random {h}x{w}', rng.randint(0, 256, (h, w, 3), dtype=np.uint8))
             for h, w in shapes]
 
 
 def main(argv=None) -> bool:
     """Export (and verify); returns whether the verification passed."""
     args = parse_args(argv)
-    from mmpdl.deployment.onnx_export import (build_export_module,
-                                              check_opset, export_onnx)
+    from mmpdl.deployment.onnx_export import (build_export_module, check_opset,
+                                              export_onnx)
     check_opset(args.opset)
     if min(args.shape) < 1:
         raise ValueError(f'--shape must be positive, got {args.shape}')

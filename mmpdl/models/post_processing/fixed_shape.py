@@ -73,7 +73,8 @@ def select_centers(center: torch.Tensor, threshold: float, nms_kernel: int,
     scores = torch.where(center > threshold, center,
                          torch.full_like(center, -1.))
     pooled = _window_max(_window_max(scores, nms_kernel, 1), nms_kernel, 0)
-    scores = torch.where(scores == pooled, scores, torch.full_like(scores, -1.))
+    scores = torch.where(scores == pooled, scores,
+                         torch.full_like(scores, -1.))
     flat = scores.flatten()
     slots = min(top_k, flat.numel())
     values, indices = torch.topk(flat, slots)
@@ -187,9 +188,9 @@ def panoptic_fixed_shape(sem_logits: torch.Tensor,
 
     area = _scatter_sum(flat_sem, ones, num_classes)
     keep_stuff = (area >= stuff_area) & ~is_thing
-    class_label = torch.where(keep_stuff, classes * label_divisor,
-                              torch.full_like(classes,
-                                              ignore_index * label_divisor))
+    class_label = torch.where(
+        keep_stuff, classes * label_divisor,
+        torch.full_like(classes, ignore_index * label_divisor))
     votes = _scatter_sum(flat_ins * num_classes + flat_sem, ones,
                          slots * num_classes).view(slots, num_classes)
     ins_class = votes.argmax(1)
@@ -211,15 +212,16 @@ def panoptic_fixed_shape(sem_logits: torch.Tensor,
     sem_score = _scatter_sum(flat_ins, torch.where(on_instance, prob, zero),
                              slots) / size
     pixel = torch.arange(height * width)
-    rows = (_scatter_sum(flat_ins, (pixel // width).double(), slots) /
-            size).long()
-    cols = (_scatter_sum(flat_ins, (pixel % width).double(), slots) /
-            size).long()
+    rows = (_scatter_sum(flat_ins,
+                         (pixel // width).double(), slots) / size).long()
+    cols = (_scatter_sum(flat_ins,
+                         (pixel % width).double(), slots) / size).long()
     ctr_score = center.flatten()[rows * width + cols].double()
     return dict(
         panoptic=panoptic,
         sem_seg=sem_seg,
         instance_ids=new_ids[1:],
-        labels=torch.where(present, ins_class, torch.zeros_like(ins_class))[1:],
+        labels=torch.where(present, ins_class,
+                           torch.zeros_like(ins_class))[1:],
         scores=sem_score.float()[1:],
         scores_sem_x_ctr=(sem_score * ctr_score).float()[1:])

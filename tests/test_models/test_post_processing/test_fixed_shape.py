@@ -10,8 +10,7 @@ from mmpdl.models.post_processing import get_panoptic_segmentation
 from mmpdl.models.post_processing.fixed_shape import (norm_like_torch,
                                                       panoptic_fixed_shape)
 from .numpy_reference import reference_panoptic
-from .test_panoptic_post_processing import (THINGS, _hand_built,
-                                            _random_case)
+from .test_panoptic_post_processing import THINGS, _hand_built, _random_case
 
 IS_THING = torch.zeros(19, dtype=torch.bool)
 IS_THING[THINGS] = True
@@ -31,8 +30,8 @@ def test_hand_built_map():
     probs, heat, offset, sem = _hand_built()
     logits = probs[0].log()
     logits[sem, torch.arange(20)[:, None], torch.arange(30)] += 10  # argmax
-    out = panoptic_fixed_shape(logits, heat[0, 0], offset[0], IS_THING,
-                               stuff_area=10)
+    out = panoptic_fixed_shape(
+        logits, heat[0, 0], offset[0], IS_THING, stuff_area=10)
     expected = torch.full((20, 30), 0)
     expected[15:17, 25:27] = 255000
     expected[5:13, 2:10] = 13001
@@ -51,13 +50,13 @@ def test_equals_numpy_loop_reference(seed):
     probs, heat, offset = _random_case(rng)
     logits = probs.log()
     top_k = 4 if seed % 2 else 200
-    out = panoptic_fixed_shape(logits, heat[0], offset, IS_THING,
-                               stuff_area=6, top_k=top_k)
+    out = panoptic_fixed_shape(
+        logits, heat[0], offset, IS_THING, stuff_area=6, top_k=top_k)
     softmax = F.softmax(logits, 0)
     sem = logits.argmax(0).numpy()
     pan, scores = reference_panoptic(softmax.numpy(), heat[0].numpy(),
-                                     offset.numpy(), sem, THINGS, 1000, 6,
-                                     0.1, 7, top_k)
+                                     offset.numpy(), sem, THINGS, 1000, 6, 0.1,
+                                     7, top_k)
     np.testing.assert_array_equal(out['panoptic'].numpy(), pan)
     ids, _, sem_score, ctr_score = _slots_to_sorted(out)
     assert ids.tolist() == sorted(scores)
@@ -72,8 +71,8 @@ def _smooth_case(seed, height, width, heat_scale=0.6):
     gen = torch.Generator().manual_seed(seed)
 
     def smooth(channels, step):
-        coarse = torch.randn(1, channels, height // step + 2,
-                             width // step + 2, generator=gen)
+        coarse = torch.randn(
+            1, channels, height // step + 2, width // step + 2, generator=gen)
         return F.interpolate(coarse, (height, width), mode='bilinear')[0]
 
     logits = smooth(19, 8) * 3
@@ -82,8 +81,7 @@ def _smooth_case(seed, height, width, heat_scale=0.6):
     return logits, center, offset
 
 
-@pytest.mark.parametrize('seed,top_k,heat_scale', [(0, 200, 0.6),
-                                                   (1, 50, 0.6),
+@pytest.mark.parametrize('seed,top_k,heat_scale', [(0, 200, 0.6), (1, 50, 0.6),
                                                    (2, 200, 0.05)])
 def test_equals_eager_form(seed, top_k, heat_scale):
     logits, center, offset = _smooth_case(seed, 97, 161, heat_scale)
@@ -95,8 +93,8 @@ def test_equals_eager_form(seed, top_k, heat_scale):
         stuff_area=64,
         top_k=top_k,
         sem_seg=logits.argmax(0)[None])[0]
-    out = panoptic_fixed_shape(logits, center, offset, IS_THING,
-                               stuff_area=64, top_k=top_k)
+    out = panoptic_fixed_shape(
+        logits, center, offset, IS_THING, stuff_area=64, top_k=top_k)
     assert torch.equal(out['panoptic'], eager['panoptic'])
     ins = eager['instances']
     ids, labels, scores, ctr_scores = _slots_to_sorted(out)
@@ -115,5 +113,4 @@ def test_norm_like_torch_rounds_as_torch_norm():
     for scale in (1e-3, 1.0, 300.0):
         vec = torch.randn(1000, 1000, 2, generator=gen) * scale
         assert torch.equal(
-            norm_like_torch(vec[..., 0], vec[..., 1]),
-            torch.norm(vec, dim=-1))
+            norm_like_torch(vec[..., 0], vec[..., 1]), torch.norm(vec, dim=-1))
