@@ -9,7 +9,6 @@ operations themselves (``TopK``, ``Range`` over a reduced count,
 TensorRT run for any number of centers.
 """
 import json
-import os.path as osp
 import warnings
 from typing import Optional, Sequence, Tuple
 
@@ -36,61 +35,21 @@ def check_opset(opset: int) -> None:
             f'{MAX_OPSET}); pass e.g. --opset {DEFAULT_OPSET}')
 
 
-def load_checkpoint_strict(model: torch.nn.Module, checkpoint: str) -> dict:
-    """Load weights that must fit the model exactly; return the
-    checkpoint's ``meta``.
-
-    Raises:
-        ValueError: One line naming the checkpoint, the number of missing,
-            unexpected and mis-shaped keys and one example of each.
-    """
-    from mmengine.runner.checkpoint import _load_checkpoint
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt)
-    state = {
-        k[7:] if k.startswith('module.') else k: v
-        for k, v in state.items()
-    }
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    shapes = sorted(
-        k for k in set(own) & set(state)
-        if tuple(own[k].shape) != tuple(state[k].shape))
-    if missing or unexpected or shapes:
-        examples = '; '.join(f'{name} e.g. {keys[0]!r}'
-                             for name, keys in (('missing', missing),
-                                                ('unexpected', unexpected),
-                                                ('shape mismatch', shapes))
-                             if keys)
-        raise ValueError(
-            f'checkpoint {checkpoint!r} does not match the config: '
-            f'{len(missing)} missing, {len(unexpected)} unexpected, '
-            f'{len(shapes)} mis-shaped keys ({examples}); pass the config '
-            'the checkpoint was trained with')
-    model.load_state_dict(state, strict=True)
-    return ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
-
-
 def build_export_module(
     config: str,
     checkpoint: Optional[str],
     with_postprocess: bool = False
 ) -> Tuple[PanopticExportModule, torch.nn.Module]:
     """The model of ``config`` with the weights of ``checkpoint`` (random
-    when None), wrapped for export.
+    when None), wrapped for export. A checkpoint that does not fit the
+    config is refused by :func:`init_model` (one-line ``ValueError``).
 
     Returns:
         tuple: (:class:`PanopticExportModule`, the ``PanopticDeepLab``
         model with ``cfg`` and ``dataset_meta``, eval mode, CPU).
     """
     from mmpdl.apis import init_model
-    model = init_model(config, None, device='cpu')
-    if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint not found: {checkpoint!r}')
-        meta = load_checkpoint_strict(model, checkpoint)
-        model.dataset_meta.update(meta.get('dataset_meta') or {})
+    model = init_model(config, checkpoint, device='cpu')
     post_cfg = model.post_processing_cfg()
     return PanopticExportModule(model, with_postprocess, post_cfg), model
 
