@@ -102,13 +102,14 @@ def test_onnx_backend_needs_an_onnx_file():
 
 @pytest.mark.skipif(
     not torch.cuda.is_available(), reason='TensorRT needs a CUDA GPU')
-def test_tensorrt_backend_equals_pytorch(static_onnx, r18_checkpoint,
+def test_tensorrt_backend_equals_pytorch(tmp_path, r18_checkpoint,
                                          scene_257x513):
     pytest.importorskip('tensorrt', reason='the tensorrt package is needed')
-    from mmpdl.apis import inference_model, init_model
+    from mmpdl.apis import inference_model
     from mmpdl.deployment import compare_samples, outputs_to_sample
-    model = init_model(QUICKSTART, r18_checkpoint)
-    runner = TensorRTBackend(static_onnx)
+    module, model = build_export_module(QUICKSTART, r18_checkpoint)
+    path = export_onnx(module, str(tmp_path / 'net.onnx'), (257, 513))
+    runner = TensorRTBackend(path)
     got = outputs_to_sample(runner(scene_257x513), runner.meta)
     rows = compare_samples(inference_model(model, scene_257x513), got)
     assert all(row['ok'] for row in rows), rows
