@@ -7,8 +7,8 @@ from mmengine import fileio
 from PIL import Image
 
 from mmpdl.registry import TRANSFORMS
+from mmpdl.structures.panoptic_ids import MAX_TABLE_ID, rgb_to_id
 from ..cityscapes_meta import IGNORE_INDEX, LABEL_DIVISOR, LABEL_ID_TO_TRAIN_ID
-from .targets import MAX_TABLE_ID
 
 
 def read_rgb_png(path: str, backend_args=None) -> np.ndarray:
@@ -27,22 +27,6 @@ def read_rgb_png(path: str, backend_args=None) -> np.ndarray:
     except (OSError, SyntaxError, ValueError) as err:
         raise OSError(f'cannot decode panoptic PNG {path!r} (truncated or '
                       f'not a PNG?): {err}') from err
-
-
-def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
-    """COCO panoptic colour -> segment id: ``R + 256 G + 256^2 B``.
-
-    Args:
-        rgb (np.ndarray): (H, W, 3) uint8.
-
-    Returns:
-        np.ndarray: (H, W) int64.
-    """
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    # the little-endian bytes (R, G, B, 0) read as one uint32
-    padded = np.zeros(rgb.shape[:2] + (4, ), np.uint8)
-    padded[..., :3] = rgb
-    return padded.view('<u4')[..., 0].astype(np.int64)
 
 
 def segment_table(segments_info, thing_ids, label_divisor, path=''):
