@@ -85,7 +85,7 @@ class PanopticInferencer(BaseInferencer):
     Example::
 
         inferencer = PanopticInferencer(CONFIG, CHECKPOINT, device='cpu')
-        result = inferencer('demo.png', return_vis=True)
+        result = inferencer('demo/demo.png', return_vis=True)
         result['predictions']['panoptic_seg']  # (H, W) int64
         result['visualization']                # (H, W', 3) uint8 RGB
 
