@@ -95,6 +95,24 @@ def set_resume(cfg, resume):
     print_log(f'--resume: resuming from {resume}')
     cfg.resume = True
     cfg.load_from = resume
+    keep_seed(cfg, resume)
+
+
+def keep_seed(cfg, checkpoint):
+    """Without a seed in the config, a resumed run takes the checkpoint's:
+    the sampler and the data workers are seeded before mmengine would read
+    it from the checkpoint, and must draw as the interrupted run did."""
+    import torch
+    randomness = dict(cfg.get('randomness') or {})
+    if randomness.get('seed') is not None:
+        return
+    meta = torch.load(
+        checkpoint, map_location='cpu', weights_only=True,
+        mmap=True).get('meta') or {}
+    if meta.get('seed') is not None:
+        randomness['seed'] = meta['seed']
+        cfg.randomness = randomness
+        print_log(f'--resume: random seed {meta["seed"]} of the checkpoint')
 
 
 def set_amp(cfg):

@@ -1,13 +1,43 @@
 """A CheckpointHook that never deletes a checkpoint before its successor
-is complete."""
+is complete, and whose checkpoints resume bit for bit."""
 import contextlib
+import logging
 import os.path as osp
 
-from mmengine.dist import is_main_process
+from mmengine.dist import all_gather_object, get_dist_info, is_main_process
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import print_log
 
 from mmpdl.registry import HOOKS
 from mmpdl.utils.atomic_io import atomic_write_bytes
+from mmpdl.utils.random_state import capture_random_state, restore_random_state
+
+RANDOM_STATES_KEY = 'random_states'
+
+
+class _RestoreAfterSkip:
+    """Stands in for an iteration-based loop's ``dataloader_iterator``: lets
+    the loop skip ``skip`` already trained batches, then restores the random
+    state before the first new batch is drawn and puts the real iterator
+    back."""
+
+    def __init__(self, loop, state, skip):
+        self._loop, self._state, self._skip = loop, state, skip
+        self._inner = loop.dataloader_iterator
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._skip > 0:
+            self._skip -= 1
+        else:
+            restore_random_state(self._state)
+            self._loop.dataloader_iterator = self._inner
+        return next(self._inner)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
 
 
 class _DeferredRemovals:
@@ -41,6 +71,14 @@ class SafeCheckpointHook(CheckpointHook):
     2. point ``<work_dir>/last_checkpoint`` at it, atomically;
     3. only then delete the checkpoints it replaces.
 
+    Each checkpoint also holds the random states of every process (Python,
+    NumPy, torch CPU and CUDA; in the message hub under ``random_states``).
+    On resume they are restored right before the first new batch is drawn,
+    after the loop has skipped the batches already trained, so dropout and
+    augmentations continue as in an uninterrupted run. Validation leaves
+    the random state as it found it, so where a run validates does not
+    change its training.
+
     Arguments are those of ``mmengine.hooks.CheckpointHook``.
     """
 
@@ -49,6 +87,44 @@ class SafeCheckpointHook(CheckpointHook):
                 'file_client_args') is None:
             kwargs['backend_args'] = dict(backend='atomic_local')
         super().__init__(*args, **kwargs)
+        self._random_state_pending = True
+        self._random_state_before_val = None
+
+    def before_val(self, runner) -> None:
+        """Remember the random state: validation must not change it."""
+        self._random_state_before_val = capture_random_state()
+
+    def after_val(self, runner) -> None:
+        """Training continues with the random state it had before
+        validation, so a run validated at other iterations (or resumed
+        where the original validated) draws the same numbers."""
+        if self._random_state_before_val is not None:
+            restore_random_state(self._random_state_before_val)
+            self._random_state_before_val = None
+
+    def before_train_epoch(self, runner) -> None:
+        """On the first epoch of a resumed run, restore the random state
+        saved with the checkpoint (see the class docstring)."""
+        if not self._random_state_pending:
+            return
+        self._random_state_pending = False
+        states = runner.message_hub.runtime_info.get(RANDOM_STATES_KEY)
+        if not states or runner.iter == 0:
+            return
+        rank, world_size = get_dist_info()
+        if len(states) != world_size:
+            print_log(
+                f'the checkpoint holds random states of {len(states)} '
+                f'processes, this run has {world_size}: they are not '
+                'restored and the run will not repeat the original one',
+                level=logging.WARNING)
+            return
+        loop = runner.train_loop
+        if hasattr(loop, 'dataloader_iterator'):  # iteration-based loop
+            loop.dataloader_iterator = _RestoreAfterSkip(
+                loop, states[rank], runner.iter)
+        else:
+            restore_random_state(states[rank])
 
     @contextlib.contextmanager
     def _removals_after_saving(self):
@@ -73,6 +149,9 @@ class SafeCheckpointHook(CheckpointHook):
     def _save_checkpoint_with_step(self, runner, step, meta):
         """Save ``iter_{step}``/``epoch_{step}``, update ``last_checkpoint``,
         then delete the checkpoint that ``max_keep_ckpts`` drops."""
+        state = self._random_state_before_val or capture_random_state()
+        runner.message_hub.update_info(RANDOM_STATES_KEY,
+                                       all_gather_object(state))
         expired = None
         if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
                                             self.keep_ckpt_ids[-1] == step):
