@@ -2,9 +2,12 @@
 is complete, and whose checkpoints resume bit for bit."""
 import contextlib
 import logging
+import os
 import os.path as osp
+import re
 
 from mmengine.dist import all_gather_object, get_dist_info, is_main_process
+from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 
@@ -89,6 +92,29 @@ class SafeCheckpointHook(CheckpointHook):
         super().__init__(*args, **kwargs)
         self._random_state_pending = True
         self._random_state_before_val = None
+
+    def before_train(self, runner) -> None:
+        """As mmengine's, then (in a resumed run) delete the checkpoints a
+        killed run left behind: those older than the resumed one that
+        ``max_keep_ckpts`` no longer keeps."""
+        super().before_train(runner)
+        if self.max_keep_ckpts <= 0 or runner.iter == 0 or not isinstance(
+                self.file_backend, LocalBackend):
+            return
+        head, tail = self.filename_tmpl.split('{}')
+        pattern = re.compile(re.escape(head) + r'(\d+)' + re.escape(tail))
+        for name in sorted(os.listdir(self.out_dir)):
+            match = pattern.fullmatch(name)
+            if not match:
+                continue
+            step = int(match.group(1))
+            if step < max(
+                    self.keep_ckpt_ids, default=0) and (
+                        step not in self.keep_ckpt_ids) and is_main_process():
+                self._remove(osp.join(self.out_dir, name))
+                runner.logger.info(f'removed {name}: a checkpoint older than '
+                                   f'max_keep_ckpts={self.max_keep_ckpts} '
+                                   'keeps, left by an interrupted run')
 
     def before_val(self, runner) -> None:
         """Remember the random state: validation must not change it."""
