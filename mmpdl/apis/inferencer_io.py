@@ -12,6 +12,7 @@ import numpy as np
 from mmengine.utils import mkdir_or_exist
 
 from mmpdl.structures import PanopticDataSample
+from mmpdl.structures.panoptic_ids import id_to_rgb
 
 IMG_EXTENSIONS = ('.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff', '.webp')
 
@@ -104,20 +105,10 @@ def prediction_to_dict(sample: PanopticDataSample, classes) -> dict:
         instances=listed)
 
 
-def panoptic_to_id_rgb(panoptic: np.ndarray) -> np.ndarray:
-    """(H, W) int ids -> (H, W, 3) uint8 with id = R + 256 G + 256^2 B
-    (the COCO panoptic PNG encoding; ids must be below 2^24)."""
-    if panoptic.min() < 0 or panoptic.max() >= 1 << 24:
-        raise ValueError('panoptic ids must lie in [0, 2^24) to be written '
-                         f'as RGB, got [{panoptic.min()}, {panoptic.max()}]')
-    return np.stack([panoptic % 256, panoptic // 256 % 256, panoptic >> 16],
-                    axis=-1).astype(np.uint8)
-
-
 def save_prediction(pred: dict, out_dir: str, name: str) -> None:
     """Write ``<name>_panoptic.png`` (RGB-encoded panoptic ids, see
-    :func:`panoptic_to_id_rgb`), ``<name>_sem.png`` (uint8 train ids) and
-    ``<name>_instances.json`` into ``out_dir``.
+    :func:`~mmpdl.structures.panoptic_ids.id_to_rgb`), ``<name>_sem.png``
+    (uint8 train ids) and ``<name>_instances.json`` into ``out_dir``.
 
     Args:
         pred (dict): From :func:`prediction_to_dict`.
@@ -125,7 +116,7 @@ def save_prediction(pred: dict, out_dir: str, name: str) -> None:
         name (str): File name stem.
     """
     mkdir_or_exist(out_dir)
-    id_rgb = panoptic_to_id_rgb(pred['panoptic_seg'])
+    id_rgb = id_to_rgb(pred['panoptic_seg'])
     mmcv.imwrite(id_rgb[..., ::-1], osp.join(out_dir, f'{name}_panoptic.png'))
     mmcv.imwrite(pred['sem_seg'].astype(np.uint8),
                  osp.join(out_dir, f'{name}_sem.png'))

@@ -1,4 +1,3 @@
 """mmpdl.evaluation: metrics equal to the official Cityscapes evaluators."""
-from .metrics import CityscapesInstanceMetric, CityscapesPanopticMetric
-
-__all__ = ['CityscapesPanopticMetric', 'CityscapesInstanceMetric']
+from .functional import *  # noqa: F401,F403
+from .metrics import *  # noqa: F401,F403

@@ -3,7 +3,7 @@
 mmengine's local backend writes checkpoints in place, so a run killed while
 saving leaves a truncated ``iter_N.pth`` that ``--resume`` then fails on.
 ``AtomicLocalBackend`` (registered as ``'atomic_local'``; mmpdl's
-``SafeCheckpointHook`` uses it by default) writes to a temporary file in
+``PanopticCheckpointHook`` uses it by default) writes to a temporary file in
 the same folder, flushes it to disk and renames it over the target, so a
 checkpoint file either exists complete or not at all.
 """

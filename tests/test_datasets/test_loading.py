@@ -4,19 +4,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmpdl.datasets.transforms import LoadPanopticAnnotations, rgb_to_id
+from mmpdl.datasets.transforms import LoadPanopticAnnotations
 
 
 def _write_png(path, ids):
     rgb = np.stack([ids % 256, ids // 256 % 256, ids // 65536], -1)
     Image.fromarray(rgb.astype(np.uint8)).save(path)
-
-
-def test_rgb_to_id_is_r_plus_256g_plus_65536b():
-    rgb = np.array([[[1, 2, 3], [255, 255, 255]]], np.uint8)
-    ids = rgb_to_id(rgb)
-    assert ids.dtype == np.int64
-    assert ids.tolist() == [[1 + 2 * 256 + 3 * 65536, (1 << 24) - 1]]
 
 
 @pytest.mark.parametrize('base', [26000, 9_000_000])  # table, then sort

@@ -5,8 +5,6 @@ import numpy as np
 import pytest
 
 from mmpdl.datasets.transforms import GeneratePanopticTargets
-from mmpdl.datasets.transforms.targets import (MAX_TABLE_ID, dense_ids,
-                                               segment_moments)
 
 DIV = 1000
 VOID = 255 * DIV
@@ -89,27 +87,3 @@ def test_options_change_the_weights():
     out = transform(_scene())
     assert out['gt_offset_weights'][15, 5] == 1.0
     assert out['gt_seg_map'][35, 45] == 255
-
-
-@pytest.mark.parametrize('offset', [0, MAX_TABLE_ID])  # table, then sort
-def test_dense_ids_equal_numpy_unique(offset):
-    rng = np.random.default_rng(0)
-    ids = rng.choice([0, 7, 13001, 13002, 255000], size=5000) + offset
-    values, index = dense_ids(ids)
-    ref_values, ref_index = np.unique(ids, return_inverse=True)
-    np.testing.assert_array_equal(values, ref_values)
-    np.testing.assert_array_equal(index, ref_index)
-
-
-def test_segment_moments_equal_per_pixel_sums():
-    rng = np.random.default_rng(1)
-    height, width = 9, 13
-    # blocky map whose runs cross row ends (must be cut there)
-    index = np.repeat(rng.integers(0, 4, height * width // 3 + 1), 3)
-    index = index[:height * width]
-    area, sum_y, sum_x = segment_moments(index, 5, width)
-    ys, xs = np.divmod(np.arange(height * width), width)
-    for seg in range(5):
-        on = index == seg
-        assert area[seg] == on.sum()
-        assert sum_y[seg] == ys[on].sum() and sum_x[seg] == xs[on].sum()

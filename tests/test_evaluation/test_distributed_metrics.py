@@ -7,8 +7,8 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from mmpdl.datasets import CITYSCAPES_META
 from mmpdl.evaluation import CityscapesInstanceMetric, CityscapesPanopticMetric
-from mmpdl.evaluation.metrics import cityscapes_default_meta
 from .oracle_data import make_samples
 
 
@@ -16,7 +16,7 @@ def _evaluate(samples, indices, size):
     results = {}
     for cls in (CityscapesPanopticMetric, CityscapesInstanceMetric):
         metric = cls()
-        metric.dataset_meta = cityscapes_default_meta()
+        metric.dataset_meta = dict(CITYSCAPES_META)
         for i in indices:
             metric.process({}, [copy.deepcopy(samples[i])])
         results.update(metric.evaluate(size))

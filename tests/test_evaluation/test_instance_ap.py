@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
+from mmpdl.datasets import CITYSCAPES_META
 from mmpdl.evaluation import CityscapesInstanceMetric
-from mmpdl.evaluation.metrics import (cityscapes_default_meta,
-                                      instance_image_statistics,
-                                      precision_recall_ap)
-from mmpdl.evaluation.metrics.instance_ap import (concat_instance_statistics,
-                                                  evaluate_instance_ap)
+from mmpdl.evaluation.functional import (instance_image_statistics,
+                                         precision_recall_ap)
+from mmpdl.evaluation.functional.instance_ap import (
+    concat_instance_statistics, evaluate_instance_ap)
 
 THINGS = list(range(11, 19))
 CAR, PERSON = 13, 11
@@ -67,7 +67,7 @@ def test_statistics_and_matching_rules():
 
 def test_empty_prediction_gives_zero_ap_and_nan_for_absent_classes():
     metric = CityscapesInstanceMetric()
-    metric.dataset_meta = cityscapes_default_meta()
+    metric.dataset_meta = dict(CITYSCAPES_META)
     gt = torch.zeros((1, 20, 20), dtype=torch.long)
     gt[0, :10, :10] = CAR * 1000 + 1
     empty = dict(
@@ -86,7 +86,7 @@ def test_empty_prediction_gives_zero_ap_and_nan_for_absent_classes():
 
 def test_missing_field_is_named():
     metric = CityscapesInstanceMetric()
-    metric.dataset_meta = cityscapes_default_meta()
+    metric.dataset_meta = dict(CITYSCAPES_META)
     gt = torch.zeros((1, 4, 4), dtype=torch.long)
     with pytest.raises(KeyError, match='scores_sem_x_ctr'):
         metric.process({}, [

@@ -20,15 +20,15 @@ from cityscapesscripts.evaluation.evalPanopticSemanticLabeling import \
     evaluatePanoptic
 from mmseg.evaluation import IoUMetric
 
+from mmpdl.datasets import CITYSCAPES_META
 from mmpdl.evaluation import CityscapesInstanceMetric, CityscapesPanopticMetric
-from mmpdl.evaluation.metrics import cityscapes_default_meta
 from .oracle_data import make_samples
 
 TOL = 1e-9
 
 
 def _run(metric, samples):
-    metric.dataset_meta = cityscapes_default_meta()
+    metric.dataset_meta = dict(CITYSCAPES_META)
     metric.process({}, copy.deepcopy(samples))
     return metric.evaluate(len(samples))
 
@@ -125,7 +125,7 @@ def test_panoptic_equals_official(oracle):
         for key in ('pq', 'sq', 'rq'):
             assert abs(ours[prefix + key.upper() + suffix] / 100 -
                        theirs[group][key]) < TOL, (group, key)
-    meta = cityscapes_default_meta()
+    meta = dict(CITYSCAPES_META)
     absent = 0
     for train_id, label_id in enumerate(meta['label_ids']):
         name = meta['classes'][train_id]
@@ -182,7 +182,7 @@ def test_miou_equals_official_pixel_eval(oracle):
     assert ours == pytest.approx(
         np.round(theirs['averageScoreClasses'] * 100, 2), abs=1e-4)
     # unrounded, per class, from IoUMetric's own statistics
-    meta = cityscapes_default_meta()
+    meta = dict(CITYSCAPES_META)
     metric = IoUMetric(iou_metrics=['mIoU'])
     metric.dataset_meta = meta
     metric.process({}, copy.deepcopy(oracle['samples']))

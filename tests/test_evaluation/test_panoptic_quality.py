@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
+from mmpdl.datasets import CITYSCAPES_META
 from mmpdl.evaluation import CityscapesPanopticMetric
-from mmpdl.evaluation.metrics import (cityscapes_default_meta,
-                                      panoptic_image_statistics,
-                                      summarize_panoptic_quality)
+from mmpdl.evaluation.functional import (panoptic_image_statistics,
+                                         summarize_panoptic_quality)
 
 THINGS = list(range(11, 19))
 VOID = 255000
@@ -72,7 +72,7 @@ def test_summary_known_answer_and_absent_classes():
 
 def test_metric_all_void_image_everywhere_gives_nan_not_crash():
     metric = CityscapesPanopticMetric()
-    metric.dataset_meta = cityscapes_default_meta()
+    metric.dataset_meta = dict(CITYSCAPES_META)
     void = torch.full((1, 8, 8), VOID, dtype=torch.long)
     metric.process({}, [
         dict(
@@ -97,3 +97,12 @@ def test_iou_of_exactly_one_half_does_not_match():
     pred[0:5, 0:10] = CAR * 1000 + 1  # 50 px inside: IoU 0.5
     s = _stats(gt, pred)
     assert s['tp'][CAR] == 0 and s['fn'][CAR] == 1 and s['fp'][CAR] == 1
+
+
+def test_metric_without_dataset_meta_names_the_fix():
+    metric = CityscapesPanopticMetric()
+    void = torch.full((1, 4, 4), VOID, dtype=torch.long)
+    sample = dict(
+        gt_panoptic_seg=dict(data=void), pred_panoptic_seg=dict(data=void))
+    with pytest.raises(KeyError, match='dataset_meta lacks'):
+        metric.process({}, [sample])

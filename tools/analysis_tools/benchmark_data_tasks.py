@@ -148,7 +148,8 @@ def run_target_generation(height: int,
     from benchmark_original import panoptic_to_rgb_and_segments
 
     from mmpdl.datasets.transforms import (GeneratePanopticTargets,
-                                           LoadPanopticAnnotations, rgb_to_id)
+                                           LoadPanopticAnnotations)
+    from mmpdl.structures.panoptic_ids import rgb_to_id
     panoptic = synthetic_panoptic(
         height, width, num_instances=num_instances, seed=1)
     rgb, segments = panoptic_to_rgb_and_segments(panoptic, THING_IDS)

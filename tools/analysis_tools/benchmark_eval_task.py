@@ -40,9 +40,9 @@ def run_panoptic_eval(num_images: int, height: int, width: int, warmup: int,
     Returns:
         list[dict]: One row.
     """
-    from mmpdl.evaluation.metrics import (CityscapesPanopticMetric,
-                                          cityscapes_default_meta)
-    meta = cityscapes_default_meta()
+    from mmpdl.datasets import CITYSCAPES_META
+    from mmpdl.evaluation.metrics import CityscapesPanopticMetric
+    meta = dict(CITYSCAPES_META)
     rng = np.random.default_rng(0)
     gts, preds = zip(
         *[make_pair(rng, height, width) for _ in range(num_images)])

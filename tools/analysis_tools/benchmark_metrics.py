@@ -25,10 +25,10 @@ import torch
 from cityscapesscripts.evaluation.evalPanopticSemanticLabeling import \
     evaluatePanoptic
 
+from mmpdl.datasets import CITYSCAPES_META
 from mmpdl.evaluation import CityscapesPanopticMetric
-from mmpdl.evaluation.metrics import cityscapes_default_meta
-from mmpdl.evaluation.metrics.cityscapes_writers import (write_panoptic_json,
-                                                         write_panoptic_png)
+from mmpdl.evaluation.functional.cityscapes_writers import (
+    write_panoptic_json, write_panoptic_png)
 
 VOID = 255000
 
@@ -89,7 +89,7 @@ def main():
     parser.add_argument('--width', type=int, default=2048)
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
-    meta = cityscapes_default_meta()
+    meta = dict(CITYSCAPES_META)
     rng = np.random.default_rng(args.seed)
     metric = CityscapesPanopticMetric()
     metric.dataset_meta = meta

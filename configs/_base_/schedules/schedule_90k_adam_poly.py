@@ -26,7 +26,7 @@ default_hooks = dict(
     # writes the new checkpoint (atomically) and last_checkpoint before it
     # deletes the one max_keep_ckpts drops (mmpdl/engine/hooks)
     checkpoint=dict(
-        type='SafeCheckpointHook',
+        type='PanopticCheckpointHook',
         by_epoch=False,
         interval=10000,
         max_keep_ckpts=3,

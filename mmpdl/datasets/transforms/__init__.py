@@ -2,11 +2,11 @@
 from .formatting import PackPanopticInputs
 from .geometric import (PanopticRandomCrop, PanopticRandomFlip,
                         PanopticRandomResize)
-from .loading import LoadPanopticAnnotations, read_rgb_png, rgb_to_id
+from .loading import LoadPanopticAnnotations, read_rgb_png
 from .targets import GeneratePanopticTargets, gaussian_kernel, splat_gaussian
 
 __all__ = [
     'GeneratePanopticTargets', 'LoadPanopticAnnotations', 'PackPanopticInputs',
     'PanopticRandomCrop', 'PanopticRandomFlip', 'PanopticRandomResize',
-    'gaussian_kernel', 'read_rgb_png', 'rgb_to_id', 'splat_gaussian'
+    'gaussian_kernel', 'read_rgb_png', 'splat_gaussian'
 ]

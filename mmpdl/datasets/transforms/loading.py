@@ -7,8 +7,9 @@ from mmengine import fileio
 from PIL import Image
 
 from mmpdl.registry import TRANSFORMS
+from mmpdl.structures.panoptic_ids import MAX_TABLE_ID, rgb_to_id
 from ..cityscapes_meta import IGNORE_INDEX, LABEL_DIVISOR, LABEL_ID_TO_TRAIN_ID
-from .targets import MAX_TABLE_ID
+from ..panoptic_checks import check_segment_ids
 
 
 def read_rgb_png(path: str, backend_args=None) -> np.ndarray:
@@ -27,22 +28,6 @@ def read_rgb_png(path: str, backend_args=None) -> np.ndarray:
     except (OSError, SyntaxError, ValueError) as err:
         raise OSError(f'cannot decode panoptic PNG {path!r} (truncated or '
                       f'not a PNG?): {err}') from err
-
-
-def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
-    """COCO panoptic colour -> segment id: ``R + 256 G + 256^2 B``.
-
-    Args:
-        rgb (np.ndarray): (H, W, 3) uint8.
-
-    Returns:
-        np.ndarray: (H, W) int64.
-    """
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    # the little-endian bytes (R, G, B, 0) read as one uint32
-    padded = np.zeros(rgb.shape[:2] + (4, ), np.uint8)
-    padded[..., :3] = rgb
-    return padded.view('<u4')[..., 0].astype(np.int64)
 
 
 def segment_table(segments_info, thing_ids, label_divisor, path=''):
@@ -137,6 +122,9 @@ class LoadPanopticAnnotations(BaseTransform):
     def decode(self, seg_map: np.ndarray, segments_info: list, path=''):
         """Label maps of a segment-id map (the PNG's ids).
 
+        A non-zero PNG id missing from ``segments_info``, or a listed
+        segment without pixels, raises a ``ValueError`` naming ``path``.
+
         Args:
             seg_map (np.ndarray): (H, W) int64 ids (:func:`rgb_to_id`).
             segments_info (list[dict]): ``id``, ``category_id`` (Cityscapes
@@ -149,6 +137,7 @@ class LoadPanopticAnnotations(BaseTransform):
         """
         ids, train_ids, panoptic = segment_table(segments_info, self.thing_ids,
                                                  self.label_divisor, path)
+        check_segment_ids(seg_map, ids, path)
         return self._label_maps(seg_map, ids, train_ids, panoptic)
 
     def transform(self, results: dict) -> dict:

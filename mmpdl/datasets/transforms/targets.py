@@ -16,70 +16,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmpdl.registry import TRANSFORMS
+from mmpdl.structures.panoptic_ids import dense_segment_ids, segment_moments
 from ..cityscapes_meta import IGNORE_INDEX, LABEL_DIVISOR
-
-#: Ids up to this value are indexed through a lookup table (4 MB of int32
-#: at most); larger ones through ``np.unique`` (a sort).
-MAX_TABLE_ID = 1 << 20
-
-
-def dense_ids(ids: np.ndarray):
-    """``np.unique(ids, return_inverse=True)`` without sorting the pixels.
-
-    Panoptic ids are small (``train_id * 1000 + k`` < 2^18), so their
-    distinct values come from one ``bincount`` and each pixel's index from a
-    lookup table: ~10x faster than the sort ``np.unique`` does on 2M pixels.
-
-    Args:
-        ids (np.ndarray): (P,) non-negative integers.
-
-    Returns:
-        tuple[np.ndarray, np.ndarray]: sorted distinct ids (S,) int64 and
-        the index of each pixel's id (P,) intp, as ``np.unique`` gives.
-    """
-    top = int(ids.max()) if ids.size else 0
-    if ids.size == 0 or ids.min() < 0 or top >= MAX_TABLE_ID:
-        return np.unique(ids, return_inverse=True)
-    present = np.flatnonzero(np.bincount(ids, minlength=top + 1))
-    table = np.zeros(top + 1, np.intp)
-    table[present] = np.arange(present.size)
-    return present.astype(np.int64), table[ids]
-
-
-def segment_moments(index: np.ndarray, num: int, width: int):
-    """Pixel count and coordinate sums of every segment, from row runs.
-
-    A label map is piecewise constant, so it is cut into runs of equal
-    segment index within a row (~10^4-10^5 runs for 2M pixels); a run of
-    length ``n`` starting at ``(y, x)`` adds ``n`` pixels, ``n * y`` to the
-    row sum and ``n * x + n (n - 1) / 2`` to the column sum. Integer sums,
-    exact.
-
-    Args:
-        index (np.ndarray): (H * W,) segment index of each pixel, raster
-            order, values in ``[0, num)``.
-        num (int): Number of segments.
-        width (int): Row length W.
-
-    Returns:
-        tuple[np.ndarray]: ``area``, ``sum_y``, ``sum_x``, each (num,)
-        int64.
-    """
-    starts_here = np.empty(index.size, bool)
-    starts_here[:1] = True
-    np.not_equal(index[1:], index[:-1], out=starts_here[1:])
-    starts_here[::width] = True
-    starts = np.flatnonzero(starts_here)
-    lengths = np.diff(starts, append=index.size)
-    seg = index[starts]
-    row, col = np.divmod(starts, width)
-    sums = [
-        np.bincount(seg, weights, minlength=num)
-        for weights in (lengths, lengths * row,
-                        lengths * col + lengths * (lengths - 1) // 2)
-    ]
-    # float64 bincount sums of integers are exact below 2^53
-    return tuple(np.rint(value).astype(np.int64) for value in sums)
 
 
 def gaussian_kernel(sigma: float) -> np.ndarray:
@@ -162,7 +100,7 @@ class GeneratePanopticTargets(BaseTransform):
 
     def _segments(self, panoptic):
         """Per-segment facts and the segment index of every pixel."""
-        seg_ids, inverse = dense_ids(panoptic.ravel())
+        seg_ids, inverse = dense_segment_ids(panoptic.ravel())
         train_ids = seg_ids // self.label_divisor
         void = train_ids == self.ignore_index
         thing = np.isin(train_ids, self.thing_ids) & ~void

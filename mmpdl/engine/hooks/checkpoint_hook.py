@@ -1,5 +1,7 @@
-"""A CheckpointHook that never deletes a checkpoint before its successor
-is complete, and whose checkpoints resume bit for bit."""
+"""``PanopticCheckpointHook``: mmengine's ``CheckpointHook`` that never
+deletes a checkpoint before its successor is complete, whose checkpoints
+resume bit for bit, and that starts without the ``FileClient`` deprecation
+warning."""
 import contextlib
 import logging
 import os
@@ -9,6 +11,7 @@ import re
 from mmengine.dist import all_gather_object, get_dist_info, is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
+from mmengine.hooks import checkpoint_hook as mmengine_checkpoint_hook
 from mmengine.logging import print_log
 
 from mmpdl.registry import HOOKS
@@ -43,6 +46,26 @@ class _RestoreAfterSkip:
         return getattr(self._inner, name)
 
 
+class _NoFileClient:
+    """Stands in for mmengine's deprecated ``FileClient`` while the hook is
+    set up: with ``file_client_args=None`` the client it would build is
+    never used (``backend_args`` choose the file backend)."""
+
+    @staticmethod
+    def infer_client(file_client_args=None, uri=None):
+        return None
+
+
+@contextlib.contextmanager
+def _without_file_client():
+    original = mmengine_checkpoint_hook.FileClient
+    mmengine_checkpoint_hook.FileClient = _NoFileClient
+    try:
+        yield
+    finally:
+        mmengine_checkpoint_hook.FileClient = original
+
+
 class _DeferredRemovals:
     """A file backend proxy that records ``remove``/``rmtree`` calls instead
     of running them; everything else goes to the wrapped backend."""
@@ -62,7 +85,7 @@ class _DeferredRemovals:
 
 
 @HOOKS.register_module()
-class SafeCheckpointHook(CheckpointHook):
+class PanopticCheckpointHook(CheckpointHook):
     """mmengine's ``CheckpointHook`` with a safe order of file operations.
 
     mmengine removes the checkpoint that falls out of ``max_keep_ckpts``
@@ -73,6 +96,9 @@ class SafeCheckpointHook(CheckpointHook):
        unless ``backend_args`` says otherwise: temp file, fsync, rename);
     2. point ``<work_dir>/last_checkpoint`` at it, atomically;
     3. only then delete the checkpoints it replaces.
+
+    Unless ``file_client_args`` is given, the deprecated ``FileClient`` is
+    not built (so training starts without its warning).
 
     Each checkpoint also holds the random states of every process (Python,
     NumPy, torch CPU and CUDA; in the message hub under ``random_states``).
@@ -97,7 +123,12 @@ class SafeCheckpointHook(CheckpointHook):
         """As mmengine's, then (in a resumed run) delete the checkpoints a
         killed run left behind: those older than the resumed one that
         ``max_keep_ckpts`` no longer keeps."""
-        super().before_train(runner)
+        if self.file_client_args is not None:
+            super().before_train(runner)
+        else:
+            with _without_file_client():
+                super().before_train(runner)
+            self.file_client = None
         if self.max_keep_ckpts <= 0 or runner.iter == 0 or not isinstance(
                 self.file_backend, LocalBackend):
             return

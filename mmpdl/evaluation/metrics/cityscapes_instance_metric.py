@@ -9,11 +9,13 @@ from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from mmpdl.registry import METRICS
-from .cityscapes_writers import cityscapes_image_id, write_instance_txt
-from .instance_ap import (MIN_REGION_SIZE, OVERLAPS,
-                          concat_instance_statistics, evaluate_instance_ap)
-from .instance_statistics import instance_image_statistics
-from .metric_inputs import resolve_meta, sample_field
+from ..functional.cityscapes_writers import (cityscapes_image_id,
+                                             write_instance_txt)
+from ..functional.instance_ap import (MIN_REGION_SIZE, OVERLAPS,
+                                      concat_instance_statistics,
+                                      evaluate_instance_ap)
+from ..functional.instance_statistics import instance_image_statistics
+from ..functional.metric_inputs import resolve_meta, sample_field
 
 # score type -> (field of pred_instances, key suffix, output folder)
 SCORE_TYPES = {

@@ -8,11 +8,13 @@ from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from mmpdl.registry import METRICS
-from .cityscapes_writers import (cityscapes_image_id, write_panoptic_json,
-                                 write_panoptic_png, write_semantic_png)
-from .metric_inputs import resolve_meta, sample_field
-from .panoptic_quality import (panoptic_image_statistics,
-                               summarize_panoptic_quality)
+from ..functional.cityscapes_writers import (cityscapes_image_id,
+                                             write_panoptic_json,
+                                             write_panoptic_png,
+                                             write_semantic_png)
+from ..functional.metric_inputs import resolve_meta, sample_field
+from ..functional.panoptic_quality import (panoptic_image_statistics,
+                                           summarize_panoptic_quality)
 
 
 @METRICS.register_module()

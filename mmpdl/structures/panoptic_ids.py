@@ -1,8 +1,15 @@
-"""Relabel segment ids densely and count pairs of segments in one pass.
+"""The panoptic id encodings and the counting done on segment-id maps.
 
-The functions take a CPU ``np.ndarray`` or a ``torch.Tensor`` (any device)
-and return the same kind: on CPU numpy's ``bincount`` and fancy indexing
-are about ten times faster than torch's; on a GPU the tensors stay there.
+Two encodings meet in mmpdl:
+
+- the COCO-panoptic PNG: segment id = ``R + 256 G + 256^2 B``
+  (:func:`rgb_to_id`, :func:`id_to_rgb`);
+- mmpdl's panoptic map: ``class * label_divisor + instance``, instance 0
+  for stuff and crowd, void ``ignore_index * label_divisor``.
+
+The counting functions take a CPU ``np.ndarray`` or a ``torch.Tensor`` (any
+device) and return the same kind: on CPU numpy's ``bincount`` and fancy
+indexing are used; on a GPU the tensors stay there.
 
 :func:`joint_segment_counts` counts the pixels of every (segment of map A,
 segment of map B) pair. On CPU it first cuts the two maps, in raster order,
@@ -18,11 +25,45 @@ import torch
 
 Array = Union[np.ndarray, torch.Tensor]
 
-# Above this id a lookup table would be too large; a sort is used instead.
-_MAX_TABLE_ID = 1 << 22
+#: Ids below this value are indexed through a lookup table; larger ones
+#: through a sort (``unique``).
+MAX_TABLE_ID = 1 << 22
 # Runs are counted instead of pixels while there are at most this fraction
 # of the pixels (beyond it, gathering the runs costs more than it saves).
 _MAX_RUN_FRACTION = 0.25
+
+
+def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
+    """COCO-panoptic colour -> segment id: ``R + 256 G + 256^2 B``.
+
+    Args:
+        rgb (np.ndarray): (H, W, 3) uint8.
+
+    Returns:
+        np.ndarray: (H, W) int64.
+    """
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    # the little-endian bytes (R, G, B, 0) read as one uint32
+    padded = np.zeros(rgb.shape[:2] + (4, ), np.uint8)
+    padded[..., :3] = rgb
+    return padded.view('<u4')[..., 0].astype(np.int64)
+
+
+def id_to_rgb(ids: np.ndarray) -> np.ndarray:
+    """Segment id -> COCO-panoptic colour, the inverse of :func:`rgb_to_id`.
+
+    Args:
+        ids (np.ndarray): (H, W) integers in ``[0, 2^24)``.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.size and (ids.min() < 0 or ids.max() >= 1 << 24):
+        raise ValueError('segment ids must lie in [0, 2^24) to be written '
+                         f'as RGB, got [{ids.min()}, {ids.max()}]')
+    return np.stack([ids % 256, ids // 256 % 256, ids >> 16],
+                    axis=-1).astype(np.uint8)
 
 
 def as_array(seg_map: Array) -> Array:
@@ -56,7 +97,7 @@ def dense_segment_ids(seg_map: Array) -> Tuple[Array, Array]:
     low, high = (torch.aminmax(flat) if is_torch else (flat.min(), flat.max()))
     if int(low) < 0:
         raise ValueError(f'Segment ids must be non-negative, got {int(low)}.')
-    if int(high) >= _MAX_TABLE_ID:
+    if int(high) >= MAX_TABLE_ID:
         if is_torch:
             return torch.unique(flat, return_inverse=True)
         ids, index = np.unique(flat, return_inverse=True)
@@ -154,6 +195,41 @@ def joint_segment_counts(seg_a: Array,
     ids_b, index_b = dense_segment_ids(seg_b)
     counts = pair_counts(index_a, len(ids_a), index_b, len(ids_b), weights)
     return ids_a, ids_b, counts
+
+
+def segment_moments(index: np.ndarray, num: int, width: int):
+    """Pixel count and coordinate sums of every segment, from row runs.
+
+    A label map is piecewise constant, so it is cut into runs of equal
+    segment index within a row; a run of length ``n`` starting at
+    ``(y, x)`` adds ``n`` pixels, ``n * y`` to the row sum and
+    ``n * x + n (n - 1) / 2`` to the column sum. Integer sums, exact.
+
+    Args:
+        index (np.ndarray): (H * W,) segment index of each pixel, raster
+            order, values in ``[0, num)``.
+        num (int): Number of segments.
+        width (int): Row length W.
+
+    Returns:
+        tuple[np.ndarray]: ``area``, ``sum_y``, ``sum_x``, each (num,)
+        int64.
+    """
+    starts_here = np.empty(index.size, bool)
+    starts_here[:1] = True
+    np.not_equal(index[1:], index[:-1], out=starts_here[1:])
+    starts_here[::width] = True
+    starts = np.flatnonzero(starts_here)
+    lengths = np.diff(starts, append=index.size)
+    seg = index[starts]
+    row, col = np.divmod(starts, width)
+    sums = [
+        np.bincount(seg, weights, minlength=num)
+        for weights in (lengths, lengths * row,
+                        lengths * col + lengths * (lengths - 1) // 2)
+    ]
+    # float64 bincount sums of integers are exact below 2^53
+    return tuple(np.rint(value).astype(np.int64) for value in sums)
 
 
 def to_numpy(value: Array) -> np.ndarray:

@@ -1,51 +1,35 @@
-"""Shared input handling of the Cityscapes metrics: meta and sample fields."""
+"""Shared input handling of the metrics: dataset metadata and sample fields."""
 from typing import Any, Dict, Optional
 
 import torch
-from cityscapesscripts.helpers.labels import labels as cs_labels
 
 META_KEYS = ('classes', 'thing_ids', 'stuff_ids', 'label_ids', 'label_divisor',
              'ignore_index')
 
 
-def cityscapes_default_meta() -> Dict[str, Any]:
-    """The 19-class Cityscapes meta, read from cityscapesscripts' labels.
-
-    Returns:
-        dict: ``classes``, ``thing_ids``, ``stuff_ids``, ``label_ids``,
-        ``label_divisor`` (1000) and ``ignore_index`` (255).
-    """
-    train = sorted((lab for lab in cs_labels
-                    if not lab.ignoreInEval and 0 <= lab.trainId < 255),
-                   key=lambda lab: lab.trainId)
-    return dict(
-        classes=[lab.name for lab in train],
-        thing_ids=[lab.trainId for lab in train if lab.hasInstances],
-        stuff_ids=[lab.trainId for lab in train if not lab.hasInstances],
-        label_ids=[lab.id for lab in train],
-        label_divisor=1000,
-        ignore_index=255)
-
-
 def resolve_meta(dataset_meta: Optional[dict]) -> Dict[str, Any]:
-    """Panoptic meta of the dataset, Cityscapes defaults for missing keys.
+    """The panoptic metadata a metric needs, from its ``dataset_meta``.
 
     Args:
-        dataset_meta (dict | None): The metric's ``dataset_meta``.
+        dataset_meta (dict | None): The metric's ``dataset_meta`` (the
+            Runner sets it to the dataset's ``metainfo``).
 
     Returns:
         dict: All of :data:`META_KEYS`.
     """
-    meta = cityscapes_default_meta()
-    for key in META_KEYS:
-        if dataset_meta and key in dataset_meta:
-            meta[key] = dataset_meta[key]
+    meta = dict(dataset_meta or {})
+    missing = [key for key in META_KEYS if key not in meta]
+    if missing:
+        raise KeyError(
+            f'the metric\'s dataset_meta lacks {missing}: evaluate through '
+            'the Runner (it passes the dataset\'s metainfo) or set '
+            '`metric.dataset_meta = dataset.metainfo`.')
     if len(meta['label_ids']) != len(meta['classes']):
         raise ValueError(
             f"dataset_meta has {len(meta['classes'])} classes but "
-            f"{len(meta['label_ids'])} label_ids; give one Cityscapes label "
+            f"{len(meta['label_ids'])} label_ids; give one dataset label "
             'id per train id.')
-    return meta
+    return {key: meta[key] for key in META_KEYS}
 
 
 def sample_field(data_sample: Any, key: str, required: bool = True) -> Any:

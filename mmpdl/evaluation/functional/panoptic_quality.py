@@ -8,14 +8,15 @@ prediction is not a false positive when more than half of it lies on void or
 on the crowd region of its own category. Here one image is reduced to four
 numbers per category (TP, FP, FN, summed IoU) from one ``bincount`` over the
 pairs (ground-truth segment, predicted segment), counted on runs of pixels
-(:func:`.segment_ids.joint_segment_counts`).
+(:func:`mmpdl.structures.panoptic_ids.joint_segment_counts`).
 """
 from typing import Dict, Sequence
 
 import numpy as np
 import torch
 
-from .segment_ids import as_array, joint_segment_counts, to_numpy
+from mmpdl.structures.panoptic_ids import (as_array, joint_segment_counts,
+                                           to_numpy)
 
 
 def _split_ids(ids: np.ndarray, label_divisor: int, ignore_index: int,

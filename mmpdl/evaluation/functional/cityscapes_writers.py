@@ -20,6 +20,8 @@ import numpy as np
 from mmengine.utils import mkdir_or_exist
 from PIL import Image
 
+from mmpdl.structures.panoptic_ids import id_to_rgb
+
 
 def cityscapes_image_id(img_path: str) -> str:
     """``<city>_<seq>_<frame>`` from an image path.
@@ -68,8 +70,7 @@ def write_panoptic_png(pred_panoptic: np.ndarray, image_id: str, out_dir: str,
                        lut[np.where(void, 0, cats)] * label_divisor + inst)
     out_ids = np.where(~void & (inst == 0), out_ids // label_divisor, out_ids)
     id_map = out_ids[inverse.reshape(pred_panoptic.shape)]
-    rgb = np.stack([id_map % 256, id_map // 256 % 256, id_map // 65536],
-                   axis=-1).astype(np.uint8)
+    rgb = id_to_rgb(id_map)
     file_name = f'{image_id}_panoptic.png'
     mkdir_or_exist(out_dir)
     Image.fromarray(rgb).save(osp.join(out_dir, file_name))

@@ -13,7 +13,7 @@ from typing import Dict, Sequence
 import numpy as np
 import torch
 
-from .segment_ids import dense_segment_ids, to_numpy
+from mmpdl.structures.panoptic_ids import dense_segment_ids, to_numpy
 
 
 def instance_image_statistics(
