@@ -82,30 +82,38 @@ def _start(config, work_dir, log, max_keep, max_iters=1000, pause=True):
             cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def _moment_reached(moment, work_dir, max_keep, armed_at):
-    """Whether the window ``moment`` is open now."""
-    done = _iterations(work_dir)
-    if not done or max(done) < armed_at:
-        return False
-    if moment == 'writing':  # new checkpoint in its temporary file
-        return bool(_temporary(work_dir))
-    if moment == 'renamed':  # new one in place, old one not deleted yet
-        return len(done) > max_keep
-    return True  # 'random': armed_at already waited for
+def _wait_for(condition, proc, log, what):
+    deadline = time.time() + TIMEOUT_S
+    while not condition():
+        assert proc.poll() is None, open(log).read()[-3000:]
+        assert time.time() < deadline, f'never reached {what}'
+        time.sleep(0.005)
+
+
+def _writing_after(work_dir, step):
+    """Whether a checkpoint later than ``step`` is in its temporary file."""
+    steps = [
+        int(re.search(r'iter_(\d+)', path).group(1))
+        for path in _temporary(work_dir)
+    ]
+    return any(s > step for s in steps)
 
 
 def _kill_at(proc, moment, work_dir, max_keep, log):
-    """Wait for ``moment`` (at least one checkpoint later than those on
-    disk now), SIGKILL ``proc`` and return the iterations left on disk."""
+    """Wait until this run saved a checkpoint, then for ``moment`` on a
+    later one; SIGKILL ``proc`` and return the iterations left on disk."""
     before = _iterations(work_dir)
     armed_at = (max(before) if before else 0) + 1
-    if moment == 'random':
-        armed_at += random.Random(len(before)).randint(0, 2)
-    deadline = time.time() + TIMEOUT_S
-    while not _moment_reached(moment, work_dir, max_keep, armed_at):
-        assert proc.poll() is None, open(log).read()[-3000:]
-        assert time.time() < deadline, f'never reached {moment!r}'
-        time.sleep(0.005)
+    _wait_for(lambda: max(_iterations(work_dir), default=0) >= armed_at, proc,
+              log, f'iteration {armed_at}')
+    if moment == 'writing':  # a later checkpoint is in its temporary file
+        _wait_for(lambda: _writing_after(work_dir, armed_at), proc, log,
+                  moment)
+    elif moment == 'renamed':  # new one in place, old one not deleted yet
+        _wait_for(lambda: len(_iterations(work_dir)) > max_keep, proc, log,
+                  moment)
+    else:
+        time.sleep(random.Random(armed_at).uniform(0, 1.5))
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     return _iterations(work_dir)

@@ -129,8 +129,9 @@ class PanopticCheckpointHook(CheckpointHook):
             with _without_file_client():
                 super().before_train(runner)
             self.file_client = None
-        if self.max_keep_ckpts <= 0 or runner.iter == 0 or not isinstance(
-                self.file_backend, LocalBackend):
+        # a resumed run's kept ids come from its checkpoint; a new run has none
+        resumed = self.max_keep_ckpts > 0 and bool(self.keep_ckpt_ids)
+        if not resumed or not isinstance(self.file_backend, LocalBackend):
             return
         head, tail = self.filename_tmpl.split('{}')
         pattern = re.compile(re.escape(head) + r'(\d+)' + re.escape(tail))
