@@ -1,6 +1,6 @@
 """``PanopticCheckpointHook``: mmengine's ``CheckpointHook`` that never
 deletes a checkpoint before its successor is complete, whose checkpoints
-resume bit for bit, and that starts without the ``FileClient`` deprecation
+resume bit for bit, and that runs without the ``FileClient`` deprecation
 warning."""
 import contextlib
 import logging
@@ -13,6 +13,7 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.hooks import checkpoint_hook as mmengine_checkpoint_hook
 from mmengine.logging import print_log
+from mmengine.runner import checkpoint as mmengine_checkpoint
 
 from mmpdl.registry import HOOKS
 from mmpdl.utils.atomic_io import atomic_write_bytes
@@ -47,23 +48,29 @@ class _RestoreAfterSkip:
 
 
 class _NoFileClient:
-    """Stands in for mmengine's deprecated ``FileClient`` while the hook is
-    set up: with ``file_client_args=None`` the client it would build is
-    never used (``backend_args`` choose the file backend)."""
+    """Stands in for mmengine's deprecated ``FileClient`` while it would be
+    built only to be dropped."""
 
     @staticmethod
     def infer_client(file_client_args=None, uri=None):
         return None
 
 
+# Both build a FileClient they do not use when ``file_client_args`` is None
+# (``backend_args`` choose the file backend), and its constructor warns.
+_BUILDS_UNUSED_FILE_CLIENT = (mmengine_checkpoint_hook, mmengine_checkpoint)
+
+
 @contextlib.contextmanager
 def _without_file_client():
-    original = mmengine_checkpoint_hook.FileClient
-    mmengine_checkpoint_hook.FileClient = _NoFileClient
+    originals = [module.FileClient for module in _BUILDS_UNUSED_FILE_CLIENT]
+    for module in _BUILDS_UNUSED_FILE_CLIENT:
+        module.FileClient = _NoFileClient
     try:
         yield
     finally:
-        mmengine_checkpoint_hook.FileClient = original
+        for module, original in zip(_BUILDS_UNUSED_FILE_CLIENT, originals):
+            module.FileClient = original
 
 
 class _DeferredRemovals:
@@ -98,7 +105,7 @@ class PanopticCheckpointHook(CheckpointHook):
     3. only then delete the checkpoints it replaces.
 
     Unless ``file_client_args`` is given, the deprecated ``FileClient`` is
-    not built (so training starts without its warning).
+    not built (so training runs without its deprecation warnings).
 
     Each checkpoint also holds the random states of every process (Python,
     NumPy, torch CPU and CUDA; in the message hub under ``random_states``).
@@ -123,11 +130,9 @@ class PanopticCheckpointHook(CheckpointHook):
         """As mmengine's, then (in a resumed run) delete the checkpoints a
         killed run left behind: those older than the resumed one that
         ``max_keep_ckpts`` no longer keeps."""
-        if self.file_client_args is not None:
+        with self._quiet():
             super().before_train(runner)
-        else:
-            with _without_file_client():
-                super().before_train(runner)
+        if self.file_client_args is None:
             self.file_client = None
         # a resumed run's kept ids come from its checkpoint; a new run has none
         resumed = self.max_keep_ckpts > 0 and bool(self.keep_ckpt_ids)
@@ -184,6 +189,13 @@ class PanopticCheckpointHook(CheckpointHook):
         else:
             restore_random_state(states[rank])
 
+    def _quiet(self):
+        """No ``FileClient`` (and no deprecation warning) is built inside
+        this context unless ``file_client_args`` asks for one."""
+        if self.file_client_args is None:
+            return _without_file_client()
+        return contextlib.nullcontext()
+
     @contextlib.contextmanager
     def _removals_after_saving(self):
         """Collect the deletions made inside the block; run them after it
@@ -223,16 +235,17 @@ class PanopticCheckpointHook(CheckpointHook):
         filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir,
-            filename,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
+        with self._quiet():
+            runner.save_checkpoint(
+                self.out_dir,
+                filename,
+                self.file_client_args,
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler,
+                meta=meta,
+                by_epoch=self.by_epoch,
+                backend_args=self.backend_args,
+                **self.args)
         if not is_main_process():
             return
         atomic_write_bytes(
@@ -246,5 +259,5 @@ class PanopticCheckpointHook(CheckpointHook):
     def _save_best_checkpoint(self, runner, metrics) -> None:
         """As mmengine's, but the previous best checkpoint is deleted only
         after the new best one (and the resumable one) are written."""
-        with self._removals_after_saving():
+        with self._removals_after_saving(), self._quiet():
             super()._save_best_checkpoint(runner, metrics)
