@@ -10,6 +10,10 @@ Examples::
     # no --out-file: shown in a window, as MMSegmentation's demo does; on a
     # machine without a display written to work_dirs/image_demo/<name>.png
     python tools/image_demo.py demo/demo.png CONFIG CHECKPOINT
+    # the exported model (tools/deployment/pytorch2onnx.py) in onnxruntime;
+    # its config is read from the file
+    python tools/image_demo.py demo/demo.png CONFIG model.onnx \
+        --out-file out.png --backend onnxruntime
 
 The picture shows the image, then the prediction over it: stuff in the
 Cityscapes palette, each instance in its own shade of its class colour
@@ -28,8 +32,14 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Panoptic-DeepLab demo on an image or a folder')
     parser.add_argument('img', help='image file, or a folder of images')
-    parser.add_argument('config', help='config file (or model name)')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'config',
+        help='config file (or model name); with --backend onnxruntime/'
+        'tensorrt the one inside the .onnx file is used')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file; with --backend onnxruntime/tensorrt the '
+        '.onnx file of tools/deployment/pytorch2onnx.py')
     parser.add_argument(
         '--out-file',
         default=None,
@@ -38,6 +48,12 @@ def parse_args(argv=None):
         'work_dirs/image_demo/<image name>.png')
     parser.add_argument(
         '--device', default='cpu', help='cpu, cuda, cuda:1, ...')
+    parser.add_argument(
+        '--backend',
+        default='pytorch',
+        choices=['pytorch', 'onnxruntime', 'tensorrt'],
+        help='run the checkpoint with PyTorch, or the exported .onnx file '
+        'with onnxruntime or TensorRT (its config comes from the file)')
     parser.add_argument(
         '--opacity',
         type=float,
@@ -102,8 +118,12 @@ def main(argv=None) -> list:
     if out is None and not show:
         out = default_output_dir('image_demo')
         print(f'no --out-file and no display: the pictures go to {out}/')
-    inferencer = PanopticInferencer(
-        args.config, args.checkpoint, device=args.device)
+    if args.backend == 'pytorch':
+        inferencer = PanopticInferencer(
+            args.config, args.checkpoint, device=args.device)
+    else:
+        inferencer = PanopticInferencer(
+            args.checkpoint, device=args.device, backend=args.backend)
     draw = dict(
         opacity=args.opacity,
         with_center_offset=args.with_center_offset,
@@ -127,5 +147,6 @@ def main(argv=None) -> list:
 if __name__ == '__main__':
     try:
         main()
-    except (FileNotFoundError, KeyError, ValueError, TypeError) as error:
+    except (FileNotFoundError, ImportError, KeyError, ValueError,
+            TypeError) as error:
         sys.exit(f'image_demo.py: error: {error}')

@@ -84,6 +84,8 @@ class LoadPanopticAnnotations(BaseTransform):
         self.label_divisor = label_divisor
         self.ignore_index = ignore_index
         self.backend_args = backend_args
+        # PNGs found to agree with their segments_info (checked once each)
+        self._agreeing_pngs = set()
 
     def _label_maps(self, seg_map, ids, train_ids, panoptic):
         """Train-id and mmpdl panoptic maps of a segment-id map; pixels of
@@ -123,7 +125,9 @@ class LoadPanopticAnnotations(BaseTransform):
         """Label maps of a segment-id map (the PNG's ids).
 
         A non-zero PNG id missing from ``segments_info``, or a listed
-        segment without pixels, raises a ``ValueError`` naming ``path``.
+        segment without pixels, raises a ``ValueError`` naming ``path``
+        (checked on the first decoding of each ``path``; always when
+        ``path`` is empty).
 
         Args:
             seg_map (np.ndarray): (H, W) int64 ids (:func:`rgb_to_id`).
@@ -137,7 +141,10 @@ class LoadPanopticAnnotations(BaseTransform):
         """
         ids, train_ids, panoptic = segment_table(segments_info, self.thing_ids,
                                                  self.label_divisor, path)
-        check_segment_ids(seg_map, ids, path)
+        if not path or path not in self._agreeing_pngs:
+            check_segment_ids(seg_map, ids, path)
+            if path:
+                self._agreeing_pngs.add(path)
         return self._label_maps(seg_map, ids, train_ids, panoptic)
 
     def transform(self, results: dict) -> dict:
