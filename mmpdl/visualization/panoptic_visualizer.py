@@ -63,13 +63,13 @@ class PanopticLocalVisualizer(Visualizer):
                       panoptic: np.ndarray) -> np.ndarray:
         """Overlay of ``panoptic`` ((H, W) ids) on ``image`` ((H, W, 3)
         RGB uint8), with instance contours and class names."""
-        palette = self._meta('palette')
-        classes = self._meta('classes')
-        if palette is None or classes is None:
+        keys = ('palette', 'classes', 'thing_ids', 'label_divisor')
+        missing = [key for key in keys if self._meta(key) is None]
+        if missing:
             raise ValueError('PanopticLocalVisualizer needs dataset_meta with '
-                             '"classes" and "palette"')
-        thing_ids = set(self._meta('thing_ids', []))
-        divisor = self._meta('label_divisor', 1000)
+                             f'{list(keys)}; it lacks {missing}')
+        palette, classes, thing_ids, divisor = map(self._meta, keys)
+        thing_ids = set(thing_ids)
         colour = panoptic_to_rgb(panoptic, palette, thing_ids, divisor,
                                  len(classes))
         drawn = (image * (1 - self.alpha) + colour * self.alpha).astype(

@@ -11,6 +11,8 @@ from benchmark_inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
                               post_processing_inputs, synthetic_panoptic)
 from benchmark_utils import make_row, measure, measure_alternating
 
+from mmpdl.datasets import CITYSCAPES_META
+
 
 def _to(inputs: Dict[str, torch.Tensor], device: str) -> Dict[str, Any]:
     return {k: v.to(device) for k, v in inputs.items()}
@@ -121,11 +123,8 @@ _TARGET_PAIRS = (('gt_seg_map', 'semantic'), ('gt_center', 'center'),
 def _label_id_segments(segments: List[dict]) -> List[dict]:
     """The original's segment list (train-id ``category_id``) with
     Cityscapes label ids, the form mmpdl's dataset JSON holds."""
-    from mmpdl.datasets.cityscapes_meta import LABEL_ID_TO_TRAIN_ID
-    label_of = {}
-    for label_id, train_id in sorted(LABEL_ID_TO_TRAIN_ID.items()):
-        label_of.setdefault(train_id, label_id)
-    return [dict(s, category_id=label_of[s['category_id']]) for s in segments]
+    label_ids = CITYSCAPES_META['label_ids']
+    return [dict(s, category_id=label_ids[s['category_id']]) for s in segments]
 
 
 def run_target_generation(height: int,
@@ -154,12 +153,18 @@ def run_target_generation(height: int,
         height, width, num_instances=num_instances, seed=1)
     rgb, segments = panoptic_to_rgb_and_segments(panoptic, THING_IDS)
     info = _label_id_segments(segments)
-    loader = LoadPanopticAnnotations(thing_ids=THING_IDS)
-    transform = GeneratePanopticTargets(thing_ids=THING_IDS)
+    meta = dict(
+        label_ids=CITYSCAPES_META['label_ids'],
+        thing_ids=THING_IDS,
+        label_divisor=LABEL_DIVISOR,
+        ignore_index=IGNORE_INDEX)
+    loader = LoadPanopticAnnotations()
+    transform = GeneratePanopticTargets()
 
     def ours_fn():
-        sem, pan = loader.decode(rgb_to_id(rgb), info)
-        return transform.transform(dict(gt_panoptic_seg=pan, gt_seg_map=sem))
+        sem, pan = loader.decode(rgb_to_id(rgb), info, meta)
+        return transform.transform(
+            dict(gt_panoptic_seg=pan, gt_seg_map=sem, **meta))
 
     ours = measure(ours_fn, 'cpu', warmup, repeats)
     extra = dict(size=[height, width])

@@ -7,6 +7,18 @@ mmpdl model built from ``--config``. Every source tensor must be used
 exactly once and every model tensor filled with the right shape; otherwise
 the problems are listed and nothing is written.
 
+Backbones keep the original's names: ResNet/ResNeXt and MobileNetV2 are
+torchvision's modules under their torchvision names in both code bases,
+Xception-65 follows the original's block layout, and mmseg's ``HRNet`` has
+exactly the parameter names of the original HRNet. The head differs: the
+original's ``decoder`` holds two ``SinglePanopticDeepLabDecoder`` (ASPP,
+low-level projections, 5x5 depthwise-separable fuse convs) and two
+``SinglePanopticDeepLabHead``, built from plain ``nn.Sequential`` indices;
+mmpdl's ``decode_head`` names them (:data:`ORIGINAL_RULES`). The model-zoo
+entries converted from the original are those of
+``configs/panoptic_deeplab/metafile.yaml`` with an ``Original Config``
+(:func:`original_entries`).
+
 Examples::
 
     python tools/model_converters/panoptic_deeplab_to_mmpdl.py \\
@@ -18,18 +30,114 @@ Examples::
 import argparse
 import os.path as osp
 import sys
+from typing import List, NamedTuple
 
 from mmengine import Config
+from mmengine.fileio import load
 
-from mmpdl.models.utils.key_template import rename_keys
-from mmpdl.models.utils.original_ckpt import (CheckpointFormatError,
-                                              file_sha256, read_state_dict,
-                                              save_converted, save_state_dict)
-from mmpdl.models.utils.original_key_map import (KeyMappingError,
-                                                 check_state_dict,
-                                                 convert_state_dict,
-                                                 mmpdl_tensor_shapes)
-from mmpdl.models.utils.original_key_rules import rules_for_config
+from mmpdl.utils.ckpt_convert import (CheckpointFormatError, KeyMappingError,
+                                      KeyRule, check_state_dict,
+                                      convert_state_dict, file_sha256,
+                                      model_tensor_shapes, read_state_dict,
+                                      rename_keys, save_converted,
+                                      save_state_dict)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+METAFILE = osp.join(ROOT, 'configs', 'panoptic_deeplab', 'metafile.yaml')
+
+
+class OriginalEntry(NamedTuple):
+    """A model-zoo entry converted from the original: its short name (the
+    backbone field of the config name, e.g. ``r50-os32``), its mmpdl config
+    (relative to the repository root) and the original's YAML file name."""
+    name: str
+    mmpdl_config: str
+    original_yaml: str
+
+
+def original_entries(metafile: str = METAFILE) -> List[OriginalEntry]:
+    """The metafile's models that have an ``Original Config``."""
+    entries = []
+    for model in load(metafile)['Models']:
+        url = model['Metadata'].get('Original Config')
+        if url:
+            config = model['Config']
+            name = osp.basename(config).split('_')[1]
+            entries.append(OriginalEntry(name, config, url.split('/')[-1]))
+    return entries
+
+
+def entry_of_config(config_path: str, entries=None):
+    """The entry whose config has the file name of ``config_path``, or
+    None."""
+    for entry in entries or original_entries():
+        if osp.basename(entry.mmpdl_config) == osp.basename(config_path):
+            return entry
+    return None
+
+
+BACKBONE_RULES = [KeyRule('backbone.{rest*}', 'backbone.{rest*}')]
+
+
+def _separable_rules(original: str, mmpdl: str) -> List[KeyRule]:
+    """Rules of one 5x5 depthwise-separable conv (conv, BN, conv, BN).
+
+    The original nests it as ``Sequential(Sequential(dw_conv, dw_bn),
+    pw_conv, pw_bn)`` (a ReLU between them holds no tensors); mmpdl's
+    ``DepthwiseSeparableConvModule`` names the parts.
+    """
+    return [
+        KeyRule(original + '0.0.{p*}', mmpdl + 'depthwise_conv.conv.{p*}'),
+        KeyRule(original + '0.1.{p*}', mmpdl + 'depthwise_conv.bn.{p*}'),
+        KeyRule(original + '1.{p*}', mmpdl + 'pointwise_conv.conv.{p*}'),
+        KeyRule(original + '2.{p*}', mmpdl + 'pointwise_conv.bn.{p*}'),
+    ]
+
+
+def _conv_bn_rules(original: str, mmpdl: str) -> List[KeyRule]:
+    """``Sequential(conv, BN)`` -> ``ConvModule`` (``conv``, ``bn``)."""
+    return [
+        KeyRule(original + '0.{p*}', mmpdl + 'conv.{p*}'),
+        KeyRule(original + '1.{p*}', mmpdl + 'bn.{p*}'),
+    ]
+
+
+def _decoder_rules(branch: str) -> List[KeyRule]:
+    """One branch's ASPP, low-level projections and fuse convs.
+
+    The original's ASPP keeps its 1x1 and three atrous convs in
+    ``convs.0-3`` and the image pooling (pool, 1x1 conv without BN) in
+    ``convs.4.aspp_pooling``.
+    """
+    original = f'decoder.{branch}_decoder.'
+    mmpdl = f'decode_head.{branch}_decoder.'
+    return (
+        _conv_bn_rules(
+            original + 'aspp.convs.{i}.', mmpdl + 'aspp.aspp_convs.{i}.') + [
+                KeyRule(original + 'aspp.convs.4.aspp_pooling.1.{p*}',
+                        mmpdl + 'aspp.image_pool.1.conv.{p*}')
+            ] +
+        _conv_bn_rules(original + 'aspp.project.', mmpdl + 'aspp.project.0.') +
+        _conv_bn_rules(original + 'project.{i}.', mmpdl + 'project.{i}.') +
+        _separable_rules(original + 'fuse.{i}.0.', mmpdl + 'fuse.{i}.'))
+
+
+def _prediction_rules(branch: str, original_name: str,
+                      mmpdl_name: str) -> List[KeyRule]:
+    """One prediction head: a separable conv then a 1x1 classifier."""
+    original = f'decoder.{branch}_head.classifier.{original_name}.'
+    mmpdl = f'decode_head.{branch}_head.{mmpdl_name}.'
+    return _separable_rules(original + '0.0.', mmpdl + '0.') + [
+        KeyRule(original + '1.{p*}', mmpdl + '1.{p*}')
+    ]
+
+
+#: original -> mmpdl, head rules first, then the backbone rule
+ORIGINAL_RULES: List[KeyRule] = (
+    _decoder_rules('semantic') + _decoder_rules('instance') +
+    _prediction_rules('semantic', 'semantic', 'sem_seg') +
+    _prediction_rules('instance', 'center', 'center') +
+    _prediction_rules('instance', 'offset', 'offset') + BACKBONE_RULES)
 
 
 def parse_args(argv=None):
@@ -53,8 +161,8 @@ def to_mmpdl(src, dst, config_path):
     state_dict = read_state_dict(src)
     converted = convert_state_dict(
         state_dict,
-        mmpdl_tensor_shapes(cfg),
-        rules_for_config(cfg),
+        model_tensor_shapes(cfg),
+        ORIGINAL_RULES,
         what=f'{src} with config {config_path}')
     meta = dict(
         converted_from=osp.basename(src),
@@ -69,10 +177,10 @@ def to_original(src, dst, config_path):
     """mmpdl -> original; returns the number of tensors written."""
     cfg = Config.fromfile(config_path)
     state_dict = read_state_dict(src)
-    shapes = mmpdl_tensor_shapes(cfg)
+    shapes = model_tensor_shapes(cfg)
     what = f'{src} with config {config_path}'
     check_state_dict(state_dict, shapes, what=what)
-    rules = rules_for_config(cfg)
+    rules = ORIGINAL_RULES
     # the original's names are those the forward rules map onto the model
     original_shapes = {
         name: shapes[key]

@@ -35,19 +35,21 @@ import time
 import types
 
 import torch
+from panoptic_deeplab_to_mmpdl import (ORIGINAL_RULES, entry_of_config,
+                                       original_entries)
 from torch import nn
 
-from mmpdl.models.utils.original_rows import ORIGINAL_ROWS, row_of_config
+from mmpdl.datasets import CITYSCAPES_META
 
 INPUT_SHAPE = (1, 3, 513, 1025)
 CALIBRATION_SHAPE = (2, 3, 257, 513)
-LABEL_DIVISOR = 1000
-IGNORE_INDEX = 255
+LABEL_DIVISOR = CITYSCAPES_META['label_divisor']
+IGNORE_INDEX = CITYSCAPES_META['ignore_index']
 STUFF_AREA = 2048
 CENTER_THRESHOLD = 0.1
 NMS_KERNEL = 7
 TOP_K = 200
-THING_IDS = list(range(11, 19))
+THING_IDS = list(CITYSCAPES_META['thing_ids'])
 
 
 def parse_args():
@@ -61,7 +63,7 @@ def parse_args():
     parser.add_argument(
         '--config',
         nargs='+',
-        default=[row.mmpdl_config for row in ORIGINAL_ROWS],
+        default=[row.mmpdl_config for row in original_entries()],
         help='mmpdl leaf config(s) of model-zoo rows (default: all six)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
@@ -181,17 +183,16 @@ def build_mmpdl(config_path, state_dict):
     from mmengine import Config
     from mmengine.model import revert_sync_batchnorm
 
-    from mmpdl.models.utils.original_key_map import convert_state_dict
-    from mmpdl.models.utils.original_key_rules import rules_for_config
     from mmpdl.registry import MODELS
     from mmpdl.utils import register_all_modules
+    from mmpdl.utils.ckpt_convert import convert_state_dict
 
     register_all_modules()
     cfg = Config.fromfile(config_path)
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
     target = {k: v.shape for k, v in model.state_dict().items()}
     converted = convert_state_dict(
-        state_dict, target, rules_for_config(cfg), what=config_path)
+        state_dict, target, ORIGINAL_RULES, what=config_path)
     model.load_state_dict(converted, strict=True)
     return model.eval()
 
@@ -281,11 +282,12 @@ def main():
         raise SystemExit(f'error: {err}')
     lines = []
     for config_path in args.config:
-        row = row_of_config(config_path)
+        row = entry_of_config(config_path)
         if row is None:
-            raise SystemExit(f'{config_path} is not a model-zoo config; '
-                             'known: ' + ', '.join(r.mmpdl_config
-                                                   for r in ORIGINAL_ROWS))
+            raise SystemExit(
+                f'{config_path} is not a model-zoo config converted from the '
+                'original; known: ' + ', '.join(r.mmpdl_config
+                                                for r in original_entries()))
         if args.dump_keys:
             os.makedirs(args.dump_keys, exist_ok=True)
             path = osp.join(args.dump_keys, row.name + '.json')
