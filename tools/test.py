@@ -5,6 +5,20 @@ Examples::
 
     python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--tta]
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
+    # also write the predictions in the official formats
+    python tools/test.py CONFIG CHECKPOINT --out DIR
+    # a split without annotations (e.g. Cityscapes test): only write the
+    # benchmark server's submission files
+    python tools/test.py CONFIG CHECKPOINT --out DIR --cfg-options \
+        test_dataloader.dataset.ann_file='' \
+        test_dataloader.dataset.data_prefix.img_path=leftImg8bit/test
+
+``--out DIR`` writes, as the official evaluators and the Cityscapes
+benchmark server read them: ``panoptic.json`` + ``panoptic/*.png`` (COCO
+panoptic, label ids), ``semantic/*_pred_labelIds.png`` and
+``instance_sem[_x_ctr]/*_pred.txt`` + ``masks/*.png`` (one folder per
+instance score). ``--out FILE.pkl`` pickles per image the panoptic map and
+the instance list only.
 """
 import argparse
 import os
@@ -24,7 +38,9 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where to save the metrics')
     parser.add_argument(
-        '--out', help='save the predictions (a pickle of data samples)')
+        '--out',
+        help='folder for prediction files in the official formats, or a '
+        '.pkl file for panoptic maps + instance lists')
     parser.add_argument(
         '--show', action='store_true', help='show predictions in a window')
     parser.add_argument(
@@ -76,6 +92,65 @@ def enable_visualization(cfg, args):
         hook['out_dir'] = osp.abspath(args.show_dir)
 
 
+#: Metrics that write the official files (``outfile_prefix``).
+WRITER_METRICS = ('CityscapesPanopticMetric', 'CityscapesInstanceMetric')
+
+
+def is_pickle(path: str) -> bool:
+    """Whether ``--out`` names a pickle file rather than a folder."""
+    return path.endswith(('.pkl', '.pickle'))
+
+
+def drop_annotation_loading(pipeline: list) -> list:
+    """A test (or TTA) pipeline without its annotation-loading steps."""
+    steps = []
+    for step in pipeline:
+        if isinstance(step, list):
+            step = drop_annotation_loading(step)
+            if not step:
+                continue
+        elif 'Annotation' in step.get('type', ''):
+            continue
+        elif 'transforms' in step:
+            step = dict(
+                step, transforms=drop_annotation_loading(step['transforms']))
+        steps.append(step)
+    return steps
+
+
+def set_writers(cfg, out_dir: str, labelled: bool) -> None:
+    """Point the writing metrics at ``out_dir``; on a split without
+    annotations they only write (``format_only``) and metrics that need
+    ground truth (e.g. ``IoUMetric``) are left out."""
+    metrics = cfg.test_evaluator
+    metrics = list(metrics) if isinstance(metrics,
+                                          (list, tuple)) else [metrics]
+    kept = [
+        dict(m, outfile_prefix=out_dir, format_only=not labelled)
+        if m['type'] in WRITER_METRICS else m for m in metrics
+        if labelled or m['type'] in WRITER_METRICS
+    ]
+    if not any(m['type'] in WRITER_METRICS for m in kept):
+        raise ValueError(
+            f'--out {out_dir!r} and splits without annotations need one of '
+            f'{WRITER_METRICS} in test_evaluator')
+    cfg.test_evaluator = kept
+
+
+def setup_outputs(cfg, out) -> None:
+    """Prediction files (``--out``) and splits without annotations."""
+    labelled = bool(cfg.test_dataloader.dataset.get('ann_file'))
+    if not labelled:
+        dataset = cfg.test_dataloader.dataset
+        dataset.pipeline = drop_annotation_loading(dataset.pipeline)
+        if out is None or is_pickle(out):
+            out = osp.join(cfg.work_dir, 'submission')
+        print(f'test split without annotations ({dataset.get("data_prefix")}'
+              f'): writing submission files to {out}')
+    if out is not None and not is_pickle(out):
+        set_writers(cfg, osp.abspath(out), labelled)
+
+
 def enable_tta(cfg):
     """Wrap the model in ``cfg.tta_model`` and use ``cfg.tta_pipeline``."""
     for key in ('tta_model', 'tta_pipeline'):
@@ -106,15 +181,20 @@ def main(argv=None):
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    # refuse a checkpoint of another model instead of evaluating it
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(type='CheckpointFitHook', source=args.checkpoint)
+    ]
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:
         enable_tta(cfg)
+    setup_outputs(cfg, args.out)
     runner = Runner.from_cfg(cfg)
-    if args.out is not None:
-        from mmengine.evaluator import DumpResults
+    if args.out is not None and is_pickle(args.out):
+        from mmpdl.evaluation.metrics import DumpPanopticResults
         runner.test_evaluator.metrics.append(
-            DumpResults(out_file_path=args.out))
+            DumpPanopticResults(out_file_path=args.out))
     return runner.test()
 
 

@@ -12,7 +12,10 @@ visualizer = dict(
     type='PanopticLocalVisualizer',
     vis_backends=vis_backends,
     name='visualizer')
-log_processor = dict(by_epoch=False)
+# The val/test summary line holds the headline metrics (PQ, SQ, RQ, PQ_th,
+# PQ_st, AP, AP50, mIoU); per-class numbers are in the printed tables and in
+# scalars.json.
+log_processor = dict(type='PanopticLogProcessor', by_epoch=False)
 log_level = 'INFO'
 load_from = None
 resume = False

@@ -9,11 +9,13 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.model import revert_sync_batchnorm
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import (_load_checkpoint,
+                                        _load_checkpoint_to_model)
 
 from mmpdl.registry import DATASETS, MODELS
 from mmpdl.structures import PanopticDataSample
 from mmpdl.utils import load_config, register_all_modules
+from mmpdl.utils.checkpoint_fit import check_checkpoint_fits
 
 ImageInput = Union[str, np.ndarray]
 
@@ -54,7 +56,9 @@ def init_model(config: Union[str, Config],
 
     SyncBN is reverted to BN (single process); ``dataset_meta`` comes from
     the checkpoint's ``meta['dataset_meta']`` when present, else from the
-    config's dataset (:func:`config_dataset_meta`).
+    config's dataset (:func:`config_dataset_meta`). A checkpoint that
+    leaves model weights unloaded or mismatched raises a ``ValueError``
+    with their count, the first names and the config it was saved with.
 
     Args:
         config (str | Config): Config file path or object.
@@ -84,7 +88,9 @@ def init_model(config: Union[str, Config],
         is_url = checkpoint.startswith(('http://', 'https://'))
         if not is_url and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint!r}')
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+        check_checkpoint_fits(model, ckpt, checkpoint)
+        _load_checkpoint_to_model(model, ckpt)
         meta.update(ckpt.get('meta', {}).get('dataset_meta') or {})
     model.dataset_meta = meta
     model.cfg = config

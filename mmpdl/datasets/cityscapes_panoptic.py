@@ -1,14 +1,16 @@
 """``CityscapesPanopticDataset``: the official panoptic ground truth made by
 cityscapesscripts (``gtFine/cityscapes_panoptic_<split>.json`` + PNGs)."""
 import glob
+import logging
 import os.path as osp
 from typing import List
 
-from mmengine.fileio import load
+from mmengine.logging import print_log
 
 from mmpdl.registry import DATASETS
 from .base_panoptic import BasePanopticDataset
 from .cityscapes_meta import CITYSCAPES_META
+from .panoptic_checks import load_panoptic_json
 
 
 @DATASETS.register_module()
@@ -70,7 +72,12 @@ class CityscapesPanopticDataset(BasePanopticDataset):
                 f'{root}`.')
 
     def load_data_list(self) -> List[dict]:
-        """Read the panoptic JSON (or list the images without one)."""
+        """Read the panoptic JSON (or list the images without one).
+
+        An empty, truncated or incomplete JSON raises a ``ValueError``
+        naming the file and what is missing. Images on disk without a JSON
+        entry are left out; their number is logged.
+        """
         self._check_root()
         img_dir = self.data_prefix.get('img_path', '')
         if not self.ann_file or osp.isdir(self.ann_file):
@@ -81,7 +88,7 @@ class CityscapesPanopticDataset(BasePanopticDataset):
                 'it with `python tools/dataset_converters/cityscapes.py '
                 f'{self.data_root or "<cityscapes root>"}` (runs '
                 'cityscapesscripts\' createPanopticImgs).')
-        ann = load(self.ann_file)
+        ann = load_panoptic_json(self.ann_file)
         pan_dir = self.data_prefix.get('seg_map_path', '')
         images = {img['id']: img for img in ann['images']}
         data_list = []
@@ -107,13 +114,32 @@ class CityscapesPanopticDataset(BasePanopticDataset):
                     label_map=None,
                     reduce_zero_label=False,
                     seg_fields=[]))
+        self._log_unlisted_images(img_dir, data_list)
         return sorted(data_list, key=lambda x: x['img_path'])
 
-    def _list_images(self, img_dir: str) -> List[dict]:
-        paths = sorted(
+    def _image_paths(self, img_dir: str) -> List[str]:
+        return sorted(
             glob.glob(
                 osp.join(img_dir, '**', '*' + self.img_suffix),
                 recursive=True))
+
+    def _log_unlisted_images(self, img_dir: str, data_list: list) -> None:
+        """Log how many images on disk have no entry in the JSON."""
+        listed = {osp.normpath(info['img_path']) for info in data_list}
+        unlisted = [
+            p for p in self._image_paths(img_dir)
+            if osp.normpath(p) not in listed
+        ]
+        if unlisted:
+            print_log(
+                f'{len(unlisted)} of {len(unlisted) + len(listed)} images '
+                f'under {img_dir!r} have no entry in {self.ann_file!r} and '
+                f'are left out (first: {osp.basename(unlisted[0])})',
+                logger='current',
+                level=logging.WARNING)
+
+    def _list_images(self, img_dir: str) -> List[dict]:
+        paths = self._image_paths(img_dir)
         if not paths:
             raise FileNotFoundError(
                 f'no *{self.img_suffix} images found under {img_dir!r}')

@@ -34,7 +34,10 @@ from .cityscapes_prepare import prepare_cityscapes_panoptic
 MANIFEST = '.mmpdl_synthetic.json'
 CITIES = dict(
     train=('aachen', 'bochum', 'bremen'),
-    val=('frankfurt', 'lindau', 'munster'))
+    val=('frankfurt', 'lindau', 'munster'),
+    test=('berlin', 'bielefeld', 'bonn'))
+#: Seed offset of each split's scenes.
+SPLIT_SEEDS = dict(train=0, val=500_000, test=900_000)
 # Cityscapes label ids (cityscapesscripts.helpers.labels)
 EGO, STATIC = 1, 4
 ROAD, SIDEWALK, BUILDING, VEGETATION, SKY = 7, 8, 11, 21, 23
@@ -301,15 +304,17 @@ def _write_split(out_dir, split, num, size, seed):
     for i in range(num):
         city = cities[i % len(cities)]
         stem = f'{city}_{i:06d}_000019'
-        rgb, ids = render_scene(
-            h, w, seed * 1_000_003 + (0 if split == 'train' else 500_000) + i)
+        rgb, ids = render_scene(h, w,
+                                seed * 1_000_003 + SPLIT_SEEDS[split] + i)
         img_dir = osp.join(out_dir, 'leftImg8bit', split, city)
-        gt_dir = osp.join(out_dir, 'gtFine', split, city)
         os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(gt_dir, exist_ok=True)
         cv2.imwrite(
             osp.join(img_dir, stem + '_leftImg8bit.png'),
             cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        if split == 'test':  # images only, as the real test split
+            continue
+        gt_dir = osp.join(out_dir, 'gtFine', split, city)
+        os.makedirs(gt_dir, exist_ok=True)
         label_ids = np.where(ids >= 1000, ids // 1000, ids).astype(np.uint8)
         cv2.imwrite(osp.join(gt_dir, stem + '_gtFine_labelIds.png'), label_ids)
         cv2.imwrite(
@@ -323,13 +328,16 @@ def make_synthetic_cityscapes(out_dir: str,
                               size: Tuple[int, int] = (256, 512),
                               seed: int = 0,
                               nproc: int = 1,
-                              verbose: bool = False) -> bool:
+                              verbose: bool = False,
+                              num_test: int = 0) -> bool:
     """Write the built-in dataset to ``out_dir`` (skipped if already there).
 
     Args:
         out_dir (str): Dataset root (gets leftImg8bit/ and gtFine/).
         num_train (int): Train images.
         num_val (int): Val images.
+        num_test (int): Test images (``leftImg8bit/test`` only, no
+            annotations, like the real test split).
         size (tuple[int, int]): (height, width) of every image.
         seed (int): Seed; the same arguments give the same files.
         nproc (int): Processes for the cityscapesscripts conversion.
@@ -345,6 +353,8 @@ def make_synthetic_cityscapes(out_dir: str,
         size=list(size),
         seed=seed,
         version=1)
+    if num_test:
+        args['num_test'] = num_test
     manifest = osp.join(out_dir, MANIFEST)
     if osp.isfile(manifest):
         with open(manifest) as f:
@@ -361,7 +371,8 @@ def make_synthetic_cityscapes(out_dir: str,
         shutil.rmtree(osp.join(out_dir, sub), ignore_errors=True)
     if osp.exists(manifest):
         os.remove(manifest)
-    for split, num in (('train', num_train), ('val', num_val)):
+    for split, num in (('train', num_train), ('val', num_val), ('test',
+                                                                num_test)):
         _write_split(out_dir, split, num, size, seed)
     prepare_cityscapes_panoptic(out_dir, nproc=nproc, verbose=verbose)
     with open(manifest + '.tmp', 'w') as f:

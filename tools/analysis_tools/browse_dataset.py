@@ -266,7 +266,7 @@ def build_dataset(cfg: Config, split: str):
             not dataset.load_data_list()
         if not empty:
             dataset.full_init()
-    except FileNotFoundError as err:
+    except (FileNotFoundError, ValueError) as err:  # missing / bad files
         raise SystemExit(f'error: {err}\n{hint}')
     if empty or len(dataset) == 0:
         raise SystemExit(

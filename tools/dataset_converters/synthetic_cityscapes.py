@@ -3,7 +3,10 @@
 Usage::
 
     python tools/dataset_converters/synthetic_cityscapes.py OUT_DIR \
-        [--train 40] [--val 10] [--size 256x512] [--seed 0]
+        [--train 40] [--val 10] [--test 0] [--size 256x512] [--seed 0]
+
+``--test N`` also writes N images of a test split without annotations
+(``leftImg8bit/test``), for trying ``tools/test.py`` on an unlabeled split.
 
 The panoptic JSON/PNGs are made by cityscapesscripts (the same converter as
 tools/dataset_converters/cityscapes.py). Re-running with the same arguments
@@ -37,6 +40,11 @@ def parse_args(argv=None):
     parser.add_argument('--train', type=int, default=40, help='train images')
     parser.add_argument('--val', type=int, default=10, help='val images')
     parser.add_argument(
+        '--test',
+        type=int,
+        default=0,
+        help='test images (no annotations, like the real test split)')
+    parser.add_argument(
         '--size', type=_size, default=(256, 512), help='HxW, e.g. 256x512')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
@@ -55,9 +63,11 @@ def main(argv=None):
         num_val=args.val,
         size=args.size,
         seed=args.seed,
-        nproc=args.nproc)
+        nproc=args.nproc,
+        num_test=args.test)
+    test = f' + {args.test} test' if args.test else ''
     if wrote:
-        print(f'wrote {args.train} train + {args.val} val images of '
+        print(f'wrote {args.train} train + {args.val} val{test} images of '
               f'{args.size[0]}x{args.size[1]} to {args.out_dir} in '
               f'{time.time() - start:.1f} s')
     else:

@@ -56,7 +56,7 @@ test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='CityscapesPanopticMetric'),
     dict(type='CityscapesInstanceMetric'),
-    dict(type='IoUMetric', iou_metrics=['mIoU'])
+    dict(type='IoUMetric', iou_metrics=['mIoU'], prefix='semantic')
 ]
 test_evaluator = val_evaluator
 # Test-time augmentation (`tools/test.py CONFIG CKPT --tta`): flips at the

@@ -8,6 +8,7 @@ from PIL import Image
 
 from mmpdl.registry import TRANSFORMS
 from mmpdl.structures.panoptic_ids import MAX_TABLE_ID, rgb_to_id
+from ..panoptic_checks import check_segment_ids
 
 
 def read_rgb_png(path: str, backend_args=None) -> np.ndarray:
@@ -148,6 +149,9 @@ class LoadPanopticAnnotations(BaseTransform):
                path: str = ''):
         """Label maps of a segment-id map (the PNG's ids).
 
+        A non-zero PNG id missing from ``segments_info``, or a listed
+        segment without pixels, raises a ``ValueError`` naming ``path``.
+
         Args:
             seg_map (np.ndarray): (H, W) int64 ids (:func:`rgb_to_id`).
             segments_info (list[dict]): ``id``, ``category_id`` (a dataset
@@ -164,6 +168,7 @@ class LoadPanopticAnnotations(BaseTransform):
             type(self).__name__)
         ids, train_ids, panoptic = segment_table(segments_info, label_ids,
                                                  thing_ids, divisor, path)
+        check_segment_ids(seg_map, ids, path)
         return self._label_maps(seg_map, ids, train_ids, panoptic,
                                 ignore_index, divisor)
 

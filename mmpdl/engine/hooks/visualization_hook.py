@@ -5,6 +5,7 @@
 also written to ``DIR/<image name>.png``, not only to the vis backends.
 """
 import os.path as osp
+import warnings
 from typing import Optional, Sequence
 
 import mmcv
@@ -31,7 +32,11 @@ class PanopticVisualizationHook(SegVisualizationHook):
     """
 
     def __init__(self, out_dir: Optional[str] = None, **kwargs):
-        super().__init__(**kwargs)
+        with warnings.catch_warnings():
+            # off by default (``--show``/``--show-dir`` turn it on), which
+            # is the normal state and needs no start-up warning
+            warnings.filterwarnings('ignore', message='The draw is False')
+            super().__init__(**kwargs)
         self.out_dir = out_dir
         self._test_step = 0
 
