@@ -4,13 +4,12 @@ import re
 import subprocess
 import sys
 
+import image_demo
 import mmcv
 import numpy as np
 import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'tools'))
-import image_demo  # noqa: E402
 
 QUICKSTART = (
     'configs/panoptic_deeplab/'

@@ -1,14 +1,14 @@
 """tools/analysis_tools/get_flops.py on the base model (small input)."""
 import os.path as osp
 
-from .analysis_tool import ROOT, load_tool
+from .analysis_tool import ROOT, load_script
 
 BASE_MODEL = osp.join(ROOT, 'configs', '_base_', 'models',
                       'panoptic_deeplab_r50.py')
 
 
 def test_params_and_flops_follow_the_input_shape(capsys):
-    tool = load_tool('get_flops')
+    tool = load_script('tools/analysis_tools/get_flops.py', 'get_flops')
     small = tool.count(BASE_MODEL, (65, 65))
     big = tool.count(BASE_MODEL, (129, 129))
     # the parameter count does not depend on the input size

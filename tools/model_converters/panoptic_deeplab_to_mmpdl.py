@@ -14,7 +14,8 @@ exactly the parameter names of the original HRNet. The head differs: the
 original's ``decoder`` holds two ``SinglePanopticDeepLabDecoder`` (ASPP,
 low-level projections, 5x5 depthwise-separable fuse convs) and two
 ``SinglePanopticDeepLabHead``, built from plain ``nn.Sequential`` indices;
-mmpdl's ``decode_head`` names them (:data:`ORIGINAL_RULES`). The model-zoo
+mmpdl's ``decode_head`` names them
+(:data:`mmpdl.testing.original.ORIGINAL_RULES`). The model-zoo
 entries converted from the original are those of
 ``configs/panoptic_deeplab/metafile.yaml`` with an ``Original Config``
 (:func:`original_entries`).
@@ -35,12 +36,12 @@ from typing import List, NamedTuple
 from mmengine import Config
 from mmengine.fileio import load
 
+from mmpdl.testing.original import ORIGINAL_RULES
 from mmpdl.utils.ckpt_convert import (CheckpointFormatError, KeyMappingError,
-                                      KeyRule, check_state_dict,
-                                      convert_state_dict, file_sha256,
-                                      model_tensor_shapes, read_state_dict,
-                                      rename_keys, save_converted,
-                                      save_state_dict)
+                                      check_state_dict, convert_state_dict,
+                                      file_sha256, model_tensor_shapes,
+                                      read_state_dict, rename_keys,
+                                      save_converted, save_state_dict)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METAFILE = osp.join(ROOT, 'configs', 'panoptic_deeplab', 'metafile.yaml')
@@ -74,70 +75,6 @@ def entry_of_config(config_path: str, entries=None):
         if osp.basename(entry.mmpdl_config) == osp.basename(config_path):
             return entry
     return None
-
-
-BACKBONE_RULES = [KeyRule('backbone.{rest*}', 'backbone.{rest*}')]
-
-
-def _separable_rules(original: str, mmpdl: str) -> List[KeyRule]:
-    """Rules of one 5x5 depthwise-separable conv (conv, BN, conv, BN).
-
-    The original nests it as ``Sequential(Sequential(dw_conv, dw_bn),
-    pw_conv, pw_bn)`` (a ReLU between them holds no tensors); mmpdl's
-    ``DepthwiseSeparableConvModule`` names the parts.
-    """
-    return [
-        KeyRule(original + '0.0.{p*}', mmpdl + 'depthwise_conv.conv.{p*}'),
-        KeyRule(original + '0.1.{p*}', mmpdl + 'depthwise_conv.bn.{p*}'),
-        KeyRule(original + '1.{p*}', mmpdl + 'pointwise_conv.conv.{p*}'),
-        KeyRule(original + '2.{p*}', mmpdl + 'pointwise_conv.bn.{p*}'),
-    ]
-
-
-def _conv_bn_rules(original: str, mmpdl: str) -> List[KeyRule]:
-    """``Sequential(conv, BN)`` -> ``ConvModule`` (``conv``, ``bn``)."""
-    return [
-        KeyRule(original + '0.{p*}', mmpdl + 'conv.{p*}'),
-        KeyRule(original + '1.{p*}', mmpdl + 'bn.{p*}'),
-    ]
-
-
-def _decoder_rules(branch: str) -> List[KeyRule]:
-    """One branch's ASPP, low-level projections and fuse convs.
-
-    The original's ASPP keeps its 1x1 and three atrous convs in
-    ``convs.0-3`` and the image pooling (pool, 1x1 conv without BN) in
-    ``convs.4.aspp_pooling``.
-    """
-    original = f'decoder.{branch}_decoder.'
-    mmpdl = f'decode_head.{branch}_decoder.'
-    return (
-        _conv_bn_rules(
-            original + 'aspp.convs.{i}.', mmpdl + 'aspp.aspp_convs.{i}.') + [
-                KeyRule(original + 'aspp.convs.4.aspp_pooling.1.{p*}',
-                        mmpdl + 'aspp.image_pool.1.conv.{p*}')
-            ] +
-        _conv_bn_rules(original + 'aspp.project.', mmpdl + 'aspp.project.0.') +
-        _conv_bn_rules(original + 'project.{i}.', mmpdl + 'project.{i}.') +
-        _separable_rules(original + 'fuse.{i}.0.', mmpdl + 'fuse.{i}.'))
-
-
-def _prediction_rules(branch: str, original_name: str,
-                      mmpdl_name: str) -> List[KeyRule]:
-    """One prediction head: a separable conv then a 1x1 classifier."""
-    original = f'decoder.{branch}_head.classifier.{original_name}.'
-    mmpdl = f'decode_head.{branch}_head.{mmpdl_name}.'
-    return _separable_rules(original + '0.0.', mmpdl + '0.') + [
-        KeyRule(original + '1.{p*}', mmpdl + '1.{p*}')
-    ]
-
-
-#: original -> mmpdl, head rules first, then the backbone rule
-ORIGINAL_RULES: List[KeyRule] = (
-    _decoder_rules('semantic') + _decoder_rules('instance') +
-    _prediction_rules('semantic', 'semantic', 'sem_seg') +
-    _prediction_rules('instance', 'center', 'center') +
-    _prediction_rules('instance', 'offset', 'offset') + BACKBONE_RULES)
 
 
 def parse_args(argv=None):

@@ -32,17 +32,15 @@ import os.path as osp
 import re
 import sys
 import time
-import types
 
 import torch
-from panoptic_deeplab_to_mmpdl import (ORIGINAL_RULES, entry_of_config,
-                                       original_entries)
-from torch import nn
+from panoptic_deeplab_to_mmpdl import entry_of_config, original_entries
 
 from mmpdl.datasets import CITYSCAPES_META
+from mmpdl.testing.original import (build_mmpdl, build_original,
+                                    import_original, randomize)
 
 INPUT_SHAPE = (1, 3, 513, 1025)
-CALIBRATION_SHAPE = (2, 3, 257, 513)
 LABEL_DIVISOR = CITYSCAPES_META['label_divisor']
 IGNORE_INDEX = CITYSCAPES_META['ignore_index']
 STUFF_AREA = 2048
@@ -74,52 +72,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def add_original_to_path(repo):
-    """Make the original's ``segmentation`` package importable from
-    ``repo``.
-
-    The original imports ``torchvision.models.utils.load_state_dict_from_url``
-    which torchvision >= 0.13 dropped; an alias module to torch.hub's function
-    is installed for this process only (the one place mmpdl provides it).
-
-    Raises:
-        FileNotFoundError: ``repo`` is not a checkout of the original.
-    """
-    if not osp.isdir(osp.join(repo, 'segmentation', 'model')):
-        raise FileNotFoundError(
-            f'--original-repo {repo!r} is not a checkout of '
-            'bowenc0221/panoptic-deeplab (no segmentation/model in it); '
-            'clone it and pass its root folder')
-    if 'torchvision.models.utils' not in sys.modules:
-        import torchvision.models  # noqa: F401
-        alias = types.ModuleType('torchvision.models.utils')
-        alias.load_state_dict_from_url = torch.hub.load_state_dict_from_url
-        sys.modules['torchvision.models.utils'] = alias
-    repo = osp.abspath(repo)
-    if repo not in sys.path:
-        sys.path.insert(0, repo)
-
-
-def import_original(repo):
-    """The original's config, model builder and post-processing."""
-    add_original_to_path(repo)
-    from segmentation.config import config
-    from segmentation.model import build_segmentation_model_from_cfg
-    from segmentation.model.post_processing import get_panoptic_segmentation
-    return config, build_segmentation_model_from_cfg, get_panoptic_segmentation
-
-
-def build_original(original, repo, yaml_name):
-    """The original model of a YAML config, random init, no downloads."""
-    config, build_model, _ = original
-    cfg = config.clone()
-    cfg.defrost()
-    cfg.merge_from_file(osp.join(repo, 'configs', yaml_name))
-    cfg.MODEL.BACKBONE.PRETRAINED = False
-    cfg.freeze()
-    return build_model(cfg)
-
-
 def dump_keys(model, row, path):
     """Write the row's fixture: parameter and buffer names with shapes."""
     params = {n: list(p.shape) for n, p in model.named_parameters()}
@@ -144,57 +96,6 @@ def dump_keys(model, row, path):
         text)
     with open(path, 'w') as f:
         f.write(text + '\n')
-
-
-@torch.no_grad()
-def randomize(model, seed):
-    """Give a random original model non-trivial, deterministic outputs.
-
-    Decoder convs get N(0, 1/fan_in) weights (x8 for the offset head so
-    pixels travel to different centers); BatchNorm running statistics are
-    the (cumulative) batch statistics of two training-mode passes over
-    random images; then the model is put in eval mode.
-    """
-    torch.manual_seed(seed)
-    offset_convs = set(model.decoder.instance_head.modules()) if hasattr(
-        model.decoder, 'instance_head') else set()
-    for name, module in model.decoder.named_modules():
-        if isinstance(module, nn.Conv2d):
-            fan_in = module.weight[0].numel()
-            module.weight.normal_(0, fan_in**-0.5)
-            if 'offset' in name and module in offset_convs:
-                module.weight.mul_(8)
-            if module.bias is not None:
-                module.bias.normal_(0, 0.1)
-    for module in model.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            module.reset_running_stats()
-            module.momentum = None
-            module.weight.uniform_(0.5, 1.5)
-            module.bias.normal_(0, 0.1)
-    model.train()
-    for _ in range(2):
-        model(torch.randn(CALIBRATION_SHAPE))
-    model.eval()
-
-
-def build_mmpdl(config_path, state_dict):
-    """Build the mmpdl model of a config (BN) and load converted weights."""
-    from mmengine import Config
-    from mmengine.model import revert_sync_batchnorm
-
-    from mmpdl.registry import MODELS
-    from mmpdl.utils import register_all_modules
-    from mmpdl.utils.ckpt_convert import convert_state_dict
-
-    register_all_modules()
-    cfg = Config.fromfile(config_path)
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    target = {k: v.shape for k, v in model.state_dict().items()}
-    converted = convert_state_dict(
-        state_dict, target, ORIGINAL_RULES, what=config_path)
-    model.load_state_dict(converted, strict=True)
-    return model.eval()
 
 
 def original_panoptic(original, out):

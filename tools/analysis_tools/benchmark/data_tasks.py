@@ -7,11 +7,11 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
-from benchmark_inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
-                              post_processing_inputs, synthetic_panoptic)
-from benchmark_utils import make_row, measure, measure_alternating
 
 from mmpdl.datasets import CITYSCAPES_META
+from .inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
+                     post_processing_inputs, synthetic_panoptic)
+from .utils import make_row, measure, measure_alternating
 
 
 def _to(inputs: Dict[str, torch.Tensor], device: str) -> Dict[str, Any]:
@@ -82,7 +82,7 @@ def run_post_processing(height: int,
 
     fns = [ours_fn]
     if original_repo is not None:
-        from benchmark_original import original_post_processing
+        from mmpdl.testing.original import original_post_processing
         original = original_post_processing(original_repo)
         fns.append(lambda: original(*args, **kwargs))
     # both sides in turns: the same share of a CPU whose load changes
@@ -144,11 +144,10 @@ def run_target_generation(height: int,
     Returns:
         list[dict]: One row; ``max_abs_diff`` over the six targets.
     """
-    from benchmark_original import panoptic_to_rgb_and_segments
-
     from mmpdl.datasets.transforms import (GeneratePanopticTargets,
                                            LoadPanopticAnnotations)
     from mmpdl.structures.panoptic_ids import rgb_to_id
+    from mmpdl.testing.original import panoptic_to_rgb_and_segments
     panoptic = synthetic_panoptic(
         height, width, num_instances=num_instances, seed=1)
     rgb, segments = panoptic_to_rgb_and_segments(panoptic, THING_IDS)
@@ -173,7 +172,7 @@ def run_target_generation(height: int,
             make_row('target generation', ours, None, 'original', None,
                      'original not run', **extra)
         ]
-    from benchmark_original import original_target_generator
+    from mmpdl.testing.original import original_target_generator
     generator = original_target_generator(original_repo, THING_IDS)
     theirs = measure(lambda: generator(rgb, segments), 'cpu', warmup, repeats)
     diffs = {}
@@ -191,4 +190,46 @@ def run_target_generation(height: int,
                  <= 1e-4,
                  (f'all {len(diffs)} targets identical' if diffs[worst] == 0
                   else f'max abs diff {diffs[worst]:.1e} ({worst})'), **extra)
+    ]
+
+
+def run_post_processing_batch(height: int,
+                              width: int,
+                              batch: int,
+                              device: str,
+                              warmup: int,
+                              repeats: int,
+                              num_instances: int = 50) -> List:
+    """Ours on a batch of ``batch`` scenes (no comparison).
+
+    Returns:
+        list[dict]: One row, ``ours_ms`` per image.
+    """
+    from mmpdl.models.post_processing import get_panoptic_segmentation
+    scenes = [
+        post_processing_inputs(
+            synthetic_panoptic(
+                height, width, num_instances=num_instances, seed=seed),
+            seed=seed) for seed in range(batch)
+    ]
+    inputs = [
+        torch.cat([scene[key] for scene in scenes]).to(device)
+        for key in ('sem_probs', 'center', 'offsets')
+    ]
+    result = measure(
+        lambda: get_panoptic_segmentation(
+            *inputs,
+            list(THING_IDS),
+            label_divisor=LABEL_DIVISOR,
+            ignore_index=IGNORE_INDEX), device, warmup, repeats)
+    result['median_ms'] /= batch
+    return [
+        make_row(
+            f'post-processing (batch of {batch}, per image)',
+            result,
+            None,
+            'original',
+            None,
+            'ours only',
+            size=[height, width])
     ]
