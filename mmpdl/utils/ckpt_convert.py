@@ -16,8 +16,8 @@ renaming is a bijection onto the parameters and buffers of the mmpdl model
 Checkpoints are read with ``torch.load(weights_only=True)``
 (:func:`read_state_dict`) and written atomically (:func:`save_converted`).
 
-The templates are written here because no library offers reversible
-key rewrites.
+No library offers reversible key rewrites, so the templates are mmpdl's
+own.
 """
 import hashlib
 import io

@@ -71,8 +71,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--instances',
         type=int,
-        help='thing instances per scene (default: 50 for postprocess, 30 '
-        'for targets)')
+        help='thing instances per scene of postprocess and targets '
+        '(default 30)')
     parser.add_argument(
         '--batch',
         type=int,
@@ -131,7 +131,7 @@ def _task_rows(task: str, args) -> list:
     if task == 'postprocess':
         from benchmark.data_tasks import (run_post_processing,
                                           run_post_processing_batch)
-        instances = dict(num_instances=args.instances or 50)
+        instances = dict(num_instances=args.instances or 30)
         rows = run_post_processing(*data_size, args.device, args.warmup,
                                    args.repeats, repo, **instances)
         if args.batch > 1:

@@ -199,7 +199,7 @@ def run_post_processing_batch(height: int,
                               device: str,
                               warmup: int,
                               repeats: int,
-                              num_instances: int = 50) -> List:
+                              num_instances: int = 30) -> List:
     """Ours on a batch of ``batch`` scenes (no comparison).
 
     Returns:

@@ -1,7 +1,7 @@
 """Timing, peak-memory, table and JSON helpers of the benchmark suite.
 
-Written here because mmengine has no benchmark harness that measures two
-implementations side by side: a call is timed as the median of N runs after
+mmengine has no harness that measures two implementations side by side,
+so these are mmpdl's own: a call is timed as the median of N runs after
 warm-up (``time.perf_counter``, CUDA synchronised) and its peak memory is the
 CPU high-water mark of resident memory (``VmHWM`` of ``/proc/self/status``,
 reset before each measurement through ``/proc/self/clear_refs``) or, on a GPU,
