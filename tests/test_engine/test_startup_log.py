@@ -1,15 +1,18 @@
 """The validation summary line keeps the headline numbers; the configs'
 hooks and metrics start without deprecation or "not set" warnings."""
-import logging
+import glob
 import os.path as osp
 import warnings
 from types import SimpleNamespace
 
+import torch
+import torch.nn as nn
 from mmengine import Config
-from mmengine.logging import MessageHub, MMLogger
-from mmengine.visualization import Visualizer
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
 
-from mmpdl.registry import HOOKS, LOG_PROCESSORS, METRICS
+from mmpdl.registry import LOG_PROCESSORS, METRICS
 from mmpdl.utils import register_all_modules
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -52,36 +55,48 @@ def test_val_line_keeps_headline_numbers_and_tag_keeps_all():
         [key for key in values if key.split('/')[-1] in HEADLINE] + ['time'])
 
 
-class _Records(logging.Handler):
+class _Linear(BaseModel):
 
     def __init__(self):
         super().__init__()
-        self.messages = []
+        self.linear = nn.Linear(2, 1)
 
-    def emit(self, record):
-        self.messages.append(record.getMessage())
+    def forward(self, x, mode='tensor'):
+        return dict(loss=self.linear(x).pow(2).mean())
 
 
-def test_hooks_and_metrics_start_without_warnings(tmp_path):
+def test_training_and_its_checkpoints_log_no_warnings(tmp_path):
+    """A tiny Runner with the configs' hooks: two saved checkpoints, and
+    the metrics and the visualization hook built, without a warning."""
     register_all_modules()
     cfg = Config.fromfile(CONFIG)
-    logger = MMLogger.get_instance('test_startup_log')
-    records = _Records()
-    logger.addHandler(records)
-    hub = MessageHub.get_instance('test_startup_log_hooks')
-    Visualizer.get_instance('test_startup_log_hooks')
-    runner = SimpleNamespace(
-        work_dir=str(tmp_path), logger=logger, message_hub=hub)
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always')
-            for metric in cfg.val_evaluator:
-                METRICS.build(metric)
-            HOOKS.build(cfg.default_hooks.visualization)
-            HOOKS.build(cfg.default_hooks.checkpoint).before_train(runner)
-    finally:
-        logger.removeHandler(records)
-    texts = records.messages + [str(w.message) for w in caught]
-    for unwanted in ('FileClient', 'The draw is False',
+    hooks = cfg.default_hooks
+    data = [dict(x=torch.ones(2))] * 4
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        for metric in cfg.val_evaluator:
+            METRICS.build(metric)
+        runner = Runner(
+            model=_Linear(),
+            work_dir=str(tmp_path),
+            train_dataloader=dict(
+                dataset=data,
+                sampler=dict(type='InfiniteSampler'),
+                batch_size=2,
+                collate_fn=dict(type='default_collate')),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+            train_cfg=dict(by_epoch=False, max_iters=2),
+            default_hooks=dict(
+                checkpoint=dict(hooks.checkpoint, interval=1, save_best=None),
+                visualization=hooks.visualization,
+                logger=dict(type='LoggerHook', interval=1)),
+            visualizer=dict(type='Visualizer'),
+            log_processor=cfg.log_processor,
+            default_scope='mmpdl')
+        runner.train()
+    assert (tmp_path / 'iter_2.pth').is_file()
+    log = open(glob.glob(str(tmp_path / '*' / '*.log'))[0]).read()
+    texts = [log] + [str(w.message) for w in caught]
+    for unwanted in ('FileClient', 'HardDiskBackend', 'The draw is False',
                      'The prefix is not set'):
-        assert not [t for t in texts if unwanted in t], texts
+        assert not [t for t in texts if unwanted in t], unwanted

@@ -52,6 +52,10 @@ val_dataloader = dict(
             img_path='leftImg8bit/val',
             seg_map_path='gtFine/cityscapes_panoptic_val'),
         pipeline=test_pipeline))
+# The test split has no public annotations: with
+# `--cfg-options test_dataloader.dataset.ann_file=''
+# test_dataloader.dataset.data_prefix.img_path=leftImg8bit/test`
+# tools/test.py writes the benchmark server's files (docs/get_started.md).
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='CityscapesPanopticMetric'),
