@@ -38,7 +38,8 @@ from panoptic_deeplab_to_mmpdl import entry_of_config, original_entries
 
 from mmpdl.datasets import CITYSCAPES_META
 from mmpdl.testing.original import (build_mmpdl, build_original,
-                                    import_original, randomize)
+                                    import_original, original_post_processing,
+                                    randomize)
 
 INPUT_SHAPE = (1, 3, 513, 1025)
 LABEL_DIVISOR = CITYSCAPES_META['label_divisor']
@@ -98,21 +99,13 @@ def dump_keys(model, row, path):
         f.write(text + '\n')
 
 
-def original_panoptic(original, out):
-    """The original post-processing on the original outputs (1, H, W)."""
-    get_panoptic = original[2]
-    panoptic, _ = get_panoptic(
-        torch.softmax(out['semantic'], dim=1),
-        out['center'],
-        out['offset'],
-        thing_list=THING_IDS,
-        label_divisor=LABEL_DIVISOR,
-        stuff_area=STUFF_AREA,
-        void_label=LABEL_DIVISOR * IGNORE_INDEX,
-        threshold=CENTER_THRESHOLD,
-        nms_kernel=NMS_KERNEL,
-        top_k=TOP_K)
-    return panoptic[0]
+def original_panoptic(repo, out):
+    """The original post-processing on the original outputs (H, W)."""
+    return original_post_processing(repo)(torch.softmax(
+        out['semantic'],
+        dim=1), out['center'], out['offset'], THING_IDS, LABEL_DIVISOR,
+                                          IGNORE_INDEX, STUFF_AREA,
+                                          CENTER_THRESHOLD, NMS_KERNEL, TOP_K)
 
 
 def mmpdl_panoptic(out):
@@ -150,7 +143,7 @@ def verify_row(original, repo, row, config_path, seed):
     x = torch.randn(INPUT_SHAPE, generator=torch.Generator().manual_seed(1))
     out_o = orig_model(x)
     out_m = ours._forward(x)
-    pan_o = original_panoptic(original, out_o)
+    pan_o = original_panoptic(repo, out_o)
     pan_m = mmpdl_panoptic(out_m)
     return dict(
         row=row.name,
