@@ -3,9 +3,17 @@
 Examples::
 
     # one image -> one picture (image | prediction)
-    python tools/image_demo.py demo.png CONFIG CHECKPOINT --out-file out.png
+    python tools/image_demo.py demo/demo.png CONFIG CHECKPOINT \
+        --out-file out.png
     # every image of a folder -> OUT_DIR/<image name>.png
     python tools/image_demo.py IMAGE_DIR CONFIG CHECKPOINT --out-file OUT_DIR
+    # no --out-file: shown in a window, as MMSegmentation's demo does; on a
+    # machine without a display written to work_dirs/image_demo/<name>.png
+    python tools/image_demo.py demo/demo.png CONFIG CHECKPOINT
+    # the exported model (tools/deployment/pytorch2onnx.py) in onnxruntime;
+    # its config is read from the file
+    python tools/image_demo.py demo/demo.png CONFIG model.onnx \
+        --out-file out.png --backend onnxruntime
 
 The picture shows the image, then the prediction over it: stuff in the
 Cityscapes palette, each instance in its own shade of its class colour
@@ -22,14 +30,28 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Panoptic-DeepLab demo on an image or a folder')
     parser.add_argument('img', help='image file, or a folder of images')
-    parser.add_argument('config', help='config file (or model name)')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'config',
+        help='config file (or model name); with --backend onnxruntime/'
+        'tensorrt the one inside the .onnx file is used')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file; with --backend onnxruntime/tensorrt the '
+        '.onnx file of tools/deployment/pytorch2onnx.py')
     parser.add_argument(
         '--out-file',
-        required=True,
-        help='picture to write (.png); a folder when IMG is a folder')
+        default=None,
+        help='picture to write (.png); a folder when IMG is a folder. '
+        'Default: show each picture in a window; without a display, write '
+        'work_dirs/image_demo/<image name>.png')
     parser.add_argument(
         '--device', default='cpu', help='cpu, cuda, cuda:1, ...')
+    parser.add_argument(
+        '--backend',
+        default='pytorch',
+        choices=['pytorch', 'onnxruntime', 'tensorrt'],
+        help='run the checkpoint with PyTorch, or the exported .onnx file '
+        'with onnxruntime or TensorRT (its config comes from the file)')
     parser.add_argument(
         '--opacity',
         type=float,
@@ -52,7 +74,7 @@ def check_args(args) -> None:
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint!r}')
     if not 0 <= args.opacity <= 1:
         raise ValueError(f'--opacity must be in [0, 1], got {args.opacity}')
-    if osp.isdir(args.img) and osp.isfile(args.out_file):
+    if args.out_file and osp.isdir(args.img) and osp.isfile(args.out_file):
         raise ValueError(f'{args.img!r} is a folder, so --out-file must be '
                          f'a folder, but {args.out_file!r} is a file')
 
@@ -67,8 +89,20 @@ def describe(name: str, prediction: dict) -> str:
     return f'{name}: {found or "no instances"}'
 
 
+def picture_paths(img: str, images: list, out: str, one_file: bool) -> list:
+    """Where the picture of each image goes: ``out`` itself for a single
+    image given an ``--out-file``, else ``out/<image stem>.png``."""
+    if one_file and not osp.isdir(img):
+        return [out]
+    return [
+        osp.join(out,
+                 osp.splitext(osp.basename(p))[0] + '.png') for p in images
+    ]
+
+
 def main(argv=None) -> list:
-    """Run the demo; returns the written picture paths."""
+    """Run the demo; returns the written picture paths (none when the
+    pictures are only shown in a window)."""
     args = parse_args(argv)
     check_args(args)
     import mmcv
@@ -76,32 +110,41 @@ def main(argv=None) -> list:
 
     from mmpdl.apis import PanopticInferencer
     from mmpdl.apis.inferencer_io import list_images
-    inferencer = PanopticInferencer(
-        args.config, args.checkpoint, device=args.device)
+    from mmpdl.utils.display import default_output_dir, has_display
+    show = args.show or (args.out_file is None and has_display())
+    out = args.out_file
+    if out is None and not show:
+        out = default_output_dir('image_demo')
+        print(f'no --out-file and no display: the pictures go to {out}/')
+    if args.backend == 'pytorch':
+        inferencer = PanopticInferencer(
+            args.config, args.checkpoint, device=args.device)
+    else:
+        inferencer = PanopticInferencer(
+            args.checkpoint, device=args.device, backend=args.backend)
     draw = dict(
         opacity=args.opacity,
         with_center_offset=args.with_center_offset,
-        show=args.show)
-    if osp.isdir(args.img):
-        images = list_images(args.img)
-        targets = [
-            osp.join(args.out_file,
-                     osp.splitext(osp.basename(p))[0] + '.png') for p in images
-        ]
-    else:
-        images, targets = [args.img], [args.out_file]
+        show=show)
+    images = list_images(args.img) if osp.isdir(args.img) else [args.img]
+    targets = picture_paths(args.img, images, out, args.out_file
+                            is not None) if out else [None] * len(images)
     for image, target in zip(images, targets):  # one by one: flat memory
-        result = inferencer(image, return_vis=True, **draw)
-        mkdir_or_exist(osp.dirname(osp.abspath(target)))
-        mmcv.imwrite(mmcv.rgb2bgr(result['visualization']), target)
+        result = inferencer(image, return_vis=target is not None, **draw)
+        if target is not None:
+            mkdir_or_exist(osp.dirname(osp.abspath(target)))
+            mmcv.imwrite(mmcv.rgb2bgr(result['visualization']), target)
         print(describe(inferencer.input_names[0], result['predictions']))
-    where = targets[0] if len(targets) == 1 else osp.abspath(args.out_file)
-    print(f'wrote {len(targets)} picture(s): {where}')
-    return targets
+    written = [target for target in targets if target is not None]
+    if written:
+        where = written[0] if len(written) == 1 else osp.abspath(out)
+        print(f'wrote {len(written)} picture(s): {where}')
+    return written
 
 
 if __name__ == '__main__':
     try:
         main()
-    except (FileNotFoundError, KeyError, ValueError, TypeError) as error:
+    except (FileNotFoundError, ImportError, KeyError, ValueError,
+            TypeError) as error:
         sys.exit(f'image_demo.py: error: {error}')

@@ -136,9 +136,10 @@ def set_writers(cfg, out_dir: str, labelled: bool) -> None:
 
 def setup_outputs(cfg, out) -> None:
     """Prediction files (``--out``) and splits without annotations."""
-    labelled = bool(cfg.test_dataloader.dataset.get('ann_file'))
+    dataset = cfg.test_dataloader.dataset
+    # ann_file '' (or None): the dataset lists the images only
+    labelled = 'ann_file' not in dataset or bool(dataset.ann_file)
     if not labelled:
-        dataset = cfg.test_dataloader.dataset
         dataset.pipeline = drop_annotation_loading(dataset.pipeline)
         if out is None or is_pickle(out):
             out = osp.join(cfg.work_dir, 'submission')

@@ -15,6 +15,7 @@ from mmengine.registry import FUNCTIONS
 from rich.progress import track
 
 import mmpdl
+from mmpdl.deployment import BACKENDS, BackendModel, read_metadata
 from mmpdl.registry import INFERENCERS, VISUALIZERS
 from mmpdl.utils import register_all_modules
 from .inference import init_model
@@ -85,7 +86,7 @@ class PanopticInferencer(BaseInferencer):
     Example::
 
         inferencer = PanopticInferencer(CONFIG, CHECKPOINT, device='cpu')
-        result = inferencer('demo.png', return_vis=True)
+        result = inferencer('demo/demo.png', return_vis=True)
         result['predictions']['panoptic_seg']  # (H, W) int64
         result['visualization']                # (H, W', 3) uint8 RGB
 
@@ -99,6 +100,10 @@ class PanopticInferencer(BaseInferencer):
             default: CUDA when available.
         scope (str): Registry scope. Defaults to ``'mmpdl'``.
         show_progress (bool): Show a progress bar. Defaults to False.
+        backend (str): ``'pytorch'``; or ``'onnxruntime'`` / ``'tensorrt'``
+            with ``model`` an ``.onnx`` file of
+            ``tools/deployment/pytorch2onnx.py`` (its config and dataset
+            metadata are read from the file; no ``weights``).
     """
 
     preprocess_kwargs: set = set()
@@ -114,10 +119,21 @@ class PanopticInferencer(BaseInferencer):
                  weights: Optional[str] = None,
                  device: Optional[str] = None,
                  scope: str = 'mmpdl',
-                 show_progress: bool = False) -> None:
+                 show_progress: bool = False,
+                 backend: str = 'pytorch') -> None:
         if model is None:
             raise ValueError('PanopticInferencer needs a config (file, '
                              'Config or model name) as `model`')
+        if backend not in BACKENDS:
+            raise ValueError(f'unknown backend {backend!r}; use one of '
+                             f'{BACKENDS}')
+        self.backend = backend
+        if backend != 'pytorch':
+            if not (isinstance(model, str) and model.endswith('.onnx')):
+                raise ValueError(f'backend {backend!r} takes the exported '
+                                 f'.onnx file as `model`, got {model!r}')
+            self.backend_file = model
+            model = read_metadata(model)['config']
         register_all_modules(init_default_scope=True)
         self.num_arrays = 0
         self._names: List[str] = []
@@ -142,7 +158,10 @@ class PanopticInferencer(BaseInferencer):
 
     def _init_model(self, cfg, weights, device='cpu'):
         """:func:`init_model`: BN instead of SyncBN, no ImageNet weights,
-        ``dataset_meta`` from the checkpoint or Cityscapes."""
+        ``dataset_meta`` from the checkpoint or Cityscapes; or the exported
+        file in its backend."""
+        if self.backend != 'pytorch':
+            return BackendModel(self.backend, self.backend_file, device)
         if weights is None:
             warnings.warn('PanopticInferencer: no checkpoint given, the '
                           'model keeps its random weights')

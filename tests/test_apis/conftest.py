@@ -1,32 +1,8 @@
-"""Fixtures of the API tests: an untrained quickstart model and images."""
+"""Fixtures of the API tests: images."""
 import mmcv
 import pytest
-import torch
-from mmengine import Config
-from mmengine.model import revert_sync_batchnorm
 
 from mmpdl.datasets import render_scene
-from mmpdl.registry import MODELS
-from mmpdl.utils import register_all_modules
-
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-256x512.py')
-
-
-@pytest.fixture(scope='session')
-def tiny_checkpoint(tmp_path_factory):
-    """Random weights of the quickstart model, except a center-head bias
-    of 0.5 so that the heatmap has peaks above the 0.1 threshold and the
-    predictions hold instances."""
-    register_all_modules()
-    torch.manual_seed(0)
-    net = revert_sync_batchnorm(
-        MODELS.build(Config.fromfile(QUICKSTART).model))
-    net.decode_head.instance_head.center[1].bias.data.fill_(0.5)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
-    torch.save({'state_dict': net.state_dict(), 'meta': {}}, path)
-    return path
 
 
 @pytest.fixture(scope='session')

@@ -77,3 +77,35 @@ def test_command_line_error_is_one_line(tmp_path):
     assert proc.returncode != 0
     assert 'Traceback' not in proc.stderr
     assert 'missing.png' in proc.stderr
+
+
+def test_without_out_file_and_display_writes_default(tiny_checkpoint,
+                                                     image_folder, tmp_path,
+                                                     monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv('DISPLAY', raising=False)
+    monkeypatch.delenv('WAYLAND_DISPLAY', raising=False)
+    img = str(image_folder / 'b.jpg')
+    written = image_demo.main(
+        [img, osp.join(ROOT, QUICKSTART), tiny_checkpoint])
+    assert written == [osp.join('work_dirs', 'image_demo', 'b.png')]
+    assert mmcv.imread(str(tmp_path / written[0])).shape == (64, 256, 3)
+    out = capsys.readouterr().out
+    assert 'no --out-file and no display' in out
+    assert f'wrote 1 picture(s): {written[0]}' in out
+
+
+def test_without_out_file_with_display_shows(tiny_checkpoint, image_folder,
+                                             tmp_path, monkeypatch):
+    from mmpdl.visualization import PanopticLocalVisualizer
+    shown = []
+    monkeypatch.setattr(
+        PanopticLocalVisualizer, 'show',
+        lambda self, picture, **kwargs: shown.append(picture.shape))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('DISPLAY', ':0')
+    assert image_demo.main(
+        [str(image_folder),
+         osp.join(ROOT, QUICKSTART), tiny_checkpoint]) == []
+    assert shown == [(64, 256, 3), (64, 256, 3)]
+    assert not (tmp_path / 'work_dirs').exists()

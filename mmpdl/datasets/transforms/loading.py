@@ -103,6 +103,8 @@ class LoadPanopticAnnotations(BaseTransform):
 
     def __init__(self, backend_args=None) -> None:
         self.backend_args = backend_args
+        # PNGs found to agree with their segments_info (checked once each)
+        self._agreeing_pngs = set()
 
     @staticmethod
     def _label_maps(seg_map, ids, train_ids, panoptic, ignore_index,
@@ -150,7 +152,9 @@ class LoadPanopticAnnotations(BaseTransform):
         """Label maps of a segment-id map (the PNG's ids).
 
         A non-zero PNG id missing from ``segments_info``, or a listed
-        segment without pixels, raises a ``ValueError`` naming ``path``.
+        segment without pixels, raises a ``ValueError`` naming ``path``
+        (checked on the first decoding of each ``path``; always when
+        ``path`` is empty).
 
         Args:
             seg_map (np.ndarray): (H, W) int64 ids (:func:`rgb_to_id`).
@@ -168,7 +172,10 @@ class LoadPanopticAnnotations(BaseTransform):
             type(self).__name__)
         ids, train_ids, panoptic = segment_table(segments_info, label_ids,
                                                  thing_ids, divisor, path)
-        check_segment_ids(seg_map, ids, path)
+        if not path or path not in self._agreeing_pngs:
+            check_segment_ids(seg_map, ids, path)
+            if path:
+                self._agreeing_pngs.add(path)
         return self._label_maps(seg_map, ids, train_ids, panoptic,
                                 ignore_index, divisor)
 

@@ -78,6 +78,26 @@ class PanopticDeepLabPostProcessor(BaseModule):
                 'num_classes to the dataset\'s class count')
         return meta
 
+    def function_kwargs(self, dataset_meta: Optional[dict],
+                        num_classes: int) -> dict:
+        """Keyword arguments of :func:`get_panoptic_segmentation` for a
+        model whose ``dataset_meta`` holds the :data:`META_KEYS` (e.g. for
+        an export that has no data samples).
+
+        Args:
+            dataset_meta (dict, optional): The model's ``dataset_meta``.
+            num_classes (int): Classes the network predicts.
+
+        Returns:
+            dict: The thresholds and the dataset's :data:`META_KEYS`.
+        """
+        return dict(
+            center_threshold=self.center_threshold,
+            nms_kernel=self.nms_kernel,
+            top_k=self.top_k,
+            stuff_area=self.stuff_area,
+            **self.dataset_meta({}, dataset_meta, num_classes))
+
     def predict(self, raw: dict, sample, dataset_meta: Optional[dict] = None):
         """Post-process one image and fill its data sample.
 

@@ -1,0 +1,146 @@
+"""Export a Panoptic-DeepLab checkpoint to ONNX (one graph from the raw
+image to the network outputs or to the panoptic map).
+
+The graph is recorded by the TorchScript tracer (``torch.onnx.export(...,
+dynamo=False)``). The dynamo exporter refuses the data-dependent sizes of
+the post-processing (the number of kept centers); the tracer records the
+operations themselves (``TopK``, ``Range`` over a reduced count,
+``ScatterElements`` with ``reduction='add'``), which onnxruntime and
+TensorRT run for any number of centers.
+"""
+import json
+import warnings
+from typing import Optional, Sequence, Tuple
+
+import torch
+from mmengine.config import Config
+
+from .export_module import PanopticExportModule
+
+#: ``ScatterElements(reduction='add')`` needs opset 16; the TorchScript
+#: exporter writes opsets up to 20.
+MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 16, 20, 17
+#: Keys of the ONNX file's metadata (``metadata_props``).
+META_KEYS = ('mmpdl_config', 'dataset_meta', 'post_processing',
+             'with_postprocess', 'input_shape')
+
+
+def check_opset(opset: int) -> None:
+    """Raise a one-line error for an opset the export cannot write."""
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise ValueError(
+            f'unsupported opset {opset}: the export needs an opset in '
+            f'[{MIN_OPSET}, {MAX_OPSET}] (ScatterElements with reduction '
+            f"needs 16; torch's TorchScript exporter writes up to "
+            f'{MAX_OPSET}); pass e.g. --opset {DEFAULT_OPSET}')
+
+
+def build_export_module(
+    config: str,
+    checkpoint: Optional[str],
+    with_postprocess: bool = False
+) -> Tuple[PanopticExportModule, torch.nn.Module]:
+    """The model of ``config`` with the weights of ``checkpoint`` (random
+    when None), wrapped for export. A checkpoint that does not fit the
+    config is refused by :func:`init_model` (one-line ``ValueError``).
+
+    Returns:
+        tuple: (:class:`PanopticExportModule`, the ``PanopticDeepLab``
+        model with ``cfg`` and ``dataset_meta``, eval mode, CPU).
+    """
+    from mmpdl.apis import init_model
+    model = init_model(config, checkpoint, device='cpu')
+    post_cfg = model.post_processor.function_kwargs(model.dataset_meta,
+                                                    model.num_classes)
+    return PanopticExportModule(model, with_postprocess, post_cfg), model
+
+
+def export_onnx(module: PanopticExportModule,
+                out_file: str,
+                shape: Sequence[int] = (1025, 2049),
+                dynamic: bool = False,
+                opset: int = DEFAULT_OPSET) -> str:
+    """Trace ``module`` into ``out_file`` with its metadata.
+
+    Args:
+        module (PanopticExportModule): What to export.
+        out_file (str): ``.onnx`` path to write.
+        shape (Sequence[int]): (H, W) of the traced image; the only size
+            the file accepts unless ``dynamic``.
+        dynamic (bool): Any image height and width.
+        opset (int): ONNX opset, in [``MIN_OPSET``, ``MAX_OPSET``].
+
+    Returns:
+        str: ``out_file``.
+    """
+    import onnx
+    check_opset(opset)
+    height, width = (int(s) for s in shape)
+    image = torch.randint(0, 256, (height, width, 3), dtype=torch.uint8)
+    names = list(module.output_names)
+    axes = None
+    if dynamic:
+        # output sizes follow from the graph's shape inference
+        axes = {'image': {0: 'height', 1: 'width'}}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
+        warnings.filterwarnings('ignore', category=DeprecationWarning)
+        warnings.filterwarnings('ignore', category=UserWarning)
+        torch.onnx.export(
+            module.eval(), (image, ),
+            out_file,
+            dynamo=False,
+            input_names=['image'],
+            output_names=names,
+            dynamic_axes=axes,
+            opset_version=opset,
+            do_constant_folding=True)
+    model_proto = onnx.load(out_file)
+    meta = export_metadata(module, None if dynamic else (height, width))
+    for key, value in meta.items():
+        entry = model_proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model_proto, out_file)
+    return out_file
+
+
+def export_metadata(module: PanopticExportModule,
+                    shape: Optional[Tuple[int, int]]) -> dict:
+    """What a backend needs besides the graph, as strings: the config,
+    ``dataset_meta``, the post-processing settings, whether they are in
+    the graph, and the static (H, W) or ``'dynamic'``."""
+    model = module.model
+    post = model.post_processor.function_kwargs(model.dataset_meta,
+                                                model.num_classes)
+    meta = {
+        k: v
+        for k, v in model.dataset_meta.items()
+        if isinstance(v, (str, int, float, list, tuple))
+    }
+    return dict(
+        mmpdl_config=model.cfg.pretty_text,
+        dataset_meta=json.dumps(meta),
+        post_processing=json.dumps(post),
+        with_postprocess=json.dumps(module.with_postprocess),
+        input_shape=json.dumps(list(shape) if shape else 'dynamic'))
+
+
+def read_metadata(onnx_file: str) -> dict:
+    """The metadata written by :func:`export_onnx`, decoded: ``config``
+    (Config), ``dataset_meta``, ``post_processing`` (dicts),
+    ``with_postprocess`` (bool), ``input_shape`` ([H, W] or None)."""
+    import onnx
+    model_proto = onnx.load(onnx_file, load_external_data=False)
+    props = {p.key: p.value for p in model_proto.metadata_props}
+    missing = [k for k in META_KEYS if k not in props]
+    if missing:
+        raise ValueError(
+            f'{onnx_file!r} lacks the mmpdl metadata {missing}; export it '
+            'with tools/deployment/pytorch2onnx.py')
+    shape = json.loads(props['input_shape'])
+    return dict(
+        config=Config.fromstring(props['mmpdl_config'], '.py'),
+        dataset_meta=json.loads(props['dataset_meta']),
+        post_processing=json.loads(props['post_processing']),
+        with_postprocess=json.loads(props['with_postprocess']),
+        input_shape=None if shape == 'dynamic' else shape)

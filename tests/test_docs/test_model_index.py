@@ -1,0 +1,105 @@
+"""model-index.yml and the metafiles: every path they name exists, every
+model-zoo config has an entry, and the numbers agree with the configs'
+README and with the original models' parameter counts."""
+import glob
+import os.path as osp
+import re
+
+import yaml
+
+from .markdown import ROOT
+
+# parameter counts of the original implementation's models (19 classes)
+ORIGINAL_PARAMS = {
+    'r50-os32': 55_308_870,
+    'r101-os32': 74_300_998,
+    'x101-32x8d-os32': 118_543_174,
+    'xception65-os32': 69_632_054,
+    'mobilenetv2-os32': 7_719_814,
+    'hrnetw48-os4': 72_209_222,
+}
+
+
+def load(path):
+    with open(osp.join(ROOT, path)) as file:
+        return yaml.safe_load(file)
+
+
+def metafiles():
+    return load('model-index.yml')['Import']
+
+
+def models():
+    return [(m, meta) for meta in metafiles() for m in load(meta)['Models']]
+
+
+def test_model_index_imports_every_metafile():
+    imported = metafiles()
+    on_disk = sorted(
+        osp.relpath(p, ROOT)
+        for p in glob.glob(osp.join(ROOT, 'configs', '*', 'metafile.y*ml')))
+    assert sorted(imported) == on_disk
+
+
+def test_every_entry_is_complete_and_its_paths_exist():
+    collections = {
+        c['Name']
+        for meta in metafiles()
+        for c in load(meta)['Collections']
+    }
+    for model, meta in models():
+        name = model['Name']
+        assert model['In Collection'] in collections, name
+        assert osp.isfile(osp.join(ROOT, model['Config'])), model['Config']
+        assert osp.splitext(osp.basename(model['Config']))[0] == name
+        assert {'Training Data', 'Batch Size',
+                'Architecture'} <= set(model['Metadata']), name
+        for result in model['Results']:
+            assert {'Task', 'Dataset', 'Metrics'} == set(result), name
+        source = model['Converted From']
+        assert source['Weights'].startswith('https://'), name
+        script, *args = source['Command'].split()[1:]
+        assert osp.isfile(osp.join(ROOT, script)), script
+        assert args[args.index('--config') + 1] == model['Config'], name
+
+
+def test_every_zoo_config_has_one_entry():
+    configs = sorted(
+        osp.relpath(p, ROOT)
+        for p in glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))
+        if '_base_' not in p and 'synthetic' not in osp.basename(p))
+    entries = sorted(model['Config'] for model, _ in models())
+    assert entries == configs
+
+
+def test_parameters_are_the_original_models():
+    for model, _ in models():
+        row = model['Name'].split('_')[1]
+        assert model['Metadata']['Parameters'] == ORIGINAL_PARAMS[row], row
+
+
+def readme_rows(meta):
+    """Config file name -> (PQ, SQ, RQ, AP, AP sem x center, mIoU) of the
+    results table in the README beside the metafile."""
+    with open(osp.join(ROOT, osp.dirname(meta), 'README.md')) as file:
+        text = file.read()
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip('|').split('|')]
+        link = re.search(r'\]\((\S+\.py)\)', line)
+        if link and len(cells) == 13:
+            ap, ap_center = cells[9].split(' / ')
+            rows[link.group(1)] = tuple(
+                map(float, cells[6:9] + [ap, ap_center, cells[10]]))
+    return rows
+
+
+def test_metrics_equal_the_readme_table():
+    for model, meta in models():
+        metrics = {}
+        for result in model['Results']:
+            metrics.update(result['Metrics'])
+        got = tuple(metrics[k]
+                    for k in ('PQ', 'SQ', 'RQ', 'AP',
+                              'AP (semantic x center score)', 'mIoU'))
+        assert readme_rows(meta)[osp.basename(model['Config'])] == got

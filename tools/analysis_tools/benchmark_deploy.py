@@ -1,0 +1,307 @@
+"""Deployment task: ms/image of the whole inference (network +
+post-processing) of MobileNetV2-os32 and R50-os32 with PyTorch eager,
+``torch.compile`` and onnxruntime (TensorRT on a GPU when the package is
+installed), side by side in one run, after checking that they give the same
+outputs; plus the post-processing alone (eager form vs the exportable
+fixed-shape form, in PyTorch and in onnxruntime) on a Cityscapes-like scene.
+
+Examples::
+
+    python tools/analysis_tools/benchmark_deploy.py            # CPU
+    python tools/analysis_tools/benchmark_deploy.py --device cuda
+    python tools/analysis_tools/benchmark_deploy.py --quick   # tiny, smoke
+
+Models have random weights (the original's init): speed does not depend on
+the weights except through the number of kept centers, which the table
+reports.
+"""
+import argparse
+import copy
+import os.path as osp
+import statistics
+import tempfile
+import time
+from typing import Callable, List
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = dict(
+    mbnv2=('MobileNetV2-os32',
+           'panoptic-deeplab_mobilenetv2-os32_8xb2-90k_cityscapes-'
+           '1025x2049.py'),
+    r50=('R50-os32',
+         'panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py'),
+    r18=('R18-os32 (quickstart)',
+         'panoptic-deeplab_r18-os32_1xb2-800_synthetic-cityscapes-'
+         '256x512.py'))
+
+#: Backends of the model rows after PyTorch eager (always run: the
+#: reference); on a GPU, onnxruntime means TensorRT.
+BACKENDS = ('compile', 'onnxruntime')
+
+
+def parse_args(argv=None):
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description='Deployment benchmark')
+    parser.add_argument(
+        '--models',
+        nargs='+',
+        default=['mbnv2', 'r50'],
+        choices=sorted(CONFIGS))
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=[1025, 2049], metavar=('H', 'W'))
+    parser.add_argument('--device', default='cpu', help='cpu or cuda')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=3,
+        help='timed runs per backend (median reported)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='CPU threads (torch and onnxruntime); default: '
+        "torch's")
+    parser.add_argument(
+        '--backends',
+        nargs='+',
+        default=list(BACKENDS),
+        choices=BACKENDS,
+        help='what to time besides PyTorch eager (the reference of the '
+        'equality check and the speed-up); onnxruntime means TensorRT fp16 '
+        'on a GPU')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='r18 at 129x257, 1 repeat: a smoke run')
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.models, args.shape, args.repeats = ['r18'], [129, 257], 1
+    return args
+
+
+def median_ms(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls after one warm-up call."""
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def model_rows(key: str, args, tmp: str) -> List[dict]:
+    """Rows of one model: every backend's ms/image and equality."""
+    from mmpdl.apis import inference_model
+    from mmpdl.datasets import render_scene
+    from mmpdl.deployment import (build_export_module, compare_samples,
+                                  export_onnx, read_metadata)
+    from mmpdl.deployment.backends import outputs_to_sample
+    name, config = CONFIGS[key]
+    torch.manual_seed(0)
+    module, model = build_export_module(
+        osp.join(ROOT, 'configs', 'panoptic_deeplab', config), None, True)
+    height, width = args.shape
+    rgb, _ = render_scene(height, width, 11)
+    image = np.ascontiguousarray(rgb[..., ::-1])
+    path = export_onnx(module, osp.join(tmp, f'{key}.onnx'), args.shape)
+    meta = read_metadata(path)
+    device = torch.device(args.device)
+    model.to(device)
+    module.to(device)
+    tensor = torch.from_numpy(image).to(device)
+
+    def eager():
+        with torch.no_grad():
+            return inference_model(model, image)
+
+    backends = [('PyTorch eager', eager)]
+    if 'compile' in args.backends:
+        compiled = copy.deepcopy(model)
+        compiled._forward = torch.compile(compiled._forward)
+        backends.append(
+            ('torch.compile', lambda: inference_model(compiled, image)))
+    if 'onnxruntime' in args.backends and args.device == 'cpu':
+        session = ort_session(path, args.threads)
+        names = [o.name for o in session.get_outputs()]
+        backends.append(('onnxruntime', lambda: outputs_to_sample(
+            dict(zip(names, session.run(None, {'image': image}))), meta)))
+    elif 'onnxruntime' in args.backends:
+        network_only, _ = build_export_module(
+            osp.join(ROOT, 'configs', 'panoptic_deeplab', config), None)
+        network_only.model.load_state_dict(model.state_dict())
+        trt_path = export_onnx(network_only.cpu(),
+                               osp.join(tmp, f'{key}_network.onnx'),
+                               args.shape)
+        backends.extend(_gpu_runners(trt_path, meta, tensor))
+    with torch.no_grad():
+        reference = eager()
+    centers = len(reference.pred_instances)
+    rows, base = [], None
+    for label, fn in backends:
+        if isinstance(fn, str):  # a reason it cannot run here
+            rows.append(dict(model=name, backend=label, ms=None, note=fn))
+            continue
+        with torch.no_grad():
+            ok = all(row['ok'] for row in compare_samples(reference, fn()))
+            ms = median_ms(fn, args.repeats)
+        base = base or ms
+        rows.append(
+            dict(
+                model=name,
+                backend=label,
+                ms=ms,
+                speedup=base / ms,
+                same=ok,
+                instances=centers))
+    return rows
+
+
+def ort_session(path: str, threads=None):
+    """An onnxruntime CPU session of ``path`` with ``threads`` threads."""
+    import onnxruntime
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    return onnxruntime.InferenceSession(
+        path, options, providers=['CPUExecutionProvider'])
+
+
+def _gpu_runners(path: str, meta: dict, tensor: torch.Tensor) -> list:
+    """TensorRT fp16 of a network-only export (TensorRT has no float64,
+    which the graph's post-processing uses) + the PyTorch post-processing,
+    when the package is installed; else the reason."""
+    try:
+        import tensorrt  # noqa: F401
+    except ImportError:
+        return [('TensorRT fp16', 'not run: the tensorrt package is not '
+                 'installed')]
+    from mmpdl.deployment import TensorRTBackend, outputs_to_sample
+    runner = TensorRTBackend(path, fp16=True)  # a network-only export
+
+    def run():
+        outputs = runner.run_tensor(tensor)
+        return outputs_to_sample(
+            {
+                k:
+                v.float().cpu().numpy()
+                if v.is_floating_point() else v.cpu().numpy()
+                for k, v in outputs.items()
+            }, meta)
+
+    return [('TensorRT fp16', run)]
+
+
+def postprocess_rows(args, tmp: str) -> List[dict]:
+    """The post-processing alone on a Cityscapes-like scene (30
+    instances): eager form, fixed-shape form, fixed-shape in onnxruntime."""
+    from benchmark.inputs import (THING_IDS, post_processing_inputs,
+                                  synthetic_panoptic)
+
+    from mmpdl.models.post_processing import get_panoptic_segmentation
+    from mmpdl.models.post_processing.fixed_shape import panoptic_fixed_shape
+    height, width = args.shape
+    net = post_processing_inputs(synthetic_panoptic(height, width, 30, 7), 7)
+    logits = net['sem_probs'][0].log()
+    center, offset = net['center'][0, 0], net['offsets'][0]
+    is_thing = torch.zeros(19, dtype=torch.bool)
+    is_thing[list(THING_IDS)] = True
+
+    def eager():
+        return get_panoptic_segmentation(
+            F.softmax(logits, 0)[None],
+            center[None, None],
+            offset[None],
+            THING_IDS,
+            sem_seg=logits.argmax(0)[None])[0]['panoptic']
+
+    def fixed():
+        return panoptic_fixed_shape(logits, center, offset,
+                                    is_thing)['panoptic']
+
+    class Graph(torch.nn.Module):
+
+        def forward(self, lg, ct, of):
+            return panoptic_fixed_shape(lg, ct, of, is_thing)['panoptic']
+
+    path = osp.join(tmp, 'post.onnx')
+    torch.onnx.export(
+        Graph(), (logits, center, offset),
+        path,
+        dynamo=False,
+        input_names=['l', 'c', 'o'],
+        opset_version=17)
+    session = ort_session(path, args.threads)
+    feeds = {'l': logits.numpy(), 'c': center.numpy(), 'o': offset.numpy()}
+
+    def graph():
+        return torch.from_numpy(session.run(None, feeds)[0])
+
+    want = eager()
+    rows, base = [], None
+    for label, fn in (('eager form (PyTorch)',
+                       eager), ('fixed-shape form (PyTorch)', fixed),
+                      ('fixed-shape form (onnxruntime)', graph)):
+        same = torch.equal(fn(), want)
+        ms = median_ms(fn, args.repeats)
+        base = base or ms
+        rows.append(
+            dict(
+                model=f'post-processing only {height}x{width}',
+                backend=label,
+                ms=ms,
+                speedup=base / ms,
+                same=same,
+                instances=len(torch.unique(want[want % 1000 > 0]))))
+    return rows
+
+
+def format_rows(rows: List[dict]) -> str:
+    """Markdown table: ms/image, speed-up over the first row of the same
+    model, whether the outputs equal the first row's."""
+    lines = [
+        '| model | backend | ms/image | speed-up | same outputs | '
+        'instances |', '|---|---|---|---|---|---|'
+    ]
+    for row in rows:
+        if row['ms'] is None:
+            lines.append(f"| {row['model']} | {row['backend']} | "
+                         f"{row['note']} | | | |")
+            continue
+        lines.append(
+            f"| {row['model']} | {row['backend']} | {row['ms']:.0f} | "
+            f"{row['speedup']:.2f}x | {'yes' if row['same'] else 'NO'} | "
+            f"{row['instances']} |")
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> List[dict]:
+    """Run the benchmark; print and return the rows."""
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        raise RuntimeError('--device cuda: no CUDA GPU is visible')
+    from mmpdl.utils import register_all_modules
+    register_all_modules()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for key in args.models:
+            rows.extend(model_rows(key, args, tmp))
+        if args.device == 'cpu':
+            rows.extend(postprocess_rows(args, tmp))
+    print(f'device {args.device}, torch threads {torch.get_num_threads()}, '
+          f'{args.shape[0]}x{args.shape[1]}, median of {args.repeats}')
+    print(format_rows(rows))
+    return rows
+
+
+if __name__ == '__main__':
+    main()
