@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from mmpdl.utils.ckpt_convert import KeyRule
+from mmpdl.utils.safe_load import load_url_weights_only
 
 BACKBONE_RULES = [KeyRule('backbone.{rest*}', 'backbone.{rest*}')]
 
@@ -107,8 +108,9 @@ def add_original_package(repo):
     ``repo``.
 
     The original imports ``torchvision.models.utils.load_state_dict_from_url``
-    which torchvision >= 0.13 dropped; an alias module to torch.hub's function
-    is installed for this process only (the one place mmpdl provides it).
+    which torchvision >= 0.13 dropped; an alias module to mmpdl's
+    ``weights_only`` URL loader is installed for this process only (the one
+    place mmpdl provides it).
 
     Raises:
         FileNotFoundError: ``repo`` is not a checkout of the original.
@@ -122,7 +124,7 @@ def add_original_package(repo):
     if 'torchvision.models.utils' not in sys.modules:
         import torchvision.models  # noqa: F401
         alias = types.ModuleType('torchvision.models.utils')
-        alias.load_state_dict_from_url = torch.hub.load_state_dict_from_url
+        alias.load_state_dict_from_url = load_url_weights_only
         sys.modules['torchvision.models.utils'] = alias
     # the original's modules import each other as ``segmentation.*``
     repo = osp.abspath(repo)
