@@ -6,6 +6,7 @@ Examples::
     bash tools/dist_train.sh CONFIG 8
 """
 import argparse
+import logging
 import os
 import os.path as osp
 import sys
@@ -61,16 +62,24 @@ def set_work_dir(cfg, args):
 
 def set_resume(cfg, resume):
     """Apply ``--resume [CKPT]``: a named checkpoint must exist and be
-    complete; without a name the newest complete one in the work dir is
-    used (or training starts from scratch when there is none)."""
-    from mmpdl.utils import find_resumable_checkpoint, is_complete_checkpoint
+    complete; without a name the work dir's ``.tmp-*`` leftovers of killed
+    saves are deleted and the newest complete ``iter_N.pth``/``epoch_N.pth``
+    is used, whatever ``last_checkpoint`` says (or training starts from
+    scratch, with a warning, when there is none)."""
+    from mmpdl.utils import (find_resumable_checkpoint, is_complete_checkpoint,
+                             remove_stale_temp_files)
     if resume is None:
         return
     if resume == 'auto':
+        for path, size in remove_stale_temp_files(cfg.work_dir):
+            print_log(f'--resume: removed {path} ({size} bytes), left by a '
+                      'run killed while saving')
         found = find_resumable_checkpoint(cfg.work_dir)
         if found is None:
-            print_log(f'--resume: no complete checkpoint in {cfg.work_dir}; '
-                      'training starts from scratch.')
+            print_log(
+                f'--resume: no complete checkpoint in {cfg.work_dir}; '
+                'training starts from scratch.',
+                level=logging.WARNING)
             return
         resume = found
     elif not osp.isfile(resume):
@@ -83,8 +92,27 @@ def set_resume(cfg, resume):
             f'--resume checkpoint {resume!r} is truncated or not a torch '
             'checkpoint. Use another one, or --resume alone to pick the '
             'newest complete checkpoint in the work dir.')
+    print_log(f'--resume: resuming from {resume}')
     cfg.resume = True
     cfg.load_from = resume
+    keep_seed(cfg, resume)
+
+
+def keep_seed(cfg, checkpoint):
+    """Without a seed in the config, a resumed run takes the checkpoint's:
+    the sampler and the data workers are seeded before mmengine would read
+    it from the checkpoint, and must draw as the interrupted run did."""
+    import torch
+    randomness = dict(cfg.get('randomness') or {})
+    if randomness.get('seed') is not None:
+        return
+    meta = torch.load(
+        checkpoint, map_location='cpu', weights_only=True,
+        mmap=True).get('meta') or {}
+    if meta.get('seed') is not None:
+        randomness['seed'] = meta['seed']
+        cfg.randomness = randomness
+        print_log(f'--resume: random seed {meta["seed"]} of the checkpoint')
 
 
 def set_amp(cfg):

@@ -1,6 +1,7 @@
 """Utilities: compatibility fixes, scope registration, checkpoint I/O."""
 from .atomic_io import (AtomicLocalBackend, atomic_write_bytes,
-                        find_resumable_checkpoint, is_complete_checkpoint)
+                        find_resumable_checkpoint, is_complete_checkpoint,
+                        remove_stale_temp_files)
 from .compat import (allow_checkpoint_globals, apply_compat,
                      checkpoint_safe_globals, install_mmcv_ops_shim)
 from .config import load_config
@@ -12,5 +13,5 @@ __all__ = [
     'atomic_write_bytes', 'checkpoint_safe_globals',
     'find_resumable_checkpoint', 'install_mmcv_ops_shim',
     'is_complete_checkpoint', 'load_config', 'register_all_modules',
-    'replace_syncbn', 'setup_cpu_distributed'
+    'remove_stale_temp_files', 'replace_syncbn', 'setup_cpu_distributed'
 ]

@@ -9,6 +9,10 @@
    checkpoints carry a ``HistoryBuffer`` (message hub) and numpy arrays and
    scalars; exactly those types are allow-listed so resuming works while
    ``weights_only`` stays on for everything else.
+3. Every checkpoint prefix of mmengine's ``CheckpointLoader`` (local,
+   ``http(s)://``, ``torchvision://``, ``open-mmlab://`` ...) and torch's and
+   torchvision's URL loaders go through ``weights_only=True``
+   (:mod:`mmpdl.utils.safe_load`).
 """
 import importlib
 import importlib.util
@@ -167,5 +171,7 @@ def allow_checkpoint_globals():
 
 def apply_compat():
     """Apply every fix of this module (idempotent)."""
+    from .safe_load import install_safe_loaders
     install_mmcv_ops_shim()
     allow_checkpoint_globals()
+    install_safe_loaders()

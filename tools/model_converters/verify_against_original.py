@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from mmpdl.models.utils.original_rows import ORIGINAL_ROWS, row_of_config
+from mmpdl.utils.safe_load import load_url_weights_only
 
 INPUT_SHAPE = (1, 3, 513, 1025)
 CALIBRATION_SHAPE = (2, 3, 257, 513)
@@ -77,8 +78,9 @@ def add_original_to_path(repo):
     ``repo``.
 
     The original imports ``torchvision.models.utils.load_state_dict_from_url``
-    which torchvision >= 0.13 dropped; an alias module to torch.hub's function
-    is installed for this process only (the one place mmpdl provides it).
+    which torchvision >= 0.13 dropped; an alias module to mmpdl's
+    ``weights_only`` URL loader is installed for this process only (the one
+    place mmpdl provides it).
 
     Raises:
         FileNotFoundError: ``repo`` is not a checkout of the original.
@@ -91,7 +93,7 @@ def add_original_to_path(repo):
     if 'torchvision.models.utils' not in sys.modules:
         import torchvision.models  # noqa: F401
         alias = types.ModuleType('torchvision.models.utils')
-        alias.load_state_dict_from_url = torch.hub.load_state_dict_from_url
+        alias.load_state_dict_from_url = load_url_weights_only
         sys.modules['torchvision.models.utils'] = alias
     repo = osp.abspath(repo)
     if repo not in sys.path:

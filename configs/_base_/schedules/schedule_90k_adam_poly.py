@@ -23,13 +23,14 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # writes the new checkpoint (atomically) and last_checkpoint before it
+    # deletes the one max_keep_ckpts drops (mmpdl/engine/hooks)
     checkpoint=dict(
         type='PanopticCheckpointHook',
         by_epoch=False,
         interval=10000,
         max_keep_ckpts=3,
         save_best='cityscapes_panoptic/PQ',
-        rule='greater',
-        backend_args=dict(backend='atomic_local')),
+        rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='PanopticVisualizationHook'))

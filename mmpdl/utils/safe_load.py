@@ -1,0 +1,175 @@
+"""Every way of loading weights unpickles with ``weights_only=True``.
+
+mmengine's ``CheckpointLoader`` picks a loader by the checkpoint's prefix
+(local path, ``http(s)://``, ``torchvision://``, ``open-mmlab://``,
+``mmcls://``, ``pavi://``, ``s3://``); its URL loaders end in
+``torch.hub.load_state_dict_from_url``, which unpickles arbitrary objects
+unless asked not to, and torchvision's ``weights=``/``pretrained=`` path
+calls the same function. :func:`install_safe_loaders` registers a loader of
+this module for every prefix and makes torch's and torchvision's URL loaders
+always pass ``weights_only=True``, so a checkpoint can hold only tensors,
+plain containers and the allow-list of :mod:`mmpdl.utils.compat`.
+"""
+import functools
+import io
+import os
+import os.path as osp
+from tempfile import TemporaryDirectory
+
+import torch
+
+# the functions replaced by :func:`install_safe_loaders`, kept to call them
+_ORIGINALS = {}
+
+
+def _torch_load_url():
+    return _ORIGINALS.get('torch.hub', torch.hub.load_state_dict_from_url)
+
+
+def load_url_weights_only(url, *args, **kwargs):
+    """``torch.hub.load_state_dict_from_url`` with ``weights_only=True``.
+
+    Downloads ``url`` to torch's hub cache (``$TORCH_HOME/hub/checkpoints``)
+    once, then unpickles it with ``weights_only=True``, whatever the caller
+    asked for.
+
+    Args:
+        url (str): An ``http(s)://`` address of a ``torch.save`` file.
+        *args, **kwargs: As ``torch.hub.load_state_dict_from_url``
+            (``model_dir``, ``map_location``, ``progress``, ``check_hash``,
+            ``file_name``).
+
+    Returns:
+        dict: The loaded object (tensors and plain containers only).
+    """
+    kwargs['weights_only'] = True
+    return _torch_load_url()(url, *args, **kwargs)
+
+
+def _torch_load(source, map_location=None):
+    return torch.load(source, map_location=map_location, weights_only=True)
+
+
+def load_from_local(filename, map_location=None):
+    """A local ``.pth`` file (prefix-less path)."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return _torch_load(filename, map_location)
+
+
+def load_from_http(filename,
+                   map_location=None,
+                   model_dir=None,
+                   progress=os.isatty(0)):
+    """An ``http(s)://`` checkpoint; in distributed runs rank 0 downloads
+    it first and the other ranks read the cached file after a barrier."""
+    from mmengine.dist import get_dist_info
+    rank, world_size = get_dist_info()
+    load = functools.partial(
+        load_url_weights_only,
+        filename,
+        model_dir=model_dir,
+        map_location=map_location,
+        progress=progress)
+    checkpoint = load() if rank == 0 else None
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            checkpoint = load()
+    return checkpoint
+
+
+def load_from_torchvision(filename, map_location=None):
+    """``torchvision://NAME`` (or the old ``modelzoo://NAME``): a
+    torchvision ImageNet checkpoint by model name."""
+    from mmengine.runner import checkpoint as mm_ckpt
+    name = filename.split('://', 1)[1]
+    urls = mm_ckpt.get_torchvision_models()
+    if name not in urls:
+        raise KeyError(f'{filename}: torchvision has no weights named '
+                       f'{name!r}; e.g. torchvision://resnet50')
+    return load_from_http(urls[name], map_location=map_location)
+
+
+def load_from_openmmlab(filename, map_location=None):
+    """``open-mmlab://NAME`` / ``openmmlab://NAME``: an OpenMMLab model
+    zoo checkpoint (a URL, or a path under mmengine's home)."""
+    from mmengine.runner import checkpoint as mm_ckpt
+    name = filename.split('://', 1)[1]
+    name = mm_ckpt.get_deprecated_model_names().get(name, name)
+    urls = mm_ckpt.get_external_models()
+    if name not in urls:
+        raise KeyError(f'{filename}: the OpenMMLab model zoo has no '
+                       f'checkpoint named {name!r}')
+    url = urls[name]
+    if url.startswith(('http://', 'https://')):
+        return load_from_http(url, map_location=map_location)
+    return load_from_local(
+        osp.join(mm_ckpt._get_mmengine_home(), url), map_location)
+
+
+def load_from_mmcls(filename, map_location=None):
+    """``mmcls://NAME``: an MMClassification checkpoint, its backbone keys
+    renamed as mmengine does."""
+    from mmengine.runner import checkpoint as mm_ckpt
+    urls = mm_ckpt.get_mmcls_models()
+    checkpoint = load_from_http(
+        urls[filename[len('mmcls://'):]], map_location=map_location)
+    return mm_ckpt._process_mmcls_checkpoint(checkpoint)
+
+
+def load_from_pavi(filename, map_location=None):
+    """``pavi://PATH``: downloaded from PAVI model cloud to a temp dir."""
+    try:
+        from pavi import modelcloud
+    except ImportError:
+        raise ImportError('pavi:// checkpoints need the pavi package')
+    model = modelcloud.get(filename[len('pavi://'):])
+    with TemporaryDirectory() as tmp_dir:
+        downloaded = osp.join(tmp_dir, model.name)
+        model.download(downloaded)
+        return _torch_load(downloaded, map_location)
+
+
+def load_from_ceph(filename, map_location=None, backend='petrel'):
+    """``s3://`` / ``petrel://`` (optionally ``name:s3://``): read through
+    mmengine's file backend."""
+    from mmengine.fileio import get_file_backend
+    file_backend = get_file_backend(
+        filename, backend_args={'backend': backend})
+    with io.BytesIO(file_backend.get(filename)) as buffer:
+        return _torch_load(buffer, map_location)
+
+
+# the prefixes exactly as mmengine registers them
+SAFE_LOADERS = (
+    ('', load_from_local),
+    (('http://', 'https://'), load_from_http),
+    (('modelzoo://', 'torchvision://'), load_from_torchvision),
+    (('open-mmlab://', 'openmmlab://'), load_from_openmmlab),
+    ('mmcls://', load_from_mmcls),
+    ('pavi://', load_from_pavi),
+    ((r'(\S+\:)?s3://', r'(\S+\:)?petrel://'), load_from_ceph),
+)
+
+
+def _patch_url_loaders():
+    """Make torch's and torchvision's URL loaders use ``weights_only``."""
+    import torch.utils.model_zoo
+    import torchvision.models._api as tv_api
+    _ORIGINALS.setdefault('torch.hub', torch.hub.load_state_dict_from_url)
+    torch.hub.load_state_dict_from_url = load_url_weights_only
+    torch.utils.model_zoo.load_url = load_url_weights_only
+    # torchvision's ``WeightsEnum.get_state_dict`` (``weights=`` and
+    # ``pretrained=``) holds its own reference to the torch function
+    tv_api.load_state_dict_from_url = load_url_weights_only
+
+
+def install_safe_loaders():
+    """Register this module's loaders for every mmengine checkpoint prefix
+    and patch the URL loaders of torch and torchvision (idempotent)."""
+    from mmengine.runner import CheckpointLoader
+    for prefixes, loader in SAFE_LOADERS:
+        CheckpointLoader.register_scheme(prefixes, loader, force=True)
+    _patch_url_loaders()
