@@ -23,11 +23,8 @@ the instance list only.
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args(argv=None):

@@ -9,7 +9,6 @@ import argparse
 import logging
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 from mmengine.logging import print_log
@@ -141,7 +140,6 @@ def build_runner(cfg):
 def main(argv=None):
     """Entry point."""
     args = parse_args(argv)
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     import mmpdl  # noqa: F401  (compat fixes)
     from mmpdl.utils import (load_config, register_all_modules,
                              setup_cpu_distributed, setup_cpu_threads)

@@ -42,11 +42,4 @@ model = dict(
                 num_channels=(48, 96, 192, 384))),
         init_cfg=dict(
             type='Pretrained', checkpoint='open-mmlab://msra/hrnetv2_w48')),
-    decode_head=dict(
-        in_channels=384,
-        in_index=3,
-        low_level_channels=(192, 96, 48),
-        low_level_in_index=(2, 1, 0),
-        atrous_rates=(3, 6, 9),
-        semantic_branch=dict(low_level_projections=(128, 64, 32)),
-        instance_branch=dict(low_level_projections=(64, 32, 16))))
+    decode_head=dict(in_channels=384, low_level_channels=(192, 96, 48)))

@@ -19,13 +19,6 @@ model = dict(
             type='Pretrained',
             checkpoint='https://download.pytorch.org/models/'
             'mobilenet_v2-b0353104.pth')),
-    decode_head=dict(
-        in_channels=320,
-        in_index=3,
-        low_level_channels=(96, 32, 24),
-        low_level_in_index=(2, 1, 0),
-        atrous_rates=(3, 6, 9),
-        semantic_branch=dict(low_level_projections=(128, 64, 32)),
-        instance_branch=dict(low_level_projections=(64, 32, 16))))
+    decode_head=dict(in_channels=320, low_level_channels=(96, 32, 24)))
 train_dataloader = dict(batch_size=2)
 optim_wrapper = dict(optimizer=dict(lr=1e-4))

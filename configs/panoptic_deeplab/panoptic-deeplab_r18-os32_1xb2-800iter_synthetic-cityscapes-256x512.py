@@ -12,13 +12,10 @@ _base_ = [
 ]
 max_iters = 800
 model = dict(
-    backbone=dict(depth=18, output_stride=32, init_cfg=None),
+    backbone=dict(depth=18, init_cfg=None),
     decode_head=dict(
         in_channels=512,
-        in_index=3,
         low_level_channels=(256, 128, 64),
-        low_level_in_index=(2, 1, 0),
-        atrous_rates=(3, 6, 9),
         semantic_branch=dict(
             aspp_channels=128,
             low_level_projections=(64, 32, 16),
@@ -32,7 +29,7 @@ model = dict(
         dropout_ratio=0.1),
     # 2048 px at 1024x2048 is 1/1024 of the image; the same share of a
     # 256x512 image is 128 px.
-    test_cfg=dict(stuff_area=128))
+    post_processor=dict(stuff_area=128))
 train_dataloader = dict(batch_size=2, num_workers=2)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 # No `end`: mmengine ends the schedule at train_cfg.max_iters, so

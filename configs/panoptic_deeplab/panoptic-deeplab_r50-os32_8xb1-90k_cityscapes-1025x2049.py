@@ -6,13 +6,3 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_90k_adam_poly.py'
 ]
-model = dict(
-    backbone=dict(output_stride=32),
-    decode_head=dict(
-        in_channels=2048,
-        in_index=3,
-        low_level_channels=(1024, 512, 256),
-        low_level_in_index=(2, 1, 0),
-        atrous_rates=(3, 6, 9),
-        semantic_branch=dict(low_level_projections=(128, 64, 32)),
-        instance_branch=dict(low_level_projections=(64, 32, 16))))

@@ -20,13 +20,5 @@ model = dict(
             type='Pretrained',
             checkpoint='https://github.com/LikeLy-Journey/SegmenTron/'
             'releases/download/v0.1.0/tf-xception65-270e81cf.pth')),
-    decode_head=dict(
-        in_channels=2048,
-        in_index=3,
-        low_level_channels=(728, 728, 256),
-        low_level_in_index=(2, 1, 0),
-        atrous_rates=(3, 6, 9),
-        semantic_branch=dict(low_level_projections=(128, 64, 32)),
-        instance_branch=dict(low_level_projections=(64, 32, 16)),
-        norm_cfg=norm_cfg))
+    decode_head=dict(low_level_channels=(728, 728, 256), norm_cfg=norm_cfg))
 optim_wrapper = dict(optimizer=dict(lr=5e-4))

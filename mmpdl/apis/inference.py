@@ -12,8 +12,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
-from mmpdl.datasets.cityscapes_meta import CITYSCAPES_META
-from mmpdl.registry import MODELS
+from mmpdl.registry import DATASETS, MODELS
 from mmpdl.structures import PanopticDataSample
 from mmpdl.utils import load_config, register_all_modules
 from mmpdl.utils.checkpoint_fit import check_checkpoint_fits
@@ -33,6 +32,22 @@ def _clear_pretrained(node):
             _clear_pretrained(value)
 
 
+def config_dataset_meta(cfg: Config) -> dict:
+    """The metainfo of the config's test (else val, train) dataset class,
+    updated by that dataset's ``metainfo`` setting; without a dataset,
+    ``{}``."""
+    for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        dataset = (cfg.get(loader) or {}).get('dataset')
+        if dataset and 'type' in dataset:
+            cls = DATASETS.get(dataset['type'])
+            if cls is None:
+                raise KeyError(f'{loader}.dataset.type '
+                               f'{dataset["type"]!r} is not a registered '
+                               'dataset')
+            return dict(cls._load_metainfo(dataset.get('metainfo')))
+    return {}
+
+
 def init_model(config: Union[str, Config],
                checkpoint: str = None,
                device: str = 'cpu',
@@ -40,7 +55,8 @@ def init_model(config: Union[str, Config],
     """Build a segmentor from a config and load a checkpoint.
 
     SyncBN is reverted to BN (single process); ``dataset_meta`` comes from
-    the checkpoint's meta when present, else Cityscapes'. A checkpoint that
+    the checkpoint's ``meta['dataset_meta']`` when present, else from the
+    config's dataset (:func:`config_dataset_meta`). A checkpoint that
     leaves model weights unloaded or mismatched raises a ``ValueError``
     with their count, the first names and the config it was saved with.
 
@@ -67,7 +83,7 @@ def init_model(config: Union[str, Config],
     config.model.train_cfg = None
     _clear_pretrained(config.model)
     model = revert_sync_batchnorm(MODELS.build(config.model))
-    meta = dict(CITYSCAPES_META)
+    meta = config_dataset_meta(config)
     if checkpoint is not None:
         is_url = checkpoint.startswith(('http://', 'https://'))
         if not is_url and not osp.isfile(checkpoint):

@@ -144,8 +144,6 @@ class PanopticInferencer(BaseInferencer):
             scope=scope,
             show_progress=show_progress)
         self.visualizer.dataset_meta = self.model.dataset_meta
-        if hasattr(self.model, 'post_processing_cfg'):
-            self.model.post_processing_cfg()  # fail now on missing keys
 
     @property
     def input_names(self) -> List[str]:

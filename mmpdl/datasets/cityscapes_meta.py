@@ -1,4 +1,5 @@
-"""Cityscapes class metadata, read from cityscapesscripts' ``labels.py``."""
+"""Cityscapes class metadata, read from cityscapesscripts' ``labels.py``:
+the one place that lists Cityscapes' classes, things and label divisor."""
 from cityscapesscripts.helpers.labels import labels as CITYSCAPES_LABELS
 
 LABEL_DIVISOR = 1000
@@ -6,9 +7,6 @@ IGNORE_INDEX = 255
 _EVAL_LABELS = sorted(
     (lb for lb in CITYSCAPES_LABELS if 0 <= lb.trainId < IGNORE_INDEX),
     key=lambda lb: lb.trainId)
-#: Cityscapes label id -> train id, for the 19 evaluated classes.
-LABEL_ID_TO_TRAIN_ID = {lb.id: lb.trainId for lb in _EVAL_LABELS}
-
 CITYSCAPES_META = dict(
     classes=tuple(lb.name for lb in _EVAL_LABELS),
     palette=[list(lb.color) for lb in _EVAL_LABELS],

@@ -6,15 +6,15 @@ import os.path as osp
 from typing import List
 
 from mmengine.logging import print_log
-from mmseg.datasets import BaseSegDataset
 
 from mmpdl.registry import DATASETS
-from .cityscapes_meta import CITYSCAPES_META, LABEL_ID_TO_TRAIN_ID
+from .base_panoptic import BasePanopticDataset
+from .cityscapes_meta import CITYSCAPES_META
 from .panoptic_checks import load_panoptic_json
 
 
 @DATASETS.register_module()
-class CityscapesPanopticDataset(BaseSegDataset):
+class CityscapesPanopticDataset(BasePanopticDataset):
     """Cityscapes panoptic segmentation (19 classes: 11 stuff, 8 things).
 
     Every data info holds ``img_path``, ``pan_map_path`` (the COCO-panoptic
@@ -100,13 +100,8 @@ class CityscapesPanopticDataset(BaseSegDataset):
                 raise FileNotFoundError(
                     f'image {img_path!r} is listed in {self.ann_file!r} '
                     'but missing on disk')
-            for seg in item['segments_info']:
-                if seg['category_id'] not in LABEL_ID_TO_TRAIN_ID:
-                    raise ValueError(
-                        f'{self.ann_file!r}: image {image_id!r} has segment '
-                        f'{seg["id"]} with unknown category_id '
-                        f'{seg["category_id"]} (expected a Cityscapes label '
-                        'id that is evaluated, e.g. 7 road or 26 car)')
+            self.check_categories(item['segments_info'],
+                                  f'{self.ann_file!r}: image {image_id!r}')
             info = images.get(image_id, {})
             data_list.append(
                 dict(

@@ -50,7 +50,8 @@ def build_export_module(
     """
     from mmpdl.apis import init_model
     model = init_model(config, checkpoint, device='cpu')
-    post_cfg = model.post_processing_cfg()
+    post_cfg = model.post_processor.function_kwargs(model.dataset_meta,
+                                                    model.num_classes)
     return PanopticExportModule(model, with_postprocess, post_cfg), model
 
 
@@ -109,7 +110,8 @@ def export_metadata(module: PanopticExportModule,
     ``dataset_meta``, the post-processing settings, whether they are in
     the graph, and the static (H, W) or ``'dynamic'``."""
     model = module.model
-    post = dict(model.post_processing_cfg())
+    post = model.post_processor.function_kwargs(model.dataset_meta,
+                                                model.num_classes)
     meta = {
         k: v
         for k, v in model.dataset_meta.items()

@@ -15,8 +15,9 @@ def _near_tie(logits: torch.Tensor, where: torch.Tensor) -> bool:
     return bool(((top2[0] - top2[1]) <= MAX_ABS_DIFF).all())
 
 
-def _row(name, output, diff, limit, ok) -> dict:
-    return dict(image=name, output=output, diff=diff, limit=limit, ok=ok)
+def _row(name, output, diff, limit, ok, scale=None) -> dict:
+    return dict(
+        image=name, output=output, diff=diff, limit=limit, ok=ok, scale=scale)
 
 
 def compare_samples(torch_sample,
@@ -44,7 +45,9 @@ def compare_samples(torch_sample,
         a = getattr(torch_sample, key).data.float().cpu()
         b = getattr(backend_sample, key).data.float().cpu()
         diff = (a - b).abs().max().item() if a.shape == b.shape else np.inf
-        rows.append(_row(name, key, diff, MAX_ABS_DIFF, diff <= MAX_ABS_DIFF))
+        rows.append(
+            _row(name, key, diff, MAX_ABS_DIFF, diff <= MAX_ABS_DIFF,
+                 a.abs().max().item()))
     sem_a = torch_sample.pred_sem_seg.data[0].cpu()
     sem_b = backend_sample.pred_sem_seg.data[0].cpu()
     if sem_a.shape != sem_b.shape:
@@ -117,14 +120,16 @@ def compare_post_processing(outputs: dict,
 def format_table(rows: Sequence[dict]) -> str:
     """Markdown table of :func:`compare_samples` rows."""
     lines = [
-        '| image | output | max abs diff / count | limit | equal |',
-        '|---|---|---|---|---|'
+        '| image | output | max abs diff / count | limit | equal | '
+        'max abs PyTorch value |', '|---|---|---|---|---|---|'
     ]
     for row in rows:
-        diff = row['diff']
+        diff, scale = row['diff'], row.get('scale')
         diff = f'{diff:.2e}' if isinstance(diff, float) else str(diff)
+        scale = '' if scale is None else f'{scale:.3g}'
         lines.append(f"| {row['image']} | {row['output']} | {diff} | "
-                     f"{row['limit']} | {'yes' if row['ok'] else 'NO'} |")
+                     f"{row['limit']} | {'yes' if row['ok'] else 'NO'} | "
+                     f'{scale} |')
     return '\n'.join(lines)
 
 

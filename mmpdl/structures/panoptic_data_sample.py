@@ -41,7 +41,7 @@ class PanopticDataSample(SegDataSample):
         - ``pred_center``: (1, H, W) float32 center heatmap.
         - ``pred_offset``: (2, H, W) float32 (dy, dx).
         - ``pred_panoptic_seg``: (1, H, W) int64 in the ground truth's
-          encoding (instance ids 1-based per image).
+          encoding (instance ids restart at 1 for every class).
         - ``pred_instances``: ``InstanceData`` with ``masks`` (K, H, W) bool,
           ``labels`` (K,) int64 train ids, ``scores`` (K,) float32 (mean
           semantic probability of the class in the mask) and

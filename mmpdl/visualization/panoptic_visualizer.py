@@ -9,6 +9,7 @@ from mmengine.visualization import Visualizer
 
 from mmpdl.registry import VISUALIZERS
 from .colors import heatmap_to_rgb, offset_to_rgb, panoptic_to_rgb
+from .target_panels import draw_target_panels
 
 
 def _numpy(pixel_data):
@@ -63,13 +64,13 @@ class PanopticLocalVisualizer(Visualizer):
                       panoptic: np.ndarray) -> np.ndarray:
         """Overlay of ``panoptic`` ((H, W) ids) on ``image`` ((H, W, 3)
         RGB uint8), with instance contours and class names."""
-        palette = self._meta('palette')
-        classes = self._meta('classes')
-        if palette is None or classes is None:
+        keys = ('palette', 'classes', 'thing_ids', 'label_divisor')
+        missing = [key for key in keys if self._meta(key) is None]
+        if missing:
             raise ValueError('PanopticLocalVisualizer needs dataset_meta with '
-                             '"classes" and "palette"')
-        thing_ids = set(self._meta('thing_ids', []))
-        divisor = self._meta('label_divisor', 1000)
+                             f'{list(keys)}; it lacks {missing}')
+        palette, classes, thing_ids, divisor = map(self._meta, keys)
+        thing_ids = set(thing_ids)
         colour = panoptic_to_rgb(panoptic, palette, thing_ids, divisor,
                                  len(classes))
         drawn = (image * (1 - self.alpha) + colour * self.alpha).astype(
@@ -87,6 +88,26 @@ class PanopticLocalVisualizer(Visualizer):
             cv2.drawContours(drawn, contours, -1, (255, 255, 255), 1)
             _put_label(drawn, classes[cls], mask, font)
         return drawn
+
+    def draw_targets(self,
+                     image: np.ndarray,
+                     data_sample,
+                     max_sem_weight: float = 3.0) -> np.ndarray:
+        """The training targets of a sample as titled panels.
+
+        Args:
+            image (np.ndarray): (H, W, 3) uint8 RGB pipeline output.
+            data_sample (PanopticDataSample): Its ``gt_*`` fields, each
+                (C, H, W); panels of missing fields are left out.
+            max_sem_weight (float): Semantic loss weight drawn red (the
+                ``small_instance_weight`` of ``GeneratePanopticTargets``).
+
+        Returns:
+            np.ndarray: (H + title strip, K * W, 3) uint8 RGB: image,
+            ground truth, center heatmap, offsets (hue: direction),
+            semantic weights; grey where a loss weight is 0.
+        """
+        return draw_target_panels(self, image, data_sample, max_sem_weight)
 
     def _panels(self, image, data_sample, draw_gt, draw_pred,
                 with_center_offset):

@@ -2,16 +2,14 @@
 by init_model, PanopticInferencer and image_demo.py, with the count, the
 first names and the config it was saved with."""
 import os.path as osp
-import sys
 
+import image_demo
 import pytest
 import torch
 
 from mmpdl.apis import PanopticInferencer, init_model
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'tools'))
-import image_demo  # noqa: E402
 
 QUICKSTART = (
     'configs/panoptic_deeplab/'

@@ -4,13 +4,12 @@ import re
 import subprocess
 import sys
 
+import image_demo
 import mmcv
 import numpy as np
 import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'tools'))
-import image_demo  # noqa: E402
 
 QUICKSTART = (
     'configs/panoptic_deeplab/'
@@ -62,22 +61,6 @@ def test_missing_and_non_image_inputs(tiny_checkpoint, tmp_path):
             str(tmp_path / 'gone.pth'), '--out-file', out
         ])
     assert not osp.exists(out)
-
-
-def test_config_without_post_processing_key(tiny_checkpoint, image_folder,
-                                            tmp_path):
-    config = tmp_path / 'no_nms.py'
-    config.write_text(
-        f'_base_ = [{osp.join(ROOT, QUICKSTART)!r}]\n'
-        'model = dict(test_cfg=dict(_delete_=True, center_threshold=0.1, '
-        'top_k=200, stuff_area=128, label_divisor=1000, ignore_index=255, '
-        'thing_ids=[11, 12, 13, 14, 15, 16, 17, 18]))\n')
-    with pytest.raises(KeyError, match=r"model\.test_cfg lacks \['nms_kernel"):
-        image_demo.main([
-            str(image_folder / 'a.png'),
-            str(config), tiny_checkpoint, '--out-file',
-            str(tmp_path / 'o.png')
-        ])
 
 
 def test_command_line_error_is_one_line(tmp_path):

@@ -57,10 +57,9 @@ def test_bad_inputs_are_named(model_and_image, tmp_path):
         init_model(CONFIG, str(tmp_path / 'gone.pth'))
 
 
-def test_config_without_test_cfg_keys_is_named():
-    cfg = Config.fromfile(CONFIG)
-    del cfg.model.test_cfg['nms_kernel']
-    model = init_model(cfg)
+def test_model_without_dataset_meta_is_named():
+    model = init_model(Config.fromfile(CONFIG))
+    model.dataset_meta = {}
     img = np.zeros((32, 64, 3), np.uint8)
-    with pytest.raises(KeyError, match='nms_kernel'):
+    with pytest.raises(KeyError, match="dataset's 'thing_ids'"):
         inference_model(model, img)

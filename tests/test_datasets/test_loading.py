@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mmpdl.datasets import CITYSCAPES_META
+from mmpdl.datasets.base_panoptic import SAMPLE_META
 from mmpdl.datasets.transforms import LoadPanopticAnnotations
 
 
@@ -25,8 +27,21 @@ def test_small_and_large_segment_ids(tmp_path, base):
         dict(id=crowd, category_id=24, iscrowd=1),
     ]
     out = LoadPanopticAnnotations()(
-        dict(pan_map_path=path, segments_info=info, ori_shape=(2, 4)))
+        dict(
+            pan_map_path=path,
+            segments_info=info,
+            ori_shape=(2, 4),
+            **{key: CITYSCAPES_META[key]
+               for key in SAMPLE_META}))
     # road 0, car 13 (instances numbered in segments_info order), person 11
     assert out['gt_panoptic_seg'].tolist() == [[0, 0, 13002, 13001],
                                                [11000, 255000, 13002, 13001]]
     assert out['gt_seg_map'].tolist() == [[0, 0, 13, 13], [11, 255, 13, 13]]
+
+
+def test_missing_dataset_meta_is_named(tmp_path):
+    path = str(tmp_path / 'pan.png')
+    _write_png(path, np.array([[7]]))
+    with pytest.raises(KeyError, match="dataset metadata .*'thing_ids'"):
+        LoadPanopticAnnotations()(
+            dict(pan_map_path=path, segments_info=[], ori_shape=(1, 1)))

@@ -23,7 +23,12 @@ def _scene():
     pan[34:38, 40:50] = CAR * DIV  # crowd: thing class, instance 0
     pan[0:2] = VOID
     sem = (pan // DIV).astype(np.uint8)
-    return dict(gt_panoptic_seg=pan, gt_seg_map=sem)
+    return dict(
+        gt_panoptic_seg=pan,
+        gt_seg_map=sem,
+        thing_ids=list(range(11, 19)),
+        label_divisor=DIV,
+        ignore_index=255)
 
 
 @pytest.fixture

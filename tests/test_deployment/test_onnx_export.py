@@ -74,6 +74,6 @@ def test_cli_exports_and_prints_the_table(tmp_path, r18_checkpoint,
         '--with-postprocess', '--verify', '--images', image
     ])
     printed = capsys.readouterr().out
-    assert '| pred_panoptic_seg (pixels) | 0 | 0 | yes |' in printed
+    assert '| pred_panoptic_seg (pixels) | 0 | 0 | yes |  |' in printed
     assert 'verification passed' in printed
     assert printed.count('| seg_logits |') == 1  # one image given

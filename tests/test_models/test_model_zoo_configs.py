@@ -73,7 +73,7 @@ def test_hyper_parameters_match_original(config_name, batch, lr, momentum,
     assert tuple(head.instance_branch.low_level_projections) == (64, 32, 16)
     assert head.instance_branch.decoder_channels == 128
     assert head.instance_branch.head_channels == 32
-    assert cfg.model.test_cfg.center_threshold == 0.1
-    assert cfg.model.test_cfg.nms_kernel == 7
-    assert cfg.model.test_cfg.top_k == 200
-    assert cfg.model.test_cfg.stuff_area == 2048
+    assert cfg.model.post_processor.center_threshold == 0.1
+    assert cfg.model.post_processor.nms_kernel == 7
+    assert cfg.model.post_processor.top_k == 200
+    assert cfg.model.post_processor.stuff_area == 2048

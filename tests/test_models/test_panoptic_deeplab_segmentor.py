@@ -37,7 +37,6 @@ def tiny_model_cfg():
             low_level_projections=(8, 4, 4),
             decoder_channels=8,
             head_channels=8))
-    model.test_cfg.update(thing_ids=[3, 4])
     return model
 
 
@@ -148,14 +147,16 @@ def test_predict_raw_at_original_size():
 
 
 def test_predict_end_to_end():
-    post = pytest.importorskip('mmpdl.models.post_processing')
-    if not hasattr(post, 'get_panoptic_segmentation'):
-        pytest.skip('post-processing (issue 6) not merged yet')
     torch.manual_seed(0)
     model = build_model(tiny_model_cfg()).eval()
     samples = [
         PanopticDataSample(
-            metainfo=dict(img_shape=(33, 41), ori_shape=(33, 41)))
+            metainfo=dict(
+                img_shape=(33, 41),
+                ori_shape=(33, 41),
+                thing_ids=[3, 4],
+                label_divisor=1000,
+                ignore_index=255))
     ]
     with torch.no_grad():
         result = model.predict(torch.randn(1, 3, 33, 41), samples)[0]
@@ -172,17 +173,17 @@ def test_predict_end_to_end():
     assert tuple(result.pred_offset.data.shape) == (2, 33, 41)
 
 
-def test_missing_test_cfg_key_is_named():
-    cfg = tiny_model_cfg()
-    del cfg.test_cfg['nms_kernel']
-    model = build_model(cfg)
-    with pytest.raises(KeyError, match='nms_kernel'):
-        model.post_processing_cfg()
-    cfg = tiny_model_cfg()
-    del cfg.test_cfg['thing_ids']
-    model = build_model(cfg)
-    model.dataset_meta = dict(thing_ids=[1, 2])
-    assert model.post_processing_cfg()['thing_ids'] == [1, 2]
+def test_predict_without_dataset_meta_names_the_fix():
+    model = build_model(tiny_model_cfg()).eval()
+    with torch.no_grad(), pytest.raises(KeyError, match="'thing_ids'"):
+        model.predict(torch.randn(1, 3, 33, 41))
+    model.dataset_meta = dict(
+        classes=list('abcdef'),
+        thing_ids=[3],
+        label_divisor=1000,
+        ignore_index=255)
+    with torch.no_grad(), pytest.raises(ValueError, match='predicts 5'):
+        model.predict(torch.randn(1, 3, 33, 41))
 
 
 @pytest.mark.parametrize('change,match', [
@@ -221,6 +222,8 @@ def test_train_and_val_step_through_the_data_preprocessor():
             torch.randint(0, 256, (3, *s), dtype=torch.uint8) for s in sizes
         ],
         data_samples=[make_sample(*s, num_classes=5) for s in sizes])
+    model.dataset_meta = dict(
+        thing_ids=[3, 4], label_divisor=1000, ignore_index=255)
     optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-4))
     log_vars = model.train_step(data, optim)
     assert {'loss', 'loss_sem', 'loss_center', 'loss_offset'} <= set(log_vars)

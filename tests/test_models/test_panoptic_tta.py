@@ -5,7 +5,7 @@ from mmengine import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.model import revert_sync_batchnorm
 
-from mmpdl.datasets import make_synthetic_cityscapes
+from mmpdl.datasets import CITYSCAPES_META, make_synthetic_cityscapes
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
 
@@ -22,7 +22,7 @@ def setup(tmp_path_factory):
     cfg = Config.fromfile(CONFIG)
     torch.manual_seed(0)
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
-    model.dataset_meta = dict(thing_ids=list(range(11, 19)))
+    model.dataset_meta = dict(CITYSCAPES_META)
     img = next(
         (tmp_path_factory.getbasetemp() / root).rglob('*_leftImg8bit.png'))
     return cfg, model, str(img)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mmpdl.datasets import make_synthetic_cityscapes
-from .analysis_tool import ROOT, load_tool
+from .analysis_tool import ROOT, load_script
 
 CONFIG = osp.join(
     ROOT, 'configs', 'panoptic_deeplab',
@@ -18,7 +18,8 @@ CROP_H, CROP_W = 257, 513
 
 @pytest.fixture(scope='module')
 def tool():
-    return load_tool('browse_dataset')
+    return load_script('tools/analysis_tools/browse_dataset.py',
+                       'browse_dataset')
 
 
 @pytest.fixture(scope='module')

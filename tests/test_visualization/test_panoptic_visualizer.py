@@ -106,3 +106,19 @@ def test_missing_dataset_meta_is_named():
     vis = PanopticLocalVisualizer(name='vis_no_meta')
     with pytest.raises(ValueError, match='classes'):
         vis.draw_panoptic(image, panoptic)
+
+
+def test_draw_targets_panels_and_zero_weight_grey():
+    image, panoptic = _scene()
+    sample = PanopticDataSample()
+    sample.gt_panoptic_seg = PixelData(data=torch.from_numpy(panoptic)[None])
+    sample.gt_center = PixelData(data=torch.zeros(1, 20, 40))
+    weights = torch.ones(1, 20, 40)
+    weights[:, :, :10] = 0  # road: no center loss
+    sample.gt_center_weights = PixelData(data=weights)
+    drawn = _visualizer('vis_targets').draw_targets(image, sample)
+    # image | ground truth | center heatmap, under a title strip
+    assert drawn.shape[1] == 3 * 40 and drawn.shape[0] > 20
+    center = drawn[-20:, 80:]
+    assert (center[:, :10] == 128).all()  # zero weight: grey
+    assert not (center[:, 12:18] == 128).all()  # weighted: heatmap colour

@@ -19,7 +19,6 @@ import argparse
 import copy
 import os.path as osp
 import statistics
-import sys
 import tempfile
 import time
 from typing import Callable, List
@@ -135,6 +134,9 @@ def model_rows(key: str, args, tmp: str) -> List[dict]:
         names = [o.name for o in session.get_outputs()]
         backends.append(('onnxruntime', lambda: outputs_to_sample(
             dict(zip(names, session.run(None, {'image': image}))), meta)))
+    elif 'onnxruntime' in args.backends and not _has_tensorrt():
+        backends.append(('TensorRT fp16', 'not run: the tensorrt package is '
+                         'not installed'))
     elif 'onnxruntime' in args.backends:
         network_only, _ = build_export_module(
             osp.join(ROOT, 'configs', 'panoptic_deeplab', config), None)
@@ -175,15 +177,19 @@ def ort_session(path: str, threads=None):
         path, options, providers=['CPUExecutionProvider'])
 
 
-def _gpu_runners(path: str, meta: dict, tensor: torch.Tensor) -> list:
-    """TensorRT fp16 of a network-only export (TensorRT has no float64,
-    which the graph's post-processing uses) + the PyTorch post-processing,
-    when the package is installed; else the reason."""
+def _has_tensorrt() -> bool:
+    """Whether the tensorrt package imports."""
     try:
         import tensorrt  # noqa: F401
     except ImportError:
-        return [('TensorRT fp16', 'not run: the tensorrt package is not '
-                 'installed')]
+        return False
+    return True
+
+
+def _gpu_runners(path: str, meta: dict, tensor: torch.Tensor) -> list:
+    """TensorRT fp16 of a network-only export (TensorRT has no float64,
+    which the graph's post-processing uses) + the PyTorch post-processing.
+    """
     from mmpdl.deployment import TensorRTBackend, outputs_to_sample
     runner = TensorRTBackend(path, fp16=True)  # a network-only export
 
@@ -203,8 +209,7 @@ def _gpu_runners(path: str, meta: dict, tensor: torch.Tensor) -> list:
 def postprocess_rows(args, tmp: str) -> List[dict]:
     """The post-processing alone on a Cityscapes-like scene (30
     instances): eager form, fixed-shape form, fixed-shape in onnxruntime."""
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from benchmark_inputs import (THING_IDS, post_processing_inputs,
+    from benchmark.inputs import (THING_IDS, post_processing_inputs,
                                   synthetic_panoptic)
 
     from mmpdl.models.post_processing import get_panoptic_segmentation

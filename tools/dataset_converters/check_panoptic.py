@@ -103,7 +103,7 @@ def find_problems(ann_file, img_dir, seg_dir, img_suffix):
         tuple[list[str], int, int]: problem lines, annotations checked,
         images on disk without an entry.
     """
-    from mmpdl.datasets.cityscapes_meta import LABEL_ID_TO_TRAIN_ID
+    from mmpdl.datasets import CityscapesPanopticDataset
     from mmpdl.datasets.panoptic_checks import (panoptic_json_problems,
                                                 read_panoptic_json)
     if not osp.isfile(ann_file):
@@ -129,7 +129,8 @@ def find_problems(ann_file, img_dir, seg_dir, img_suffix):
         png_path = osp.join(seg_dir, item['file_name'])
         problems += [
             f'{png_path}: {p}' for p in image_problems(
-                item, img_path, png_path, sizes, LABEL_ID_TO_TRAIN_ID)
+                item, img_path, png_path, sizes,
+                set(CityscapesPanopticDataset.METAINFO['label_ids']))
         ]
     on_disk = glob.glob(
         osp.join(img_dir, '**', '*' + img_suffix), recursive=True)

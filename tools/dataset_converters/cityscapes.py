@@ -9,12 +9,7 @@ writes ``gtFine/cityscapes_panoptic_{train,val}.json`` + PNG folders (and
 ``*_gtFine_labelTrainIds.png`` from the polygon files).
 """
 import argparse
-import os.path as osp
-import sys
 import time
-
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def parse_args(argv=None):

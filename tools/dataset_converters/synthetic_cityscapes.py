@@ -13,12 +13,7 @@ tools/dataset_converters/cityscapes.py). Re-running with the same arguments
 does nothing.
 """
 import argparse
-import os.path as osp
-import sys
 import time
-
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def _size(text):

@@ -98,6 +98,8 @@ def main(argv=None) -> bool:
     except ImportError:
         raise ImportError('the export needs the onnx package: pip install '
                           'onnx onnxruntime') from None
+    import torch
+    torch.manual_seed(0)  # reproducible random weights without a checkpoint
     module, model = build_export_module(args.config, args.checkpoint,
                                         args.with_postprocess)
     export_onnx(module, args.out, args.shape, args.dynamic, args.opset)

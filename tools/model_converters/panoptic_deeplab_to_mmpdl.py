@@ -7,6 +7,19 @@ mmpdl model built from ``--config``. Every source tensor must be used
 exactly once and every model tensor filled with the right shape; otherwise
 the problems are listed and nothing is written.
 
+Backbones keep the original's names: ResNet/ResNeXt and MobileNetV2 are
+torchvision's modules under their torchvision names in both code bases,
+Xception-65 follows the original's block layout, and mmseg's ``HRNet`` has
+exactly the parameter names of the original HRNet. The head differs: the
+original's ``decoder`` holds two ``SinglePanopticDeepLabDecoder`` (ASPP,
+low-level projections, 5x5 depthwise-separable fuse convs) and two
+``SinglePanopticDeepLabHead``, built from plain ``nn.Sequential`` indices;
+mmpdl's ``decode_head`` names them
+(:data:`mmpdl.testing.original.ORIGINAL_RULES`). The model-zoo
+entries converted from the original are those of
+``configs/panoptic_deeplab/metafile.yaml`` with an ``Original Config``
+(:func:`original_entries`).
+
 Examples::
 
     python tools/model_converters/panoptic_deeplab_to_mmpdl.py \\
@@ -18,18 +31,50 @@ Examples::
 import argparse
 import os.path as osp
 import sys
+from typing import List, NamedTuple
 
 from mmengine import Config
+from mmengine.fileio import load
 
-from mmpdl.models.utils.key_template import rename_keys
-from mmpdl.models.utils.original_ckpt import (CheckpointFormatError,
-                                              file_sha256, read_state_dict,
-                                              save_converted, save_state_dict)
-from mmpdl.models.utils.original_key_map import (KeyMappingError,
-                                                 check_state_dict,
-                                                 convert_state_dict,
-                                                 mmpdl_tensor_shapes)
-from mmpdl.models.utils.original_key_rules import rules_for_config
+from mmpdl.testing.original import ORIGINAL_RULES
+from mmpdl.utils.ckpt_convert import (CheckpointFormatError, KeyMappingError,
+                                      check_state_dict, convert_state_dict,
+                                      file_sha256, model_tensor_shapes,
+                                      read_state_dict, rename_keys,
+                                      save_converted, save_state_dict)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+METAFILE = osp.join(ROOT, 'configs', 'panoptic_deeplab', 'metafile.yaml')
+
+
+class OriginalEntry(NamedTuple):
+    """A model-zoo entry converted from the original: its short name (the
+    backbone field of the config name, e.g. ``r50-os32``), its mmpdl config
+    (relative to the repository root) and the original's YAML file name."""
+    name: str
+    mmpdl_config: str
+    original_yaml: str
+
+
+def original_entries(metafile: str = METAFILE) -> List[OriginalEntry]:
+    """The metafile's models that have an ``Original Config``."""
+    entries = []
+    for model in load(metafile)['Models']:
+        url = model['Metadata'].get('Original Config')
+        if url:
+            config = model['Config']
+            name = osp.basename(config).split('_')[1]
+            entries.append(OriginalEntry(name, config, url.split('/')[-1]))
+    return entries
+
+
+def entry_of_config(config_path: str, entries=None):
+    """The entry whose config has the file name of ``config_path``, or
+    None."""
+    for entry in entries or original_entries():
+        if osp.basename(entry.mmpdl_config) == osp.basename(config_path):
+            return entry
+    return None
 
 
 def parse_args(argv=None):
@@ -53,8 +98,8 @@ def to_mmpdl(src, dst, config_path):
     state_dict = read_state_dict(src)
     converted = convert_state_dict(
         state_dict,
-        mmpdl_tensor_shapes(cfg),
-        rules_for_config(cfg),
+        model_tensor_shapes(cfg),
+        ORIGINAL_RULES,
         what=f'{src} with config {config_path}')
     meta = dict(
         converted_from=osp.basename(src),
@@ -69,10 +114,10 @@ def to_original(src, dst, config_path):
     """mmpdl -> original; returns the number of tensors written."""
     cfg = Config.fromfile(config_path)
     state_dict = read_state_dict(src)
-    shapes = mmpdl_tensor_shapes(cfg)
+    shapes = model_tensor_shapes(cfg)
     what = f'{src} with config {config_path}'
     check_state_dict(state_dict, shapes, what=what)
-    rules = rules_for_config(cfg)
+    rules = ORIGINAL_RULES
     # the original's names are those the forward rules map onto the model
     original_shapes = {
         name: shapes[key]

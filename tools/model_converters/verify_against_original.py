@@ -32,23 +32,23 @@ import os.path as osp
 import re
 import sys
 import time
-import types
 
 import torch
-from torch import nn
+from panoptic_deeplab_to_mmpdl import entry_of_config, original_entries
 
-from mmpdl.models.utils.original_rows import ORIGINAL_ROWS, row_of_config
-from mmpdl.utils.safe_load import load_url_weights_only
+from mmpdl.datasets import CITYSCAPES_META
+from mmpdl.testing.original import (build_mmpdl, build_original,
+                                    import_original, original_post_processing,
+                                    randomize)
 
 INPUT_SHAPE = (1, 3, 513, 1025)
-CALIBRATION_SHAPE = (2, 3, 257, 513)
-LABEL_DIVISOR = 1000
-IGNORE_INDEX = 255
+LABEL_DIVISOR = CITYSCAPES_META['label_divisor']
+IGNORE_INDEX = CITYSCAPES_META['ignore_index']
 STUFF_AREA = 2048
 CENTER_THRESHOLD = 0.1
 NMS_KERNEL = 7
 TOP_K = 200
-THING_IDS = list(range(11, 19))
+THING_IDS = list(CITYSCAPES_META['thing_ids'])
 
 
 def parse_args():
@@ -62,7 +62,7 @@ def parse_args():
     parser.add_argument(
         '--config',
         nargs='+',
-        default=[row.mmpdl_config for row in ORIGINAL_ROWS],
+        default=[row.mmpdl_config for row in original_entries()],
         help='mmpdl leaf config(s) of model-zoo rows (default: all six)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
@@ -71,53 +71,6 @@ def parse_args():
         help='only write DIR/<row>.json with the original parameter and '
         'buffer names and shapes')
     return parser.parse_args()
-
-
-def add_original_to_path(repo):
-    """Make the original's ``segmentation`` package importable from
-    ``repo``.
-
-    The original imports ``torchvision.models.utils.load_state_dict_from_url``
-    which torchvision >= 0.13 dropped; an alias module to mmpdl's
-    ``weights_only`` URL loader is installed for this process only (the one
-    place mmpdl provides it).
-
-    Raises:
-        FileNotFoundError: ``repo`` is not a checkout of the original.
-    """
-    if not osp.isdir(osp.join(repo, 'segmentation', 'model')):
-        raise FileNotFoundError(
-            f'--original-repo {repo!r} is not a checkout of '
-            'bowenc0221/panoptic-deeplab (no segmentation/model in it); '
-            'clone it and pass its root folder')
-    if 'torchvision.models.utils' not in sys.modules:
-        import torchvision.models  # noqa: F401
-        alias = types.ModuleType('torchvision.models.utils')
-        alias.load_state_dict_from_url = load_url_weights_only
-        sys.modules['torchvision.models.utils'] = alias
-    repo = osp.abspath(repo)
-    if repo not in sys.path:
-        sys.path.insert(0, repo)
-
-
-def import_original(repo):
-    """The original's config, model builder and post-processing."""
-    add_original_to_path(repo)
-    from segmentation.config import config
-    from segmentation.model import build_segmentation_model_from_cfg
-    from segmentation.model.post_processing import get_panoptic_segmentation
-    return config, build_segmentation_model_from_cfg, get_panoptic_segmentation
-
-
-def build_original(original, repo, yaml_name):
-    """The original model of a YAML config, random init, no downloads."""
-    config, build_model, _ = original
-    cfg = config.clone()
-    cfg.defrost()
-    cfg.merge_from_file(osp.join(repo, 'configs', yaml_name))
-    cfg.MODEL.BACKBONE.PRETRAINED = False
-    cfg.freeze()
-    return build_model(cfg)
 
 
 def dump_keys(model, row, path):
@@ -146,73 +99,13 @@ def dump_keys(model, row, path):
         f.write(text + '\n')
 
 
-@torch.no_grad()
-def randomize(model, seed):
-    """Give a random original model non-trivial, deterministic outputs.
-
-    Decoder convs get N(0, 1/fan_in) weights (x8 for the offset head so
-    pixels travel to different centers); BatchNorm running statistics are
-    the (cumulative) batch statistics of two training-mode passes over
-    random images; then the model is put in eval mode.
-    """
-    torch.manual_seed(seed)
-    offset_convs = set(model.decoder.instance_head.modules()) if hasattr(
-        model.decoder, 'instance_head') else set()
-    for name, module in model.decoder.named_modules():
-        if isinstance(module, nn.Conv2d):
-            fan_in = module.weight[0].numel()
-            module.weight.normal_(0, fan_in**-0.5)
-            if 'offset' in name and module in offset_convs:
-                module.weight.mul_(8)
-            if module.bias is not None:
-                module.bias.normal_(0, 0.1)
-    for module in model.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            module.reset_running_stats()
-            module.momentum = None
-            module.weight.uniform_(0.5, 1.5)
-            module.bias.normal_(0, 0.1)
-    model.train()
-    for _ in range(2):
-        model(torch.randn(CALIBRATION_SHAPE))
-    model.eval()
-
-
-def build_mmpdl(config_path, state_dict):
-    """Build the mmpdl model of a config (BN) and load converted weights."""
-    from mmengine import Config
-    from mmengine.model import revert_sync_batchnorm
-
-    from mmpdl.models.utils.original_key_map import convert_state_dict
-    from mmpdl.models.utils.original_key_rules import rules_for_config
-    from mmpdl.registry import MODELS
-    from mmpdl.utils import register_all_modules
-
-    register_all_modules()
-    cfg = Config.fromfile(config_path)
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    target = {k: v.shape for k, v in model.state_dict().items()}
-    converted = convert_state_dict(
-        state_dict, target, rules_for_config(cfg), what=config_path)
-    model.load_state_dict(converted, strict=True)
-    return model.eval()
-
-
-def original_panoptic(original, out):
-    """The original post-processing on the original outputs (1, H, W)."""
-    get_panoptic = original[2]
-    panoptic, _ = get_panoptic(
-        torch.softmax(out['semantic'], dim=1),
-        out['center'],
-        out['offset'],
-        thing_list=THING_IDS,
-        label_divisor=LABEL_DIVISOR,
-        stuff_area=STUFF_AREA,
-        void_label=LABEL_DIVISOR * IGNORE_INDEX,
-        threshold=CENTER_THRESHOLD,
-        nms_kernel=NMS_KERNEL,
-        top_k=TOP_K)
-    return panoptic[0]
+def original_panoptic(repo, out):
+    """The original post-processing on the original outputs (H, W)."""
+    return original_post_processing(repo)(torch.softmax(
+        out['semantic'],
+        dim=1), out['center'], out['offset'], THING_IDS, LABEL_DIVISOR,
+                                          IGNORE_INDEX, STUFF_AREA,
+                                          CENTER_THRESHOLD, NMS_KERNEL, TOP_K)
 
 
 def mmpdl_panoptic(out):
@@ -250,7 +143,7 @@ def verify_row(original, repo, row, config_path, seed):
     x = torch.randn(INPUT_SHAPE, generator=torch.Generator().manual_seed(1))
     out_o = orig_model(x)
     out_m = ours._forward(x)
-    pan_o = original_panoptic(original, out_o)
+    pan_o = original_panoptic(repo, out_o)
     pan_m = mmpdl_panoptic(out_m)
     return dict(
         row=row.name,
@@ -283,11 +176,12 @@ def main():
         raise SystemExit(f'error: {err}')
     lines = []
     for config_path in args.config:
-        row = row_of_config(config_path)
+        row = entry_of_config(config_path)
         if row is None:
-            raise SystemExit(f'{config_path} is not a model-zoo config; '
-                             'known: ' + ', '.join(r.mmpdl_config
-                                                   for r in ORIGINAL_ROWS))
+            raise SystemExit(
+                f'{config_path} is not a model-zoo config converted from the '
+                'original; known: ' + ', '.join(r.mmpdl_config
+                                                for r in original_entries()))
         if args.dump_keys:
             os.makedirs(args.dump_keys, exist_ok=True)
             path = osp.join(args.dump_keys, row.name + '.json')

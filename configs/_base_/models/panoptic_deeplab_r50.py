@@ -1,7 +1,7 @@
-# Panoptic-DeepLab with a torchvision ResNet-50 at output stride 16: the
-# defaults of the original implementation (ASPP rates 6/12/18, low-level
-# features at strides 8 and 4). The os32 model-zoo configs override the
-# backbone stride, the rates and the low-level features.
+# Panoptic-DeepLab with a torchvision ResNet-50 at output stride 32, the
+# layout of the model zoo: ASPP (rates 3/6/9) on the stride-32 feature,
+# three low-level features (strides 16, 8, 4) projected to 128/64/32
+# channels (semantic) and 64/32/16 (instance).
 norm_cfg = dict(type='SyncBN', momentum=0.01, requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -20,7 +20,7 @@ model = dict(
     backbone=dict(
         type='TorchvisionResNet',
         depth=50,
-        output_stride=16,
+        output_stride=32,
         out_indices=(0, 1, 2, 3),
         frozen_stages=-1,
         norm_cfg=norm_cfg,
@@ -33,18 +33,18 @@ model = dict(
         type='PanopticDeepLabHead',
         in_channels=2048,
         in_index=3,
-        low_level_channels=(512, 256),
-        low_level_in_index=(1, 0),
-        atrous_rates=(6, 12, 18),
+        low_level_channels=(1024, 512, 256),
+        low_level_in_index=(2, 1, 0),
+        atrous_rates=(3, 6, 9),
         num_classes=19,
         semantic_branch=dict(
             aspp_channels=256,
-            low_level_projections=(64, 32),
+            low_level_projections=(128, 64, 32),
             decoder_channels=256,
             head_channels=256),
         instance_branch=dict(
             aspp_channels=256,
-            low_level_projections=(32, 16),
+            low_level_projections=(64, 32, 16),
             decoder_channels=128,
             head_channels=32),
         norm_cfg=norm_cfg,
@@ -62,12 +62,9 @@ model = dict(
             loss_name='loss_center'),
         loss_offset=dict(
             type='WeightedL1Loss', loss_weight=0.01, loss_name='loss_offset')),
-    train_cfg=dict(),
-    test_cfg=dict(
+    post_processor=dict(
+        type='PanopticDeepLabPostProcessor',
         center_threshold=0.1,
         nms_kernel=7,
         top_k=200,
-        stuff_area=2048,
-        thing_ids=[11, 12, 13, 14, 15, 16, 17, 18],
-        label_divisor=1000,
-        ignore_index=255))
+        stuff_area=2048))

@@ -25,6 +25,9 @@ class PackPanopticInputs(BaseTransform):
     label maps present in ``results`` as ``PixelData`` fields of a
     :class:`PanopticDataSample` (each (C, H, W); see its docstring).
 
+    The default ``meta_keys`` carry the dataset's ``thing_ids``,
+    ``label_divisor`` and ``ignore_index`` to the post-processor.
+
     Args:
         meta_keys (tuple[str]): Keys copied into the sample's metainfo.
     """
@@ -33,7 +36,8 @@ class PackPanopticInputs(BaseTransform):
                  meta_keys=('img_path', 'image_id', 'pan_map_path',
                             'ori_shape', 'img_shape', 'pad_shape',
                             'scale_factor', 'flip', 'flip_direction',
-                            'reduce_zero_label')):
+                            'reduce_zero_label', 'thing_ids', 'label_divisor',
+                            'ignore_index')):
         self.meta_keys = meta_keys
 
     def transform(self, results: dict) -> dict:

@@ -5,7 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmpdl.registry import TRANSFORMS
-from ..cityscapes_meta import IGNORE_INDEX, LABEL_DIVISOR
+from .loading import dataset_meta_of
 
 
 def _seg_pad_value(key, ignore_index, label_divisor):
@@ -70,27 +70,20 @@ class PanopticRandomCrop(BaseTransform):
 
     The image is padded with ``pad_val`` (the mean pixel, so that it
     normalises to 0), label maps with ignore / void, as the reference pads
-    before cropping.
+    before cropping; ``ignore_index`` and ``label_divisor`` (the void value)
+    are the dataset's, read from ``results``.
 
     Args:
         crop_size (tuple[int, int]): (height, width).
         pad_val (float | tuple): Image padding value (BGR order).
-        ignore_index (int): Semantic padding label.
-        label_divisor (int): For the panoptic void value.
     """
 
-    def __init__(self,
-                 crop_size,
-                 pad_val=(103.53, 116.28, 123.675),
-                 ignore_index: int = IGNORE_INDEX,
-                 label_divisor: int = LABEL_DIVISOR) -> None:
+    def __init__(self, crop_size, pad_val=(103.53, 116.28, 123.675)) -> None:
         if len(crop_size) != 2 or min(crop_size) < 1:
             raise ValueError(f'crop_size must be (height, width) > 0, got '
                              f'{crop_size}')
         self.crop_size = tuple(int(v) for v in crop_size)
         self.pad_val = pad_val
-        self.ignore_index = ignore_index
-        self.label_divisor = label_divisor
 
     def _pad(self, arr, value):
         ch, cw = self.crop_size
@@ -108,10 +101,14 @@ class PanopticRandomCrop(BaseTransform):
         img = results['img']
         pad_val = np.asarray(self.pad_val, np.float32)
         results['img'] = self._pad(img, pad_val.astype(img.dtype))
-        for key in results.get('seg_fields', []):
+        fields = results.get('seg_fields', [])
+        if fields:
+            ignore_index, divisor = dataset_meta_of(
+                results, ('ignore_index', 'label_divisor'),
+                type(self).__name__)
+        for key in fields:
             results[key] = self._pad(
-                results[key],
-                _seg_pad_value(key, self.ignore_index, self.label_divisor))
+                results[key], _seg_pad_value(key, ignore_index, divisor))
         ch, cw = self.crop_size
         h, w = results['img'].shape[:2]
         top = np.random.randint(h - ch + 1)

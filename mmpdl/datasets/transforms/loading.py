@@ -8,7 +8,6 @@ from PIL import Image
 
 from mmpdl.registry import TRANSFORMS
 from mmpdl.structures.panoptic_ids import MAX_TABLE_ID, rgb_to_id
-from ..cityscapes_meta import IGNORE_INDEX, LABEL_DIVISOR, LABEL_ID_TO_TRAIN_ID
 from ..panoptic_checks import check_segment_ids
 
 
@@ -30,24 +29,49 @@ def read_rgb_png(path: str, backend_args=None) -> np.ndarray:
                       f'not a PNG?): {err}') from err
 
 
-def segment_table(segments_info, thing_ids, label_divisor, path=''):
+def dataset_meta_of(results: dict, keys, owner: str) -> list:
+    """The dataset metadata ``keys`` of a sample, in order.
+
+    ``BasePanopticDataset`` adds them to every data info; a pipeline run
+    outside a dataset passes them in ``results`` itself.
+    """
+    missing = [key for key in keys if key not in results]
+    if missing:
+        raise KeyError(
+            f'{owner} needs the dataset metadata {missing} in its input: '
+            'load samples through a panoptic dataset (e.g. '
+            'CityscapesPanopticDataset) or put the keys of its metainfo in '
+            'the results dict')
+    return [results[key] for key in keys]
+
+
+def segment_table(segments_info, label_ids, thing_ids, label_divisor, path=''):
     """Per segment: its id, train id and mmpdl panoptic value.
 
     Non-crowd thing segments get instance numbers 1, 2, ... per class in
     the order of ``segments_info``; stuff and crowd get 0.
 
+    Args:
+        segments_info (list[dict]): ``id``, ``category_id``, ``iscrowd``.
+        label_ids (Sequence[int]): Category id of each train id.
+        thing_ids (Sequence[int]): Train ids of thing classes.
+        label_divisor (int): Panoptic label divisor.
+        path (str): Named in errors.
+
     Returns:
         tuple[np.ndarray]: ``ids`` (S,), ``train_ids`` (S,),
         ``panoptic`` (S,) all int64.
     """
+    to_train_id = {int(cat): i for i, cat in enumerate(label_ids)}
+    thing_ids = set(thing_ids)
     ids, train_ids, panoptic = [], [], []
     counters = {}
     for seg in segments_info:
         label = seg['category_id']
-        if label not in LABEL_ID_TO_TRAIN_ID:
+        if label not in to_train_id:
             raise ValueError(f'{path!r}: segment {seg["id"]} has unknown '
                              f'category_id {label}')
-        train_id = LABEL_ID_TO_TRAIN_ID[label]
+        train_id = to_train_id[label]
         k = 0
         if train_id in thing_ids and not seg.get('iscrowd', 0):
             k = counters.get(train_id, 0) + 1
@@ -66,28 +90,25 @@ class LoadPanopticAnnotations(BaseTransform):
     Adds ``gt_seg_map`` ((H, W) uint8 train ids, 255 = ignore) and
     ``gt_panoptic_seg`` ((H, W) int32, ``train_id * label_divisor + k``; k
     >= 1 thing instance, 0 stuff/crowd; void ``ignore_index *
-    label_divisor``) and lists both in ``seg_fields``.
+    label_divisor``) and lists both in ``seg_fields``. The class list comes
+    from the dataset: ``label_ids``, ``thing_ids``, ``label_divisor`` and
+    ``ignore_index`` of ``results`` (see :data:`META_KEYS`).
 
     Args:
-        thing_ids (Sequence[int]): Train ids of thing classes.
-        label_divisor (int): Panoptic label divisor.
-        ignore_index (int): Semantic ignore label.
         backend_args (dict, optional): mmengine file backend arguments.
     """
 
-    def __init__(self,
-                 thing_ids=(11, 12, 13, 14, 15, 16, 17, 18),
-                 label_divisor: int = LABEL_DIVISOR,
-                 ignore_index: int = IGNORE_INDEX,
-                 backend_args=None) -> None:
-        self.thing_ids = set(thing_ids)
-        self.label_divisor = label_divisor
-        self.ignore_index = ignore_index
+    #: dataset metadata read from ``results``
+    META_KEYS = ('label_ids', 'thing_ids', 'label_divisor', 'ignore_index')
+
+    def __init__(self, backend_args=None) -> None:
         self.backend_args = backend_args
         # PNGs found to agree with their segments_info (checked once each)
         self._agreeing_pngs = set()
 
-    def _label_maps(self, seg_map, ids, train_ids, panoptic):
+    @staticmethod
+    def _label_maps(seg_map, ids, train_ids, panoptic, ignore_index,
+                    label_divisor):
         """Train-id and mmpdl panoptic maps of a segment-id map; pixels of
         no listed segment are ignore / void.
 
@@ -95,15 +116,17 @@ class LoadPanopticAnnotations(BaseTransform):
             seg_map (np.ndarray): (H, W) int64 segment ids.
             ids, train_ids, panoptic (np.ndarray): (S,) from
                 :func:`segment_table`.
+            ignore_index (int): Semantic ignore label.
+            label_divisor (int): Panoptic label divisor.
 
         Returns:
             tuple[np.ndarray]: (H, W) uint8 and (H, W) int32.
         """
-        void = self.ignore_index * self.label_divisor
+        void = ignore_index * label_divisor
         top = max(int(seg_map.max()), int(ids.max()) if len(ids) else 0)
         if seg_map.min() >= 0 and top < MAX_TABLE_ID:
             # small ids (Cityscapes: label_id * 1000 + k): lookup tables
-            sem_table = np.full(top + 1, self.ignore_index, np.uint8)
+            sem_table = np.full(top + 1, ignore_index, np.uint8)
             pan_table = np.full(top + 1, void, np.int32)
             sem_table[ids] = train_ids
             pan_table[ids] = panoptic
@@ -114,14 +137,18 @@ class LoadPanopticAnnotations(BaseTransform):
         pos = np.clip(np.searchsorted(ids, seg_map), 0, max(len(ids) - 1, 0))
         known = (ids[pos] == seg_map) if len(ids) else np.zeros_like(
             seg_map, bool)
-        sem = np.full(seg_map.shape, self.ignore_index, np.uint8)
+        sem = np.full(seg_map.shape, ignore_index, np.uint8)
         pan = np.full(seg_map.shape, void, np.int32)
         if len(ids):
             sem[known] = train_ids[pos[known]]
             pan[known] = panoptic[pos[known]]
         return sem, pan
 
-    def decode(self, seg_map: np.ndarray, segments_info: list, path=''):
+    def decode(self,
+               seg_map: np.ndarray,
+               segments_info: list,
+               meta: dict,
+               path: str = ''):
         """Label maps of a segment-id map (the PNG's ids).
 
         A non-zero PNG id missing from ``segments_info``, or a listed
@@ -131,21 +158,26 @@ class LoadPanopticAnnotations(BaseTransform):
 
         Args:
             seg_map (np.ndarray): (H, W) int64 ids (:func:`rgb_to_id`).
-            segments_info (list[dict]): ``id``, ``category_id`` (Cityscapes
-                label id) and ``iscrowd`` of each segment.
+            segments_info (list[dict]): ``id``, ``category_id`` (a dataset
+                category id) and ``iscrowd`` of each segment.
+            meta (dict): The dataset's :data:`META_KEYS`.
             path (str): Named in errors.
 
         Returns:
             tuple[np.ndarray]: ``gt_seg_map`` (H, W) uint8 train ids and
             ``gt_panoptic_seg`` (H, W) int32.
         """
-        ids, train_ids, panoptic = segment_table(segments_info, self.thing_ids,
-                                                 self.label_divisor, path)
+        label_ids, thing_ids, divisor, ignore_index = dataset_meta_of(
+            meta, self.META_KEYS,
+            type(self).__name__)
+        ids, train_ids, panoptic = segment_table(segments_info, label_ids,
+                                                 thing_ids, divisor, path)
         if not path or path not in self._agreeing_pngs:
             check_segment_ids(seg_map, ids, path)
             if path:
                 self._agreeing_pngs.add(path)
-        return self._label_maps(seg_map, ids, train_ids, panoptic)
+        return self._label_maps(seg_map, ids, train_ids, panoptic,
+                                ignore_index, divisor)
 
     def transform(self, results: dict) -> dict:
         """Decode the panoptic PNG of ``results``."""
@@ -158,7 +190,8 @@ class LoadPanopticAnnotations(BaseTransform):
                 f'panoptic PNG {path!r} is {seg_map.shape[0]}x'
                 f'{seg_map.shape[1]} but image {results.get("img_path")!r} '
                 f'is {shape[0]}x{shape[1]}')
-        sem, pan = self.decode(seg_map, results['segments_info'], path)
+        sem, pan = self.decode(seg_map, results['segments_info'], results,
+                               path)
         results['gt_seg_map'] = sem
         results['gt_panoptic_seg'] = pan
         fields = results.setdefault('seg_fields', [])
@@ -168,5 +201,4 @@ class LoadPanopticAnnotations(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(label_divisor='
-                f'{self.label_divisor}, ignore_index={self.ignore_index})')
+        return f'{self.__class__.__name__}(backend_args={self.backend_args})'

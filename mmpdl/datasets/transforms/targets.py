@@ -17,7 +17,7 @@ from mmcv.transforms import BaseTransform
 
 from mmpdl.registry import TRANSFORMS
 from mmpdl.structures.panoptic_ids import dense_segment_ids, segment_moments
-from ..cityscapes_meta import IGNORE_INDEX, LABEL_DIVISOR
+from .loading import dataset_meta_of
 
 
 def gaussian_kernel(sigma: float) -> np.ndarray:
@@ -64,10 +64,11 @@ class GeneratePanopticTargets(BaseTransform):
     ``gt_seg_map`` ((H, W) uint8 train ids); adds ``gt_center`` (1, H, W)
     float32, ``gt_offset`` (2, H, W) float32 (dy, dx) = centroid - pixel,
     ``gt_sem_weights``, ``gt_center_weights``, ``gt_offset_weights`` (H, W)
-    float32.
+    float32. Thing classes, label divisor and ignore index are the
+    dataset's: ``thing_ids``, ``label_divisor`` and ``ignore_index`` of
+    ``results``.
 
     Args:
-        thing_ids (Sequence[int]): Thing train ids.
         sigma (float): Gaussian sigma (8).
         small_instance_area (int): Thing segments with fewer pixels (on the
             crop) get ``small_instance_weight`` in the semantic loss.
@@ -75,43 +76,43 @@ class GeneratePanopticTargets(BaseTransform):
         ignore_stuff_in_offset (bool): Offset weight 0 on stuff (True).
         ignore_crowd_in_semantic (bool): Set crowd pixels to ignore in
             ``gt_seg_map`` (False, as the PyTorch original).
-        label_divisor (int): Panoptic label divisor.
-        ignore_index (int): Semantic ignore label.
     """
 
+    #: dataset metadata read from ``results``
+    META_KEYS = ('thing_ids', 'label_divisor', 'ignore_index')
+
     def __init__(self,
-                 thing_ids=(11, 12, 13, 14, 15, 16, 17, 18),
                  sigma: float = 8,
                  small_instance_area: int = 4096,
                  small_instance_weight: float = 3.0,
                  ignore_stuff_in_offset: bool = True,
-                 ignore_crowd_in_semantic: bool = False,
-                 label_divisor: int = LABEL_DIVISOR,
-                 ignore_index: int = IGNORE_INDEX) -> None:
-        self.thing_ids = np.asarray(sorted(thing_ids), np.int64)
+                 ignore_crowd_in_semantic: bool = False) -> None:
         self.sigma = sigma
         self.kernel = gaussian_kernel(sigma)
         self.small_instance_area = small_instance_area
         self.small_instance_weight = small_instance_weight
         self.ignore_stuff_in_offset = ignore_stuff_in_offset
         self.ignore_crowd_in_semantic = ignore_crowd_in_semantic
-        self.label_divisor = label_divisor
-        self.ignore_index = ignore_index
 
-    def _segments(self, panoptic):
+    @staticmethod
+    def _segments(panoptic, thing_ids, label_divisor, ignore_index):
         """Per-segment facts and the segment index of every pixel."""
         seg_ids, inverse = dense_segment_ids(panoptic.ravel())
-        train_ids = seg_ids // self.label_divisor
-        void = train_ids == self.ignore_index
-        thing = np.isin(train_ids, self.thing_ids) & ~void
-        crowd = thing & (seg_ids % self.label_divisor == 0)
+        train_ids = seg_ids // label_divisor
+        void = train_ids == ignore_index
+        thing = np.isin(train_ids, list(thing_ids)) & ~void
+        crowd = thing & (seg_ids % label_divisor == 0)
         return inverse, void, thing, crowd
 
     def transform(self, results: dict) -> dict:
         """Add the targets to ``results``."""
+        thing_ids, divisor, ignore_index = dataset_meta_of(
+            results, self.META_KEYS,
+            type(self).__name__)
         panoptic = np.asarray(results['gt_panoptic_seg'], np.int64)
         height, width = panoptic.shape
-        inverse, void, thing, crowd = self._segments(panoptic)
+        inverse, void, thing, crowd = self._segments(panoptic, thing_ids,
+                                                     divisor, ignore_index)
         num = len(void)
         ys, xs = np.divmod(np.arange(height * width), width)
         area, sum_y, sum_x = segment_moments(inverse, num, width)
@@ -146,6 +147,6 @@ class GeneratePanopticTargets(BaseTransform):
 
         if self.ignore_crowd_in_semantic:
             sem = results['gt_seg_map'].copy()
-            sem[crowd[inverse].reshape(height, width)] = self.ignore_index
+            sem[crowd[inverse].reshape(height, width)] = ignore_index
             results['gt_seg_map'] = sem
         return results

@@ -68,9 +68,8 @@ def instance_image_statistics(
     labels = labels[keep]
     masks = masks[keep].reshape(len(labels), gt.size).astype(bool, copy=False)
     kept_scores = {k: to_numpy(v)[keep] for k, v in scores.items()}
-    # per mask, a bincount of the ground-truth segments under it (on CPU
-    # ~10x faster than one bincount over the (mask, segment) pairs of a
-    # K x H x W nonzero)
+    # per mask, a bincount of the ground-truth segments under it (no
+    # K x H x W nonzero of all the (mask, segment) pairs)
     counts = np.zeros((len(labels), num_seg), dtype=np.int64)
     for k, mask in enumerate(masks):
         counts[k] = np.bincount(seg_index[mask], minlength=num_seg)

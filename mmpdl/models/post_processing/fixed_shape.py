@@ -85,7 +85,8 @@ def select_centers(center: torch.Tensor, threshold: float, nms_kernel: int,
     # the valid slots in raster order first, the others after them
     key = torch.where(valid, indices, torch.full_like(indices, flat.numel()))
     ordered = torch.sort(key).values
-    return ordered.index_select(0, torch.arange(valid.sum()))
+    return ordered.index_select(0,
+                                torch.arange(valid.sum(), device=key.device))
 
 
 def norm_like_torch(dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
@@ -124,9 +125,14 @@ def group_pixels(centers: torch.Tensor, offset: torch.Tensor,
         Tensor: (H, W) int64, 0 off the thing mask or without centers.
     """
     height, width = thing_mask.shape
-    ys = torch.arange(height, dtype=offset.dtype)[:, None] + offset[0]
-    xs = torch.arange(width, dtype=offset.dtype)[None, :] + offset[1]
-    sentinel = torch.full((1, 2), SENTINEL, dtype=offset.dtype)
+    ys = torch.arange(
+        height, dtype=offset.dtype, device=offset.device)[:, None] + offset[0]
+    xs = torch.arange(
+        width, dtype=offset.dtype, device=offset.device)[None, :] + offset[1]
+    sentinel = torch.full((1, 2),
+                          SENTINEL,
+                          dtype=offset.dtype,
+                          device=offset.device)
     points = torch.cat((centers.to(offset.dtype), sentinel), 0)
     dy = points[:, :1] - ys.reshape(1, -1)
     dx = points[:, 1:] - xs.reshape(1, -1)
@@ -139,7 +145,9 @@ def _scatter_sum(index: torch.Tensor, values: torch.Tensor,
                  size: int) -> torch.Tensor:
     """``torch.bincount(index, values, minlength=size)`` with a fixed
     size (all indices must be < ``size``)."""
-    return torch.zeros(size, dtype=values.dtype).scatter_add(0, index, values)
+    return torch.zeros(
+        size, dtype=values.dtype,
+        device=values.device).scatter_add(0, index, values)
 
 
 def panoptic_fixed_shape(sem_logits: torch.Tensor,
@@ -184,7 +192,7 @@ def panoptic_fixed_shape(sem_logits: torch.Tensor,
     flat_sem, flat_ins = sem_seg.flatten(), instance.flatten()
     ones = torch.ones_like(flat_sem)
     slots = top_k + 1  # slot 0 collects the pixels of no instance
-    classes = torch.arange(num_classes)
+    classes = torch.arange(num_classes, device=sem_logits.device)
 
     area = _scatter_sum(flat_sem, ones, num_classes)
     keep_stuff = (area >= stuff_area) & ~is_thing
@@ -194,7 +202,8 @@ def panoptic_fixed_shape(sem_logits: torch.Tensor,
     votes = _scatter_sum(flat_ins * num_classes + flat_sem, ones,
                          slots * num_classes).view(slots, num_classes)
     ins_class = votes.argmax(1)
-    present = (votes.sum(1) > 0) & (torch.arange(slots) > 0)
+    present = (votes.sum(1) > 0) & (
+        torch.arange(slots, device=classes.device) > 0)
     same_class = (ins_class[:, None] == classes[None]) & present[:, None]
     rank = same_class.long().cumsum(0).gather(1, ins_class[:, None])[:, 0]
     new_ids = torch.where(present, ins_class * label_divisor + rank,
@@ -211,7 +220,7 @@ def panoptic_fixed_shape(sem_logits: torch.Tensor,
     size = _scatter_sum(flat_ins, ones, slots).double().clamp(min=1)
     sem_score = _scatter_sum(flat_ins, torch.where(on_instance, prob, zero),
                              slots) / size
-    pixel = torch.arange(height * width)
+    pixel = torch.arange(height * width, device=classes.device)
     rows = (_scatter_sum(flat_ins,
                          (pixel // width).double(), slots) / size).long()
     cols = (_scatter_sum(flat_ins,

@@ -9,8 +9,7 @@ vectorised: one nearest-center ``argmin`` over thing pixels (chunked), one
 semantic map for stuff areas, and ``bincount`` sums for the scores.
 
 Instance numbering follows the original: ids restart at 1 for every class,
-in the order of the centers (the issue text said "per image"; the
-original's per-class numbering is kept so maps are identical).
+in the order of the centers, so maps are identical to the original's.
 """
 from typing import List, Optional, Sequence
 
@@ -170,13 +169,12 @@ def get_panoptic_segmentation(
             f'and offsets (N, 2, H, W), got {tuple(sem_probs.shape)}, '
             f'{tuple(center_heatmap.shape)}, {tuple(offsets.shape)}')
     if sem_seg is None:
-        # max(...).indices: argmax's answer (first maximum), ~3x faster on
-        # CPU than argmax over the non-contiguous class dimension
+        # max(...).indices: argmax's answer (the first maximum)
         sem_seg = sem_probs.max(1).indices
     num_classes = sem_probs.shape[1]
     things = torch.as_tensor(
         list(thing_ids), dtype=torch.long, device=sem_probs.device)
-    # thing mask by a lookup table over the classes (~3x faster than isin)
+    # thing mask by a lookup table over the classes
     is_thing = torch.zeros(
         num_classes, dtype=torch.bool, device=sem_probs.device)
     is_thing[things] = True

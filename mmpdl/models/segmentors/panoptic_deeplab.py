@@ -3,20 +3,14 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.structures import InstanceData, PixelData
 from mmseg.models.segmentors import BaseSegmentor
 
-from mmpdl.models.post_processing import get_panoptic_segmentation
 from mmpdl.models.utils.align_padding import pad_to_aligned
 from mmpdl.models.utils.panoptic_targets import stack_panoptic_targets
 from mmpdl.models.utils.prediction_resize import (resize_offset,
                                                   upsample_predictions)
 from mmpdl.registry import MODELS
 from mmpdl.structures import PanopticDataSample
-
-POST_PROCESSING_KEYS = ('center_threshold', 'nms_kernel', 'top_k',
-                        'stuff_area')
-DATASET_KEYS = ('thing_ids', 'label_divisor', 'ignore_index')
 
 
 def _backbone_out_channels(backbone) -> Optional[Sequence[int]]:
@@ -68,29 +62,31 @@ class PanopticDeepLab(BaseSegmentor):
     Args:
         backbone (dict): Backbone config (returns a tuple of features).
         decode_head (dict): :class:`PanopticDeepLabHead` config.
+        post_processor (dict): :class:`PanopticDeepLabPostProcessor` config
+            (thresholds; the dataset's classes come with the samples).
         train_cfg (dict, optional): Unused; kept for the mmseg API.
-        test_cfg (dict, optional): Post-processing settings:
-            ``center_threshold``, ``nms_kernel``, ``top_k``, ``stuff_area``
-            and optionally ``thing_ids``, ``label_divisor``,
-            ``ignore_index`` (else taken from ``self.dataset_meta``).
+        test_cfg (dict, optional): Unused; kept for the mmseg API.
         data_preprocessor (dict, optional): e.g. ``SegDataPreProcessor``.
         size_divisor (int): Largest stride of the network. Defaults to 32.
         init_cfg (dict, optional): Init config.
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 decode_head: dict,
-                 train_cfg: Optional[dict] = None,
-                 test_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 size_divisor: int = 32,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+            self,
+            backbone: dict,
+            decode_head: dict,
+            post_processor: dict = dict(type='PanopticDeepLabPostProcessor'),
+            train_cfg: Optional[dict] = None,
+            test_cfg: Optional[dict] = None,
+            data_preprocessor: Optional[dict] = None,
+            size_divisor: int = 32,
+            init_cfg: Optional[dict] = None):
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.decode_head = MODELS.build(decode_head)
         check_head_fits_backbone(self.backbone, self.decode_head)
+        self.post_processor = MODELS.build(post_processor)
         self.align_corners = self.decode_head.align_corners
         self.num_classes = self.decode_head.num_classes
         self.size_divisor = size_divisor
@@ -211,33 +207,6 @@ class PanopticDeepLab(BaseSegmentor):
                                            self.align_corners)
         return maps
 
-    def post_processing_cfg(self) -> dict:
-        """Keyword arguments of ``get_panoptic_segmentation``.
-
-        ``test_cfg`` must hold ``center_threshold``, ``nms_kernel``,
-        ``top_k`` and ``stuff_area``; ``thing_ids``, ``label_divisor`` and
-        ``ignore_index`` come from ``test_cfg`` or else ``dataset_meta``.
-        """
-        test_cfg = dict(self.test_cfg or {})
-        missing = [k for k in POST_PROCESSING_KEYS if k not in test_cfg]
-        if missing:
-            raise KeyError(
-                f'model.test_cfg lacks {missing}; Panoptic-DeepLab needs '
-                f'{list(POST_PROCESSING_KEYS)} (reference: center_threshold'
-                '=0.1, nms_kernel=7, top_k=200, stuff_area=2048)')
-        meta = getattr(self, 'dataset_meta', None) or {}
-        cfg = {k: test_cfg[k] for k in POST_PROCESSING_KEYS}
-        for key in DATASET_KEYS:
-            if key in test_cfg:
-                cfg[key] = test_cfg[key]
-            elif key in meta:
-                cfg[key] = meta[key]
-            else:
-                raise KeyError(
-                    f'{key!r} is neither in model.test_cfg nor in the '
-                    "model's dataset_meta; add it to model.test_cfg")
-        return cfg
-
     def predict(self,
                 inputs: torch.Tensor,
                 data_samples: Optional[Sequence] = None
@@ -264,22 +233,9 @@ class PanopticDeepLab(BaseSegmentor):
                         padding_size=[0, 0, 0, 0]))
                 for _ in range(inputs.shape[0])
             ]
-        cfg = self.post_processing_cfg()
         raw = self.predict_raw(inputs, [s.metainfo for s in data_samples])
-        for sample, out in zip(data_samples, raw):
-            sample.seg_logits = PixelData(data=out['sem_logits'])
-            sample.pred_sem_seg = PixelData(
-                data=out['sem_logits'].max(0, keepdim=True).indices)
-            sample.pred_center = PixelData(data=out['center'])
-            sample.pred_offset = PixelData(data=out['offset'])
-            result = get_panoptic_segmentation(
-                out['sem_probs'][None],
-                out['center'][None],
-                out['offset'][None],
-                sem_seg=sample.pred_sem_seg.data,
-                **cfg)[0]
-            sample.pred_panoptic_seg = PixelData(data=result['panoptic'][None])
-            instances = result['instances']
-            sample.pred_instances = instances if isinstance(
-                instances, InstanceData) else InstanceData(**instances)
-        return list(data_samples)
+        meta = getattr(self, 'dataset_meta', None)
+        return [
+            self.post_processor.predict(out, sample, meta)
+            for sample, out in zip(data_samples, raw)
+        ]

@@ -9,9 +9,7 @@ from typing import List
 
 import torch
 from mmengine.model import BaseTTAModel
-from mmengine.structures import PixelData
 
-from mmpdl.models.post_processing import get_panoptic_segmentation
 from mmpdl.registry import MODELS
 
 
@@ -55,20 +53,14 @@ class PanopticTTAModel(BaseTTAModel):
         probs = torch.stack([r['sem_probs'] for r in raws]).mean(0)
         center = torch.stack([r['center'] for r in raws]).mean(0)
         offset = torch.stack([r['offset'] for r in raws]).mean(0)
-        sem = probs.max(0).indices
-        result = get_panoptic_segmentation(
-            probs[None],
-            center[None],
-            offset[None],
-            sem_seg=sem[None],
-            **self.module.post_processing_cfg())[0]
-        sample.seg_logits = PixelData(data=probs.log())
-        sample.pred_sem_seg = PixelData(data=sem[None])
-        sample.pred_center = PixelData(data=center)
-        sample.pred_offset = PixelData(data=offset)
-        sample.pred_panoptic_seg = PixelData(data=result['panoptic'][None])
-        sample.pred_instances = result['instances']
-        return sample
+        raw = dict(
+            sem_logits=probs.log(),
+            sem_probs=probs,
+            sem_seg=probs.max(0).indices,
+            center=center,
+            offset=offset)
+        return self.module.post_processor.predict(
+            raw, sample, getattr(self.module, 'dataset_meta', None))
 
     def merge_preds(self, data_samples_list):
         """Not used: :meth:`test_step` merges raw maps instead."""

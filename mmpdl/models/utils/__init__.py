@@ -1,2 +1,1 @@
-"""Model helpers: padding, prediction resizing, training targets and
-state-dict conversion from the original implementation."""
+"""Model helpers: padding, prediction resizing and training targets."""

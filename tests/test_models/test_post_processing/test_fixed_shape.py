@@ -114,3 +114,19 @@ def test_norm_like_torch_rounds_as_torch_norm():
         vec = torch.randn(1000, 1000, 2, generator=gen) * scale
         assert torch.equal(
             norm_like_torch(vec[..., 0], vec[..., 1]), torch.norm(vec, dim=-1))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_cuda_gives_the_cpu_result():
+    logits, center, offset = _smooth_case(0, 97, 161)
+    cpu = panoptic_fixed_shape(logits, center, offset, IS_THING, stuff_area=64)
+    gpu = panoptic_fixed_shape(
+        logits.cuda(),
+        center.cuda(),
+        offset.cuda(),
+        IS_THING.cuda(),
+        stuff_area=64)
+    for key in ('panoptic', 'sem_seg', 'instance_ids', 'labels'):
+        assert torch.equal(gpu[key].cpu(), cpu[key]), key
+    for key in ('scores', 'scores_sem_x_ctr'):  # atomic sums: any order
+        torch.testing.assert_close(gpu[key].cpu(), cpu[key], rtol=0, atol=1e-6)

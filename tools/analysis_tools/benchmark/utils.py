@@ -1,13 +1,12 @@
 """Timing, peak-memory, table and JSON helpers of the benchmark suite.
 
-Written here because mmengine has no benchmark harness that measures two
-implementations side by side: a call is timed as the median of N runs after
+mmengine has no harness that measures two implementations side by side,
+so these are mmpdl's own: a call is timed as the median of N runs after
 warm-up (``time.perf_counter``, CUDA synchronised) and its peak memory is the
 CPU high-water mark of resident memory (``VmHWM`` of ``/proc/self/status``,
 reset before each measurement through ``/proc/self/clear_refs``) or, on a GPU,
 ``torch.cuda.max_memory_allocated``.
 """
-import argparse
 import json
 import os
 import resource
@@ -269,27 +268,3 @@ def write_json(path: str, rows: List[Dict[str, Any]], meta: Dict[str,
     os.makedirs(folder, exist_ok=True)
     with open(path, 'w') as f:
         json.dump(dict(meta=meta, rows=rows), f, indent=2, default=_plain)
-
-
-def single_task_parser(description: str, instances: int,
-                       compared: str) -> argparse.ArgumentParser:
-    """Arguments shared by the one-task benchmarks (post-processing,
-    targets): ``--size H W``, ``--instances``, ``--warmup``, ``--repeats``
-    and ``--original-repo``.
-
-    Args:
-        description (str): Shown by ``--help``.
-        instances (int): Default number of thing instances in the scene.
-        compared (str): What is compared with the original (for the help).
-    """
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument(
-        '--size', type=int, nargs=2, default=[1024, 2048], metavar=('H', 'W'))
-    parser.add_argument('--instances', type=int, default=instances)
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument(
-        '--original-repo',
-        help='checkout of bowenc0221/panoptic-deeplab: also time the '
-        f'original and compare the {compared}')
-    return parser

@@ -1,19 +1,22 @@
 """Benchmark mmpdl side by side with the original and the official scripts.
 
-Runs, on identical inputs for both sides and after checking that their
-outputs agree: post-processing, target generation, panoptic evaluation and
-model forward / forward+backward. Prints one Markdown table (task, ours,
+Tasks (``--task``, several allowed; ``all`` is the default): ``postprocess``
+(panoptic post-processing, single image and a batch), ``targets`` (training
+targets from the panoptic PNG), ``metrics`` (panoptic evaluation against
+cityscapesscripts) and ``model`` (forward / forward+backward of the models
+of ``--models``). Each runs on identical inputs for both sides after
+checking that their outputs agree; one Markdown table (task, ours,
 original/official, ratio = how many times faster ours is, equal?, peak
-memory) and writes the rows as JSON.
+memory) is printed and the rows are written as JSON.
 
 Examples::
 
-    python tools/analysis_tools/benchmark_suite.py \\
+    python tools/analysis_tools/benchmark.py \\
         --original-repo /path/to/panoptic-deeplab --out results.json
-    python tools/analysis_tools/benchmark_suite.py --tasks postprocess \\
-        targets panoptic_eval --original-repo /path/to/panoptic-deeplab
-    python tools/analysis_tools/benchmark_suite.py --device cuda --amp \\
-        --original-repo /path/to/panoptic-deeplab
+    python tools/analysis_tools/benchmark.py --task postprocess targets \\
+        --original-repo /path/to/panoptic-deeplab --threads 1
+    python tools/analysis_tools/benchmark.py --task model --device cuda \\
+        --amp --original-repo /path/to/panoptic-deeplab
 
 Without ``--original-repo`` only mmpdl's side and the cityscapesscripts
 comparison (panoptic evaluation) run.
@@ -26,14 +29,12 @@ import sys
 import traceback
 
 import torch
+from benchmark.utils import format_table, write_json
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import mmpdl  # noqa: F401  (applies compat fixes)
 
-from benchmark_utils import format_table, write_json  # noqa: E402
-
-import mmpdl  # noqa: E402,F401  (applies compat fixes)
-
-TASKS = ('postprocess', 'targets', 'panoptic_eval', 'model_r50', 'model_mbnv2')
+TASKS = ('postprocess', 'targets', 'metrics', 'model')
+MODELS = ('r50', 'mbnv2')
 # (post-processing/targets H, W), (eval images, H, W), model (H, W)
 FULL = dict(data=(1024, 2048), eval=(50, 1024, 2048), model=(1025, 2049))
 QUICK = dict(data=(128, 256), eval=(4, 128, 256), model=(65, 129))
@@ -49,7 +50,34 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument('--out', default='benchmark_results.json')
     parser.add_argument(
-        '--tasks', nargs='+', default=list(TASKS), choices=TASKS)
+        '--task',
+        nargs='+',
+        default=['all'],
+        choices=TASKS + ('all', ),
+        help='tasks to run (default: all)')
+    parser.add_argument(
+        '--models',
+        nargs='+',
+        default=list(MODELS),
+        choices=MODELS,
+        help='models of the model task')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help='scene size of the postprocess and targets tasks (default '
+        '1024 2048; 128 256 with --quick)')
+    parser.add_argument(
+        '--instances',
+        type=int,
+        help='thing instances per scene of postprocess and targets '
+        '(default 30)')
+    parser.add_argument(
+        '--batch',
+        type=int,
+        default=4,
+        help='postprocess: also time a batch of this many images (1: no)')
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -95,25 +123,45 @@ def _error_row(task: str, exc: BaseException) -> dict:
         f"{str(exc).splitlines()[0] if str(exc) else ''}".replace('|', '/'))
 
 
+def _task_rows(task: str, args) -> list:
+    """The rows of one task."""
+    sizes = QUICK if args.quick else FULL
+    data_size = tuple(args.size or sizes['data'])
+    repo = args.original_repo
+    if task == 'postprocess':
+        from benchmark.data_tasks import (run_post_processing,
+                                          run_post_processing_batch)
+        instances = dict(num_instances=args.instances or 30)
+        rows = run_post_processing(*data_size, args.device, args.warmup,
+                                   args.repeats, repo, **instances)
+        if args.batch > 1:
+            rows += run_post_processing_batch(*data_size, args.batch,
+                                              args.device, args.warmup,
+                                              args.repeats, **instances)
+        return rows
+    if task == 'targets':
+        from benchmark.data_tasks import run_target_generation
+        return run_target_generation(
+            *data_size,
+            args.warmup,
+            args.repeats,
+            repo,
+            num_instances=args.instances or 30)
+    if task == 'metrics':
+        from benchmark.metrics_task import run_panoptic_eval
+        return run_panoptic_eval(*sizes['eval'], args.warmup, args.repeats)
+    from benchmark.model_task import run_model
+    rows = []
+    for name in args.models:
+        rows += run_model(name, *sizes['model'], args.device, args.warmup,
+                          args.model_repeats, args.amp, repo)
+    return rows
+
+
 def run_task(task: str, args) -> list:
     """Run one task; return its rows (an error row if it cannot run)."""
-    sizes = QUICK if args.quick else FULL
-    repo = args.original_repo
     try:
-        if task == 'postprocess':
-            from benchmark_data_tasks import run_post_processing
-            return run_post_processing(*sizes['data'], args.device,
-                                       args.warmup, args.repeats, repo)
-        if task == 'targets':
-            from benchmark_data_tasks import run_target_generation
-            return run_target_generation(*sizes['data'], args.warmup,
-                                         args.repeats, repo)
-        if task == 'panoptic_eval':
-            from benchmark_eval_task import run_panoptic_eval
-            return run_panoptic_eval(*sizes['eval'], args.warmup, args.repeats)
-        from benchmark_model_task import run_model
-        return run_model(task[len('model_'):], *sizes['model'], args.device,
-                         args.warmup, args.model_repeats, args.amp, repo)
+        return _task_rows(task, args)
     except Exception as exc:  # report and go on with the other tasks
         traceback.print_exc()
         return [_error_row(task, exc)]
@@ -126,7 +174,7 @@ def machine_info(args) -> dict:
         device=args.device,
         cpu=platform.processor() or platform.machine(),
         cpu_count=os.cpu_count(),
-        torch_threads=torch.get_num_threads(),
+        torch_threads=args.threads or torch.get_num_threads(),
         torch=torch.__version__,
         python=platform.python_version(),
         quick=args.quick,
@@ -144,19 +192,25 @@ def main(argv=None) -> list:
                          'use --device cpu.')
     if args.amp and args.device != 'cuda':
         raise SystemExit('--amp is for --device cuda only.')
+    threads = torch.get_num_threads()
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.original_repo:
-        from benchmark_original import add_original_to_path
-        add_original_to_path(args.original_repo)
+        from mmpdl.testing.original import add_original_package
+        add_original_package(args.original_repo)
+    tasks = TASKS if 'all' in args.task else args.task
     rows = []
-    for task in args.tasks:
-        print(f'[benchmark_suite] running {task} ...', flush=True)
-        rows.extend(run_task(task, args))
+    try:
+        for task in tasks:
+            print(f'[benchmark] running {task} ...', flush=True)
+            rows.extend(run_task(task, args))
+    finally:
+        torch.set_num_threads(threads)
     meta = machine_info(args)
     table = format_table(rows)
-    print(f"\nmachine: {meta['cpu_count']} CPU cores, torch "
-          f"{meta['torch']} ({meta['torch_threads']} threads), device "
+    print(f"\nmachine: {meta['cpu_count']} CPU cores (load average "
+          f"{os.getloadavg()[0]:.1f}), torch {meta['torch']} "
+          f"({meta['torch_threads']} threads), device "
           f"{meta.get('gpu', 'cpu')}")
     print(table)
     write_json(args.out, rows, meta)

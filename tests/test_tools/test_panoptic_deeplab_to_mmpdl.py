@@ -7,20 +7,19 @@ original code). A fake checkpoint gives tensor number ``i`` the constant
 value ``i`` (expanded, so even X101 costs no memory); after conversion each
 mmpdl tensor must hold the value of the source tensor it was meant to get.
 """
-import importlib.util
 import json
 import os.path as osp
 from collections import OrderedDict
 
+import panoptic_deeplab_to_mmpdl as TOOL
 import pytest
 import torch
 
-from mmpdl.models.utils.original_key_map import KeyMappingError
-from mmpdl.models.utils.original_rows import ORIGINAL_ROWS
+from mmpdl.utils.ckpt_convert import KeyMappingError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FIXTURES = osp.join(ROOT, 'tests', 'data', 'original_keys')
-ROWS = {row.name: row for row in ORIGINAL_ROWS}
+ROWS = {row.name: row for row in TOOL.original_entries()}
 PARAM_COUNTS = {  # DESIGN.md: parameter counts of the original models
     'r50-os32': 55308870,
     'r101-os32': 74300998,
@@ -71,18 +70,6 @@ HEAD_SPOTS = {
     'decoder.instance_head.classifier.offset.1.bias':
     'decode_head.instance_head.offset.1.bias',
 }
-
-
-def _load_tool():
-    path = osp.join(ROOT, 'tools', 'model_converters',
-                    'panoptic_deeplab_to_mmpdl.py')
-    spec = importlib.util.spec_from_file_location('pdl_to_mmpdl', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TOOL = _load_tool()
 
 
 def _fake_checkpoint(row_name):

@@ -1,7 +1,7 @@
 """Panoptic-evaluation task: mmpdl's metric vs cityscapesscripts.
 
-The same ground truths and predictions (made and written as official
-COCO-panoptic files by ``benchmark_metrics.py``, the metric's own benchmark)
+The same ground truths and predictions (written as official
+COCO-panoptic files by :func:`write_official`)
 go to ``evalPanopticSemanticLabeling.evaluatePanoptic`` and, as tensors, to
 ``CityscapesPanopticMetric``; the two PQ values must be identical.
 """
@@ -14,8 +14,63 @@ from typing import List
 
 import numpy as np
 import torch
-from benchmark_metrics import make_pair, write_official
-from benchmark_utils import children_peak_mib, make_row, measure
+
+from mmpdl.datasets import CITYSCAPES_META
+from mmpdl.evaluation import CityscapesPanopticMetric
+from mmpdl.evaluation.functional.cityscapes_writers import (
+    write_panoptic_json, write_panoptic_png)
+from .utils import children_peak_mib, make_row, measure
+
+VOID = 255000
+
+
+def make_pair(rng, height, width):
+    """A random ground truth (train encoding) and a perturbed prediction.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: (H, W) int64 each.
+    """
+    gt = np.zeros((height, width), dtype=np.int64)  # road
+    bands = [(10, 0.25), (2, 0.5), (8, 0.6)]  # sky, building, vegetation
+    top = 0
+    for train_id, frac in bands:
+        gt[top:int(frac * height)] = train_id * 1000
+        top = int(frac * height)
+    gt[-height // 12:] = VOID
+    for k in range(1, int(rng.integers(10, 30))):
+        h = int(rng.integers(height // 40, height // 5))
+        w = int(rng.integers(width // 60, width // 8))
+        y = int(rng.integers(0, height - h))
+        x = int(rng.integers(0, width - w))
+        gt[y:y + h, x:x + w] = int(rng.integers(11, 19)) * 1000 + k
+    gt[height // 2:height // 2 + height // 20, :width // 10] = 13000  # crowd
+    pred = gt.copy()
+    pred[pred == VOID] = 0
+    for value in np.unique(gt):
+        if value // 1000 >= 11 and value % 1000 and rng.random() < 0.5:
+            mask = gt == value
+            pred[mask] = 0
+            dy, dx = rng.integers(-15, 16, size=2)
+            pred[np.roll(np.roll(mask, dy, 0), dx, 1)] = value
+    return gt, pred
+
+
+def write_official(maps, folder, meta, crowd):
+    """Write maps as COCO-panoptic PNGs + JSON; return the JSON path."""
+    annotations = []
+    thing_label_ids = {meta['label_ids'][i] for i in meta['thing_ids']}
+    for i, pan in enumerate(maps):
+        ann = write_panoptic_png(pan, f'bench_000000_{i:06d}',
+                                 osp.join(folder, 'panoptic'),
+                                 meta['label_ids'], 1000, 255)
+        for seg in ann['segments_info']:
+            seg['iscrowd'] = int(crowd and seg['id'] < 1000
+                                 and seg['id'] in thing_label_ids)
+        annotations.append(ann)
+    json_path = osp.join(folder, 'panoptic.json')
+    write_panoptic_json(annotations, json_path, meta['classes'],
+                        meta['label_ids'], meta['thing_ids'])
+    return json_path
 
 
 def _official_pq(tmp: str, gt_json: str, pred_json: str) -> float:
@@ -40,8 +95,6 @@ def run_panoptic_eval(num_images: int, height: int, width: int, warmup: int,
     Returns:
         list[dict]: One row.
     """
-    from mmpdl.datasets import CITYSCAPES_META
-    from mmpdl.evaluation.metrics import CityscapesPanopticMetric
     meta = dict(CITYSCAPES_META)
     rng = np.random.default_rng(0)
     gts, preds = zip(

@@ -6,18 +6,19 @@ blobs under the post-processing's ``stuff_area``, ~30 thing instances
 (ellipses of the 8 thing classes), one crowd region and a void band. From it
 the suite derives post-processing inputs (softmax probabilities, center
 heatmap with one Gaussian peak per instance, offsets to the centroids) and
-training targets for the model task. Written here because no
-library makes realistic panoptic scenes without a dataset on disk.
+training targets for the model task.
 """
 from typing import Dict
 
 import numpy as np
 import torch
 
-LABEL_DIVISOR = 1000
-IGNORE_INDEX = 255
-THING_IDS = tuple(range(11, 19))
-NUM_CLASSES = 19
+from mmpdl.datasets import CITYSCAPES_META
+
+LABEL_DIVISOR = CITYSCAPES_META['label_divisor']
+IGNORE_INDEX = CITYSCAPES_META['ignore_index']
+THING_IDS = tuple(CITYSCAPES_META['thing_ids'])
+NUM_CLASSES = len(CITYSCAPES_META['classes'])
 # (train id, top, bottom) as fractions of the height; building/vegetation
 # split the band at mid-width.
 _BANDS = ((10, 0.0, 0.25), (2, 0.25, 0.45), (1, 0.45, 0.55), (0, 0.55, 0.95))

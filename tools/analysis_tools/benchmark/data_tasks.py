@@ -7,9 +7,11 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
-from benchmark_inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
-                              post_processing_inputs, synthetic_panoptic)
-from benchmark_utils import make_row, measure, measure_alternating
+
+from mmpdl.datasets import CITYSCAPES_META
+from .inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
+                     post_processing_inputs, synthetic_panoptic)
+from .utils import make_row, measure, measure_alternating
 
 
 def _to(inputs: Dict[str, torch.Tensor], device: str) -> Dict[str, Any]:
@@ -80,7 +82,7 @@ def run_post_processing(height: int,
 
     fns = [ours_fn]
     if original_repo is not None:
-        from benchmark_original import original_post_processing
+        from mmpdl.testing.original import original_post_processing
         original = original_post_processing(original_repo)
         fns.append(lambda: original(*args, **kwargs))
     # both sides in turns: the same share of a CPU whose load changes
@@ -121,11 +123,8 @@ _TARGET_PAIRS = (('gt_seg_map', 'semantic'), ('gt_center', 'center'),
 def _label_id_segments(segments: List[dict]) -> List[dict]:
     """The original's segment list (train-id ``category_id``) with
     Cityscapes label ids, the form mmpdl's dataset JSON holds."""
-    from mmpdl.datasets.cityscapes_meta import LABEL_ID_TO_TRAIN_ID
-    label_of = {}
-    for label_id, train_id in sorted(LABEL_ID_TO_TRAIN_ID.items()):
-        label_of.setdefault(train_id, label_id)
-    return [dict(s, category_id=label_of[s['category_id']]) for s in segments]
+    label_ids = CITYSCAPES_META['label_ids']
+    return [dict(s, category_id=label_ids[s['category_id']]) for s in segments]
 
 
 def run_target_generation(height: int,
@@ -145,21 +144,26 @@ def run_target_generation(height: int,
     Returns:
         list[dict]: One row; ``max_abs_diff`` over the six targets.
     """
-    from benchmark_original import panoptic_to_rgb_and_segments
-
     from mmpdl.datasets.transforms import (GeneratePanopticTargets,
                                            LoadPanopticAnnotations)
     from mmpdl.structures.panoptic_ids import rgb_to_id
+    from mmpdl.testing.original import panoptic_to_rgb_and_segments
     panoptic = synthetic_panoptic(
         height, width, num_instances=num_instances, seed=1)
     rgb, segments = panoptic_to_rgb_and_segments(panoptic, THING_IDS)
     info = _label_id_segments(segments)
-    loader = LoadPanopticAnnotations(thing_ids=THING_IDS)
-    transform = GeneratePanopticTargets(thing_ids=THING_IDS)
+    meta = dict(
+        label_ids=CITYSCAPES_META['label_ids'],
+        thing_ids=THING_IDS,
+        label_divisor=LABEL_DIVISOR,
+        ignore_index=IGNORE_INDEX)
+    loader = LoadPanopticAnnotations()
+    transform = GeneratePanopticTargets()
 
     def ours_fn():
-        sem, pan = loader.decode(rgb_to_id(rgb), info)
-        return transform.transform(dict(gt_panoptic_seg=pan, gt_seg_map=sem))
+        sem, pan = loader.decode(rgb_to_id(rgb), info, meta)
+        return transform.transform(
+            dict(gt_panoptic_seg=pan, gt_seg_map=sem, **meta))
 
     ours = measure(ours_fn, 'cpu', warmup, repeats)
     extra = dict(size=[height, width])
@@ -168,7 +172,7 @@ def run_target_generation(height: int,
             make_row('target generation', ours, None, 'original', None,
                      'original not run', **extra)
         ]
-    from benchmark_original import original_target_generator
+    from mmpdl.testing.original import original_target_generator
     generator = original_target_generator(original_repo, THING_IDS)
     theirs = measure(lambda: generator(rgb, segments), 'cpu', warmup, repeats)
     diffs = {}
@@ -186,4 +190,46 @@ def run_target_generation(height: int,
                  <= 1e-4,
                  (f'all {len(diffs)} targets identical' if diffs[worst] == 0
                   else f'max abs diff {diffs[worst]:.1e} ({worst})'), **extra)
+    ]
+
+
+def run_post_processing_batch(height: int,
+                              width: int,
+                              batch: int,
+                              device: str,
+                              warmup: int,
+                              repeats: int,
+                              num_instances: int = 30) -> List:
+    """Ours on a batch of ``batch`` scenes (no comparison).
+
+    Returns:
+        list[dict]: One row, ``ours_ms`` per image.
+    """
+    from mmpdl.models.post_processing import get_panoptic_segmentation
+    scenes = [
+        post_processing_inputs(
+            synthetic_panoptic(
+                height, width, num_instances=num_instances, seed=seed),
+            seed=seed) for seed in range(batch)
+    ]
+    inputs = [
+        torch.cat([scene[key] for scene in scenes]).to(device)
+        for key in ('sem_probs', 'center', 'offsets')
+    ]
+    result = measure(
+        lambda: get_panoptic_segmentation(
+            *inputs,
+            list(THING_IDS),
+            label_divisor=LABEL_DIVISOR,
+            ignore_index=IGNORE_INDEX), device, warmup, repeats)
+    result['median_ms'] /= batch
+    return [
+        make_row(
+            f'post-processing (batch of {batch}, per image)',
+            result,
+            None,
+            'original',
+            None,
+            'ours only',
+            size=[height, width])
     ]

@@ -1,4 +1,4 @@
-"""tools/analysis_tools/benchmark_suite.py runs its tasks on tiny inputs.
+"""tools/analysis_tools/benchmark.py runs its tasks on tiny inputs.
 
 No timing is asserted: only that every selected task yields a row with our
 timing, and that the comparisons against independent oracles hold (PQ of
@@ -6,15 +6,16 @@ cityscapesscripts' ``evaluatePanoptic``; the original implementation when a
 checkout is found through ``PDL_ORIGINAL_REPO`` or at /tmp/pdl_orig).
 """
 import json
-import os.path as osp
 
 import pytest
+import torch
+from benchmark import utils
 
-from .analysis_tool import ORIGINAL, ROOT, load_tool
+from .analysis_tool import HAS_ORIGINAL, ORIGINAL, ROOT, load_script
 
 
 def _load_suite():
-    return load_tool('benchmark_suite')
+    return load_script('tools/analysis_tools/benchmark.py', 'benchmark_main')
 
 
 def _run(tmp_path, monkeypatch, *extra):
@@ -32,10 +33,11 @@ def _run(tmp_path, monkeypatch, *extra):
 
 
 def test_our_side_and_official_evaluator(tmp_path, monkeypatch):
-    rows = _run(tmp_path, monkeypatch, '--tasks', 'postprocess', 'targets',
-                'panoptic_eval', 'model_mbnv2')
+    rows = _run(tmp_path, monkeypatch, '--task', 'postprocess', 'targets',
+                'metrics', 'model', '--models', 'mbnv2', '--batch', '2')
     assert set(rows) == {
-        'post-processing', 'target generation', 'panoptic eval (4 imgs)',
+        'post-processing', 'post-processing (batch of 2, per image)',
+        'target generation', 'panoptic eval (4 imgs)',
         'MobileNetV2-os32 forward (eval)',
         'MobileNetV2-os32 forward+backward (train)'
     }
@@ -52,12 +54,12 @@ def test_our_side_and_official_evaluator(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(
-    not osp.isdir(osp.join(ORIGINAL, 'segmentation')),
+    not HAS_ORIGINAL,
     reason='no checkout of the original panoptic-deeplab '
     '(set PDL_ORIGINAL_REPO)')
 def test_against_original(tmp_path, monkeypatch):
-    rows = _run(tmp_path, monkeypatch, '--original-repo', ORIGINAL, '--tasks',
-                'postprocess', 'targets')
+    rows = _run(tmp_path, monkeypatch, '--original-repo', ORIGINAL, '--task',
+                'postprocess', 'targets', '--batch', '1')
     post = rows['post-processing']
     assert post['equal'] is True, post
     assert post['unexplained_pixels'] == 0
@@ -68,16 +70,44 @@ def test_against_original(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(
-    not osp.isdir(osp.join(ORIGINAL, 'segmentation')),
+    not HAS_ORIGINAL,
     reason='no checkout of the original panoptic-deeplab '
     '(set PDL_ORIGINAL_REPO)')
 def test_models_against_original(tmp_path, monkeypatch):
     # the original builds its models from YAML configs through yacs
     pytest.importorskip('yacs')
-    rows = _run(tmp_path, monkeypatch, '--original-repo', ORIGINAL, '--tasks',
-                'model_mbnv2')
+    rows = _run(tmp_path, monkeypatch, '--original-repo', ORIGINAL, '--task',
+                'model', '--models', 'mbnv2')
     # both sides are timed in turns and their outputs compared
     for task in ('forward (eval)', 'forward+backward (train)'):
         row = rows[f'MobileNetV2-os32 {task}']
         assert row['equal'] is True, row
         assert row['theirs_ms'] > 0 and row['ours_ms'] > 0
+
+
+def test_size_instances_and_threads_options(tmp_path, monkeypatch, capsys):
+    before = torch.get_num_threads()
+    rows = _run(tmp_path, monkeypatch, '--task', 'postprocess', '--size', '96',
+                '192', '--instances', '6', '--batch', '1', '--threads', '1')
+    row = rows['post-processing']
+    assert row['instances_in_scene'] == 6 and row['size'] == [96, 192]
+    assert '(1 threads)' in capsys.readouterr().out
+    assert torch.get_num_threads() == before
+
+
+def test_measure_alternating_takes_turns():
+    calls = []
+    first, second = utils.measure_alternating(
+        [lambda: calls.append('a') or len(calls), lambda: calls.append('b')],
+        'cpu',
+        warmup=2,
+        repeats=3)
+    assert calls == ['a', 'b'] * 5
+    assert first['output'] == 1 and second['output'] is None
+    for result in (first, second):
+        assert len(result['runs_ms']) == 3
+        assert result['median_ms'] >= 0 and result['peak_mib'] > 0
+        assert 'baseline' not in result
+    # measure() is its one-function case
+    single = utils.measure(lambda: 7, 'cpu', warmup=1, repeats=2)
+    assert single['output'] == 7 and len(single['runs_ms']) == 2

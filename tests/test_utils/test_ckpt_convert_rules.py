@@ -1,7 +1,7 @@
-"""Two-way key templates (mmpdl.models.utils.key_template)."""
+"""Two-way key templates (mmpdl.utils.ckpt_convert)."""
 import pytest
 
-from mmpdl.models.utils.key_template import KeyRule, rename_keys
+from mmpdl.utils.ckpt_convert import KeyRule, rename_keys
 
 
 def test_rule_renames_both_ways_with_offsets_and_rest():

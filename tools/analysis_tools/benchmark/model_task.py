@@ -1,23 +1,25 @@
 """Model task: forward (eval) and forward+backward (train) timings.
 
 Both models get the same weights: the original model is built from its YAML
-config and given non-trivial weights by the converter check's ``randomize``
-(so outputs are O(1) and a 1e-4 comparison means something), and mmpdl's
-model loads them through mmpdl's checkpoint converter (the converter
-check's ``build_mmpdl``). Inputs are one normalised image made from a synthetic
-scene; training targets come from the same scene.
+config and given non-trivial weights by ``randomize`` (so outputs are O(1)
+and a 1e-4 comparison means something), and mmpdl's model loads them
+through the checkpoint conversion (``build_mmpdl``; both from
+:mod:`mmpdl.testing.original`). Inputs are one normalised image made from
+a synthetic scene; training targets come from the same scene.
 """
 import os.path as osp
 import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
-from benchmark_inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
-                              post_processing_inputs, synthetic_panoptic)
-from benchmark_original import verify_tool
-from benchmark_utils import make_row, measure, measure_alternating
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmpdl.testing.original import build_mmpdl, original_model, randomize
+from .inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
+                     post_processing_inputs, synthetic_panoptic)
+from .utils import make_row, measure, measure_alternating
+
+ROOT = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIGS = dict(
     r50=osp.join(ROOT, 'configs', 'panoptic_deeplab',
                  'panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py'),
@@ -75,7 +77,7 @@ def build_ours(name: str, original_state: Optional[dict]) -> torch.nn.Module:
         nn.Module: The segmentor in eval mode (SyncBN reverted to BN).
     """
     if original_state is not None:
-        return verify_tool().build_mmpdl(CONFIGS[name], original_state)
+        return build_mmpdl(CONFIGS[name], original_state)
     from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
 
@@ -235,9 +237,8 @@ def run_model(name: str, height: int, width: int, device: str, warmup: int,
     img = inputs['img']
     theirs_model = state = None
     if original_repo is not None:
-        from benchmark_original import original_model
         theirs_model = original_model(original_repo, name)
-        verify_tool().randomize(theirs_model, seed=0)
+        randomize(theirs_model, seed=0)
         state = theirs_model.state_dict()
         theirs_model.to(device)
     not_converted = None
@@ -247,7 +248,7 @@ def run_model(name: str, height: int, width: int, device: str, warmup: int,
         if state is None:
             raise
         print(
-            f'[benchmark_suite] {name}: converting the original weights '
+            f'[benchmark] {name}: converting the original weights '
             f'failed, timing without them:\n{exc}',
             file=sys.stderr)
         not_converted = (f'weights not converted ({type(exc).__name__}, '

@@ -1,0 +1,148 @@
+"""``PanopticDeepLabPostProcessor``: network outputs -> panoptic prediction.
+
+The registered module around :func:`get_panoptic_segmentation`. Its own
+settings are the post-processing thresholds; the thing classes, label
+divisor and ignore index are the dataset's, read from the data sample's
+metainfo (put there by the dataset and ``PackPanopticInputs``) or else from
+the model's ``dataset_meta`` (a checkpoint's ``meta['dataset_meta']``).
+"""
+from typing import Optional
+
+from mmengine.model import BaseModule
+from mmengine.structures import InstanceData, PixelData
+
+from mmpdl.registry import MODELS
+from .panoptic import get_panoptic_segmentation
+
+#: dataset metadata the post-processor needs
+META_KEYS = ('thing_ids', 'label_divisor', 'ignore_index')
+
+
+@MODELS.register_module()
+class PanopticDeepLabPostProcessor(BaseModule):
+    """Center selection, grouping and merging of Panoptic-DeepLab.
+
+    Args:
+        center_threshold (float): Center score threshold (0.1).
+        nms_kernel (int): Center NMS window (7).
+        top_k (int, optional): Maximum number of centers (200).
+        stuff_area (int): Stuff segments with fewer pixels become void
+            (2048).
+        init_cfg (dict, optional): Unused (no weights).
+    """
+
+    def __init__(self,
+                 center_threshold: float = 0.1,
+                 nms_kernel: int = 7,
+                 top_k: Optional[int] = 200,
+                 stuff_area: int = 2048,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.center_threshold = center_threshold
+        self.nms_kernel = nms_kernel
+        self.top_k = top_k
+        self.stuff_area = stuff_area
+
+    @staticmethod
+    def dataset_meta(metainfo: dict, dataset_meta: Optional[dict],
+                     num_classes: int) -> dict:
+        """The :data:`META_KEYS` of one sample.
+
+        Args:
+            metainfo (dict): The data sample's metainfo (looked at first).
+            dataset_meta (dict, optional): The model's ``dataset_meta``.
+            num_classes (int): Classes the network predicts.
+
+        Returns:
+            dict: ``thing_ids``, ``label_divisor``, ``ignore_index``.
+        """
+        fallback = dataset_meta or {}
+        meta = {}
+        for key in META_KEYS:
+            if key in metainfo:
+                meta[key] = metainfo[key]
+            elif key in fallback:
+                meta[key] = fallback[key]
+            else:
+                raise KeyError(
+                    f'the post-processor needs the dataset\'s {key!r}: it is '
+                    "neither in the data sample's metainfo nor in the "
+                    "model's dataset_meta. Load samples through a panoptic "
+                    'dataset, or set model.dataset_meta (init_model takes '
+                    "it from the checkpoint's meta['dataset_meta']).")
+        classes = fallback.get('classes')
+        if classes is not None and len(classes) != num_classes:
+            raise ValueError(
+                f'the network predicts {num_classes} classes but the '
+                f"dataset_meta lists {len(classes)}; set the decode head's "
+                'num_classes to the dataset\'s class count')
+        return meta
+
+    def function_kwargs(self, dataset_meta: Optional[dict],
+                        num_classes: int) -> dict:
+        """Keyword arguments of :func:`get_panoptic_segmentation` for a
+        model whose ``dataset_meta`` holds the :data:`META_KEYS` (e.g. for
+        an export that has no data samples).
+
+        Args:
+            dataset_meta (dict, optional): The model's ``dataset_meta``.
+            num_classes (int): Classes the network predicts.
+
+        Returns:
+            dict: The thresholds and the dataset's :data:`META_KEYS`.
+        """
+        return dict(
+            center_threshold=self.center_threshold,
+            nms_kernel=self.nms_kernel,
+            top_k=self.top_k,
+            stuff_area=self.stuff_area,
+            **self.dataset_meta({}, dataset_meta, num_classes))
+
+    def predict(self, raw: dict, sample, dataset_meta: Optional[dict] = None):
+        """Post-process one image and fill its data sample.
+
+        Args:
+            raw (dict): ``sem_logits`` (C, H, W) float (stored as
+                ``seg_logits``), ``sem_probs`` (C, H, W) softmax, ``center``
+                (1, H, W), ``offset`` (2, H, W) (dy, dx) and optionally
+                ``sem_seg`` (H, W) int64 labels (else the argmax of
+                ``sem_logits``).
+            sample (PanopticDataSample): Its metainfo may carry the
+                dataset's :data:`META_KEYS`; filled in place.
+            dataset_meta (dict, optional): The model's ``dataset_meta``.
+
+        Returns:
+            PanopticDataSample: ``sample`` with ``seg_logits``,
+            ``pred_sem_seg`` (1, H, W), ``pred_center``, ``pred_offset``,
+            ``pred_panoptic_seg`` (1, H, W) int64 and ``pred_instances``.
+        """
+        sem_probs = raw['sem_probs']
+        sem_seg = raw.get('sem_seg')
+        if sem_seg is None:
+            sem_seg = raw['sem_logits'].max(0).indices
+        meta = self.dataset_meta(sample.metainfo, dataset_meta,
+                                 sem_probs.shape[0])
+        result = get_panoptic_segmentation(
+            sem_probs[None],
+            raw['center'][None],
+            raw['offset'][None],
+            sem_seg=sem_seg[None],
+            center_threshold=self.center_threshold,
+            nms_kernel=self.nms_kernel,
+            top_k=self.top_k,
+            stuff_area=self.stuff_area,
+            **meta)[0]
+        sample.seg_logits = PixelData(data=raw['sem_logits'])
+        sample.pred_sem_seg = PixelData(data=sem_seg[None])
+        sample.pred_center = PixelData(data=raw['center'])
+        sample.pred_offset = PixelData(data=raw['offset'])
+        sample.pred_panoptic_seg = PixelData(data=result['panoptic'][None])
+        instances = result['instances']
+        sample.pred_instances = instances if isinstance(
+            instances, InstanceData) else InstanceData(**instances)
+        return sample
+
+    def extra_repr(self) -> str:
+        return (f'center_threshold={self.center_threshold}, nms_kernel='
+                f'{self.nms_kernel}, top_k={self.top_k}, stuff_area='
+                f'{self.stuff_area}')

@@ -1,0 +1,1 @@
+"""References used by the tools and tests (the original implementation)."""

@@ -1,0 +1,327 @@
+"""The original Panoptic-DeepLab as a reference: its checkpoint naming and
+an adapter to a checkout of its code.
+
+:data:`ORIGINAL_RULES` rename the original's state-dict keys to mmpdl's
+(used by ``tools/model_converters/panoptic_deeplab_to_mmpdl.py``). The rest
+imports the original (github.com/bowenc0221/panoptic-deeplab) from a
+checkout given on the command line, never copied into this repository, and
+wraps its models, post-processing and target generator for
+``verify_against_original.py``, the benchmarks and the tests.
+
+Backbones keep the original's names (torchvision ResNet/ResNeXt and
+MobileNetV2 in both code bases, Xception-65 in the original's block layout,
+mmseg's ``HRNet`` with the original HRNet's parameter names), so every
+``backbone.*`` key is kept. The head differs: the original's ``decoder``
+holds two ``SinglePanopticDeepLabDecoder`` (ASPP, low-level projections,
+5x5 depthwise-separable fuse convs) and two ``SinglePanopticDeepLabHead``,
+built from plain ``nn.Sequential`` indices; mmpdl's ``decode_head`` names
+them.
+"""
+import os.path as osp
+import sys
+import types
+from typing import Callable, List, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from mmpdl.utils.ckpt_convert import KeyRule
+from mmpdl.utils.safe_load import load_url_weights_only
+
+BACKBONE_RULES = [KeyRule('backbone.{rest*}', 'backbone.{rest*}')]
+
+
+def _separable_rules(original: str, mmpdl: str) -> List[KeyRule]:
+    """Rules of one 5x5 depthwise-separable conv (conv, BN, conv, BN).
+
+    The original nests it as ``Sequential(Sequential(dw_conv, dw_bn),
+    pw_conv, pw_bn)`` (a ReLU between them holds no tensors); mmpdl's
+    ``DepthwiseSeparableConvModule`` names the parts.
+    """
+    return [
+        KeyRule(original + '0.0.{p*}', mmpdl + 'depthwise_conv.conv.{p*}'),
+        KeyRule(original + '0.1.{p*}', mmpdl + 'depthwise_conv.bn.{p*}'),
+        KeyRule(original + '1.{p*}', mmpdl + 'pointwise_conv.conv.{p*}'),
+        KeyRule(original + '2.{p*}', mmpdl + 'pointwise_conv.bn.{p*}'),
+    ]
+
+
+def _conv_bn_rules(original: str, mmpdl: str) -> List[KeyRule]:
+    """``Sequential(conv, BN)`` -> ``ConvModule`` (``conv``, ``bn``)."""
+    return [
+        KeyRule(original + '0.{p*}', mmpdl + 'conv.{p*}'),
+        KeyRule(original + '1.{p*}', mmpdl + 'bn.{p*}'),
+    ]
+
+
+def _decoder_rules(branch: str) -> List[KeyRule]:
+    """One branch's ASPP, low-level projections and fuse convs.
+
+    The original's ASPP keeps its 1x1 and three atrous convs in
+    ``convs.0-3`` and the image pooling (pool, 1x1 conv without BN) in
+    ``convs.4.aspp_pooling``.
+    """
+    original = f'decoder.{branch}_decoder.'
+    mmpdl = f'decode_head.{branch}_decoder.'
+    return (
+        _conv_bn_rules(
+            original + 'aspp.convs.{i}.', mmpdl + 'aspp.aspp_convs.{i}.') + [
+                KeyRule(original + 'aspp.convs.4.aspp_pooling.1.{p*}',
+                        mmpdl + 'aspp.image_pool.1.conv.{p*}')
+            ] +
+        _conv_bn_rules(original + 'aspp.project.', mmpdl + 'aspp.project.0.') +
+        _conv_bn_rules(original + 'project.{i}.', mmpdl + 'project.{i}.') +
+        _separable_rules(original + 'fuse.{i}.0.', mmpdl + 'fuse.{i}.'))
+
+
+def _prediction_rules(branch: str, original_name: str,
+                      mmpdl_name: str) -> List[KeyRule]:
+    """One prediction head: a separable conv then a 1x1 classifier."""
+    original = f'decoder.{branch}_head.classifier.{original_name}.'
+    mmpdl = f'decode_head.{branch}_head.{mmpdl_name}.'
+    return _separable_rules(original + '0.0.', mmpdl + '0.') + [
+        KeyRule(original + '1.{p*}', mmpdl + '1.{p*}')
+    ]
+
+
+#: original -> mmpdl, head rules first, then the backbone rule
+ORIGINAL_RULES: List[KeyRule] = (
+    _decoder_rules('semantic') + _decoder_rules('instance') +
+    _prediction_rules('semantic', 'semantic', 'sem_seg') +
+    _prediction_rules('instance', 'center', 'center') +
+    _prediction_rules('instance', 'offset', 'offset') + BACKBONE_RULES)
+
+#: (N, 3, H, W) random images whose batch statistics become the BN
+#: running statistics in :func:`randomize`
+CALIBRATION_SHAPE = (2, 3, 257, 513)
+_NEEDED = ('segmentation/model/post_processing/instance_post_processing.py',
+           'segmentation/data/transforms/target_transforms.py',
+           'segmentation/model/build.py', 'segmentation/config/default.py')
+_CONFIGS = dict(
+    r50='panoptic_deeplab_R50_os32_cityscapes.yaml',
+    mbnv2='panoptic_deeplab_MBNV2_100_os32_cityscapes_bs16_lr_x2.yaml')
+
+
+def add_original_package(repo):
+    """Make the original's ``segmentation`` package importable from
+    ``repo``.
+
+    The original imports ``torchvision.models.utils.load_state_dict_from_url``
+    which torchvision >= 0.13 dropped; an alias module to mmpdl's
+    ``weights_only`` URL loader is installed for this process only (the one
+    place mmpdl provides it).
+
+    Raises:
+        FileNotFoundError: ``repo`` is not a checkout of the original.
+    """
+    missing = [p for p in _NEEDED if not osp.isfile(osp.join(repo, p))]
+    if missing:
+        raise FileNotFoundError(
+            f'--original-repo {repo!r} is not a checkout of '
+            f'bowenc0221/panoptic-deeplab: missing {missing}. Clone it and '
+            'pass its root folder.')
+    if 'torchvision.models.utils' not in sys.modules:
+        import torchvision.models  # noqa: F401
+        alias = types.ModuleType('torchvision.models.utils')
+        alias.load_state_dict_from_url = load_url_weights_only
+        sys.modules['torchvision.models.utils'] = alias
+    # the original's modules import each other as ``segmentation.*``
+    repo = osp.abspath(repo)
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+
+
+def import_original(repo):
+    """The original's config, model builder and post-processing."""
+    add_original_package(repo)
+    from segmentation.config import config
+    from segmentation.model import build_segmentation_model_from_cfg
+    from segmentation.model.post_processing import get_panoptic_segmentation
+    return config, build_segmentation_model_from_cfg, get_panoptic_segmentation
+
+
+def build_original(original, repo, yaml_name):
+    """The original model of a YAML config, random init, no downloads."""
+    config, build_model, _ = original
+    cfg = config.clone()
+    cfg.defrost()
+    cfg.merge_from_file(osp.join(repo, 'configs', yaml_name))
+    cfg.MODEL.BACKBONE.PRETRAINED = False
+    cfg.freeze()
+    return build_model(cfg)
+
+
+@torch.no_grad()
+def randomize(model, seed):
+    """Give a random original model non-trivial, deterministic outputs.
+
+    Decoder convs get N(0, 1/fan_in) weights (x8 for the offset head so
+    pixels travel to different centers); BatchNorm running statistics are
+    the (cumulative) batch statistics of two training-mode passes over
+    random images; then the model is put in eval mode.
+    """
+    torch.manual_seed(seed)
+    offset_convs = set(model.decoder.instance_head.modules()) if hasattr(
+        model.decoder, 'instance_head') else set()
+    for name, module in model.decoder.named_modules():
+        if isinstance(module, nn.Conv2d):
+            fan_in = module.weight[0].numel()
+            module.weight.normal_(0, fan_in**-0.5)
+            if 'offset' in name and module in offset_convs:
+                module.weight.mul_(8)
+            if module.bias is not None:
+                module.bias.normal_(0, 0.1)
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.reset_running_stats()
+            module.momentum = None
+            module.weight.uniform_(0.5, 1.5)
+            module.bias.normal_(0, 0.1)
+    model.train()
+    for _ in range(2):
+        model(torch.randn(CALIBRATION_SHAPE))
+    model.eval()
+
+
+def build_mmpdl(config_path, state_dict):
+    """Build the mmpdl model of a config (BN) and load converted weights."""
+    from mmengine import Config
+    from mmengine.model import revert_sync_batchnorm
+
+    from mmpdl.registry import MODELS
+    from mmpdl.utils import register_all_modules
+    from mmpdl.utils.ckpt_convert import convert_state_dict
+
+    register_all_modules()
+    cfg = Config.fromfile(config_path)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    target = {k: v.shape for k, v in model.state_dict().items()}
+    converted = convert_state_dict(
+        state_dict, target, ORIGINAL_RULES, what=config_path)
+    model.load_state_dict(converted, strict=True)
+    return model.eval()
+
+
+def original_post_processing(repo: str) -> Callable[..., torch.Tensor]:
+    """The original's panoptic post-processing as ``fn(sem, ctr, off)``.
+
+    Args:
+        repo (str): Root of the original checkout.
+
+    Returns:
+        Callable: ``fn(sem_probs, center, offsets, thing_ids, label_divisor,
+        ignore_index, stuff_area, center_threshold, nms_kernel, top_k)``
+        taking (1, C, H, W), (1, 1, H, W), (1, 2, H, W) tensors and returning
+        the (H, W) int64 panoptic map (void = ignore_index * label_divisor).
+    """
+    add_original_package(repo)
+    from segmentation.model.post_processing import get_panoptic_segmentation
+
+    def run(sem_probs,
+            center,
+            offsets,
+            thing_ids,
+            label_divisor=1000,
+            ignore_index=255,
+            stuff_area=2048,
+            center_threshold=0.1,
+            nms_kernel=7,
+            top_k=200):
+        panoptic, _ = get_panoptic_segmentation(
+            sem_probs,
+            center,
+            offsets,
+            thing_list=list(thing_ids),
+            label_divisor=label_divisor,
+            stuff_area=stuff_area,
+            void_label=label_divisor * ignore_index,
+            threshold=center_threshold,
+            nms_kernel=nms_kernel,
+            top_k=top_k)
+        return panoptic[0]
+
+    return run
+
+
+def panoptic_to_rgb_and_segments(panoptic: np.ndarray,
+                                 thing_ids: Sequence,
+                                 label_divisor: int = 1000,
+                                 ignore_index: int = 255):
+    """Convert an mmpdl panoptic map to the original's target-input format.
+
+    The original's dataset gives its target generator an RGB image whose
+    colour encodes a segment id (``R + 256 G + 256^2 B``) and a list of
+    segments with train-id ``category_id`` and ``iscrowd`` (a thing class
+    with k = 0 is a crowd region); void pixels belong to no segment.
+
+    Args:
+        panoptic (np.ndarray): (H, W) int64, ``train_id * label_divisor + k``.
+        thing_ids (Sequence[int]): Train ids of thing classes.
+        label_divisor (int): Divisor of the encoding.
+        ignore_index (int): Category of void.
+
+    Returns:
+        tuple: (H, W, 3) uint8 RGB image and the list of segment dicts.
+    """
+    values, dense = np.unique(panoptic, return_inverse=True)
+    dense = dense.reshape(panoptic.shape) + 1
+    segments = []
+    for i, value in enumerate(values.tolist()):
+        cat = value // label_divisor
+        if cat == ignore_index:
+            dense[dense == i + 1] = 0
+            continue
+        crowd = cat in thing_ids and value % label_divisor == 0
+        segments.append(dict(id=i + 1, category_id=cat, iscrowd=int(crowd)))
+    rgb = np.stack([dense % 256, dense // 256 % 256, dense // 65536], -1)
+    return rgb.astype(np.uint8), segments
+
+
+def original_target_generator(repo: str,
+                              thing_ids: Sequence[int],
+                              ignore_index: int = 255) -> Callable:
+    """The original ``PanopticTargetGenerator`` with Cityscapes settings.
+
+    Settings are those of the original Cityscapes configs: sigma 8, stuff
+    ignored in the offset loss, weight 3 for instances under 4096 pixels.
+
+    Returns:
+        Callable: ``fn(rgb, segments) -> dict`` of the original's targets
+        (``semantic``, ``center`` (1, H, W), ``offset`` (2, H, W),
+        ``semantic_weights``, ``center_weights``, ``offset_weights``).
+    """
+    add_original_package(repo)
+    from segmentation.data.transforms.target_transforms import \
+        PanopticTargetGenerator
+
+    def rgb2id(color):
+        color = color.astype(np.int32)
+        return color[..., 0] + 256 * color[..., 1] + 65536 * color[..., 2]
+
+    return PanopticTargetGenerator(
+        ignore_index,
+        rgb2id,
+        list(thing_ids),
+        sigma=8,
+        ignore_stuff_in_offset=True,
+        small_instance_area=4096,
+        small_instance_weight=3)
+
+
+def original_model(repo: str, name: str) -> torch.nn.Module:
+    """Build the original model from its Cityscapes YAML config.
+
+    Args:
+        repo (str): Root of the original checkout.
+        name (str): ``'r50'`` or ``'mbnv2'`` (the os32 Cityscapes configs).
+
+    Returns:
+        nn.Module: Randomly initialised model (no download: its ImageNet
+        ``PRETRAINED`` flag is switched off); ``forward(x)`` returns a dict
+        with ``semantic``, ``center``, ``offset`` at input size.
+    """
+    if name not in _CONFIGS:
+        raise KeyError(f'Unknown model {name!r}; choose from '
+                       f'{sorted(_CONFIGS)}.')
+    return build_original(import_original(repo), repo, _CONFIGS[name])

@@ -1,0 +1,9 @@
+"""The benchmark suite of ``tools/analysis_tools/benchmark.py``: mmpdl side
+by side with the original implementation and the official evaluators.
+
+``inputs`` makes synthetic Cityscapes-like scenes, ``utils`` times and
+tabulates, ``data_tasks`` (post-processing, training targets),
+``metrics_task`` (panoptic evaluation) and ``model_task`` (forward /
+forward+backward) each return rows of the result table; the original is
+reached through :mod:`mmpdl.testing.original`.
+"""
