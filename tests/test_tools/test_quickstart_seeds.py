@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from .analysis_tool import load_tool
+from .analysis_tool import load_script
 
-seeds_tool = load_tool('quickstart_seeds')
+seeds_tool = load_script('tools/analysis_tools/quickstart_seeds.py',
+                         'quickstart_seeds')
 
 
 def test_train_command_sets_the_seed_and_resumes():
