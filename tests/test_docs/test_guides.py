@@ -169,18 +169,19 @@ def test_add_a_head(scratch):
 
 
 ADD_DATASET = 'docs/advanced_guides/add_dataset.md'
+FLAT_CONFIG = 'panoptic-deeplab_r18-os32_1xb2-800_flat-256x512.py'
 
 
-def write_flat_dataset(root):
-    """One 32x64 image in the guide's flat layout: road on top, a car
-    (segment id 26000, Cityscapes label 26) in the bottom-left corner,
-    void (id 0, in no segment) in the bottom-right corner."""
-    ids = np.full((32, 64), 7, np.int64)
-    ids[16:, :32] = 26000
+def write_flat_dataset(root, car_category=9):
+    """One 32x64 image in the guide's flat layout: ground (segment 1,
+    category 1) on top, a car (segment 9000, category ``car_category``)
+    in the bottom-left corner, void (id 0, in no segment) bottom right."""
+    ids = np.full((32, 64), 1, np.int64)
+    ids[16:, :32] = 9000
     ids[16:, 32:] = 0
     rgb = np.stack([ids % 256, ids // 256 % 256, ids // 65536], -1)
     for folder in ('images/val', 'panoptic/val'):
-        (root / folder).mkdir(parents=True)
+        (root / folder).mkdir(parents=True, exist_ok=True)
     mmcv.imwrite(
         np.full((32, 64, 3), 90, np.uint8),
         str(root / 'images/val/street.png'))
@@ -195,8 +196,8 @@ def write_flat_dataset(root):
                         image_id=5,
                         file_name='street_pan.png',
                         segments_info=[
-                            dict(id=7, category_id=7, iscrowd=0),
-                            dict(id=26000, category_id=26, iscrowd=0)
+                            dict(id=1, category_id=1, iscrowd=0),
+                            dict(id=9000, category_id=car_category, iscrowd=0)
                         ])
                 ],
                 categories=[])))
@@ -204,24 +205,49 @@ def write_flat_dataset(root):
 
 def test_add_a_dataset(scratch):
     from mmengine import Config
+    from mmengine.model import revert_sync_batchnorm
+
+    from mmpdl.registry import DATASETS, MODELS
+    from mmpdl.utils import register_all_modules
+    write_module(scratch, ADD_DATASET, 'class FlatPanopticDataset',
+                 'flat_panoptic.py')
+    config = write_config(scratch, ADD_DATASET, "type='FlatPanopticDataset'",
+                          FLAT_CONFIG)
+    write_flat_dataset(scratch / 'data' / 'my_flat')
+    register_all_modules()
+    cfg = Config.fromfile(config)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    assert dataset.metainfo['classes'] == ('ground', 'building', 'car')
+    assert dataset.metainfo['stuff_ids'] == [0, 1]
+    sample = dataset[0]['data_samples']
+    assert osp.basename(sample.img_path) == 'street.png'
+    # ground: train id 0, stuff -> 0; car: train id 2, first instance ->
+    # 2001; void -> 255 * 1000
+    expected = np.full((32, 64), 0, np.int64)
+    expected[16:, :32] = 2001
+    expected[16:, 32:] = 255000
+    np.testing.assert_array_equal(sample.gt_panoptic_seg.data[0].numpy(),
+                                  expected)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
+    with torch.no_grad():
+        outputs = model(torch.rand(1, 3, 64, 128), mode='tensor')
+    assert tuple(outputs['sem_seg'].shape) == (1, 3, 64, 128)
+
+
+def test_add_a_dataset_unknown_category(scratch):
+    from mmengine import Config
 
     from mmpdl.registry import DATASETS
     from mmpdl.utils import register_all_modules
     write_module(scratch, ADD_DATASET, 'class FlatPanopticDataset',
                  'flat_panoptic.py')
     config = write_config(scratch, ADD_DATASET, "type='FlatPanopticDataset'",
-                          'flat_panoptic_val.py')
-    write_flat_dataset(scratch / 'data' / 'my_flat')
+                          FLAT_CONFIG)
+    write_flat_dataset(scratch / 'data' / 'my_flat', car_category=4)
     register_all_modules()
     cfg = Config.fromfile(config)
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    assert len(dataset) == 1
-    sample = dataset[0]['data_samples']
-    assert osp.basename(sample.img_path) == 'street.png'
-    # road: train id 0, stuff -> 0; car: train id 13, first instance ->
-    # 13001; void -> 255 * 1000
-    expected = np.full((32, 64), 0, np.int64)
-    expected[16:, :32] = 13001
-    expected[16:, 32:] = 255000
-    np.testing.assert_array_equal(sample.gt_panoptic_seg.data[0].numpy(),
-                                  expected)
+    with pytest.raises(
+            ValueError,
+            match=r'street.png.*segment 9000.*'
+            r'unknown category_id 4'):
+        DATASETS.build(cfg.test_dataloader.dataset)

@@ -111,3 +111,21 @@ def test_measure_alternating_takes_turns():
     # measure() is its one-function case
     single = utils.measure(lambda: 7, 'cpu', warmup=1, repeats=2)
     assert single['output'] == 7 and len(single['runs_ms']) == 2
+
+
+def test_deploy_task_checks_equality_first(tmp_path, monkeypatch, capsys):
+    """``--task deploy``: a tiny run of eager PyTorch and onnxruntime prints
+    its table with the equality checks passed (its numbers mean nothing)."""
+    pytest.importorskip('onnxruntime')
+    monkeypatch.chdir(ROOT)
+    rows = _load_suite().main([
+        '--task', 'deploy', '--quick', '--backends', 'onnxruntime', '--out',
+        str(tmp_path / 'results.json')
+    ])
+    assert [r['backend'] for r in rows] == [
+        'PyTorch eager', 'onnxruntime', 'eager form (PyTorch)',
+        'fixed-shape form (PyTorch)', 'fixed-shape form (onnxruntime)'
+    ]
+    assert all(r['same'] for r in rows)
+    assert rows[2]['instances'] > 0  # the scene has instances
+    assert '| R18-os32 (quickstart) | onnxruntime |' in capsys.readouterr().out

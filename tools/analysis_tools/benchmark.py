@@ -9,6 +9,11 @@ checking that their outputs agree; one Markdown table (task, ours,
 original/official, ratio = how many times faster ours is, equal?, peak
 memory) is printed and the rows are written as JSON.
 
+``deploy`` (only when named; not part of ``all``) times the whole inference
+(network + post-processing) of ``--deploy-models`` at ``--shape`` with
+PyTorch eager, ``torch.compile`` and onnxruntime (TensorRT on a GPU), after
+checking that they give the same outputs, and prints its own table.
+
 Examples::
 
     python tools/analysis_tools/benchmark.py \\
@@ -17,6 +22,7 @@ Examples::
         --original-repo /path/to/panoptic-deeplab --threads 1
     python tools/analysis_tools/benchmark.py --task model --device cuda \\
         --amp --original-repo /path/to/panoptic-deeplab
+    python tools/analysis_tools/benchmark.py --task deploy --threads 1
 
 Without ``--original-repo`` only mmpdl's side and the cityscapesscripts
 comparison (panoptic evaluation) run.
@@ -35,6 +41,8 @@ import mmpdl  # noqa: F401  (applies compat fixes)
 
 TASKS = ('postprocess', 'targets', 'metrics', 'model')
 MODELS = ('r50', 'mbnv2')
+DEPLOY_MODELS = ('r50', 'mbnv2', 'r18')
+DEPLOY_BACKENDS = ('compile', 'onnxruntime')
 # (post-processing/targets H, W), (eval images, H, W), model (H, W)
 FULL = dict(data=(1024, 2048), eval=(50, 1024, 2048), model=(1025, 2049))
 QUICK = dict(data=(128, 256), eval=(4, 128, 256), model=(65, 129))
@@ -53,14 +61,36 @@ def parse_args(argv=None):
         '--task',
         nargs='+',
         default=['all'],
-        choices=TASKS + ('all', ),
-        help='tasks to run (default: all)')
+        choices=TASKS + ('all', 'deploy'),
+        help='tasks to run (default: all = the four comparison tasks; '
+        'deploy only when named)')
     parser.add_argument(
         '--models',
         nargs='+',
         default=list(MODELS),
         choices=MODELS,
         help='models of the model task')
+    parser.add_argument(
+        '--deploy-models',
+        nargs='+',
+        default=['mbnv2', 'r50'],
+        choices=DEPLOY_MODELS,
+        help='models of the deploy task (r18: the quickstart config)')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=[1025, 2049],
+        metavar=('H', 'W'),
+        help='image size of the deploy task')
+    parser.add_argument(
+        '--backends',
+        nargs='+',
+        default=list(DEPLOY_BACKENDS),
+        choices=DEPLOY_BACKENDS,
+        help='deploy task: what to time besides PyTorch eager (the '
+        'reference of the equality check and the speed-up); onnxruntime '
+        'means TensorRT fp16 on a GPU')
     parser.add_argument(
         '--size',
         type=int,
@@ -198,12 +228,18 @@ def main(argv=None) -> list:
     if args.original_repo:
         from mmpdl.testing.original import add_original_package
         add_original_package(args.original_repo)
-    tasks = TASKS if 'all' in args.task else args.task
-    rows = []
+    tasks = [t for t in args.task if t != 'all']
+    if 'all' in args.task:
+        tasks = list(TASKS) + [t for t in tasks if t not in TASKS]
+    rows, deploy_rows = [], []
     try:
         for task in tasks:
             print(f'[benchmark] running {task} ...', flush=True)
-            rows.extend(run_task(task, args))
+            if task == 'deploy':
+                from benchmark.deploy_task import run_deployment
+                deploy_rows = run_deployment(args)
+            else:
+                rows.extend(run_task(task, args))
     finally:
         torch.set_num_threads(threads)
     meta = machine_info(args)
@@ -212,10 +248,11 @@ def main(argv=None) -> list:
           f"{os.getloadavg()[0]:.1f}), torch {meta['torch']} "
           f"({meta['torch_threads']} threads), device "
           f"{meta.get('gpu', 'cpu')}")
-    print(table)
-    write_json(args.out, rows, meta)
+    if rows:
+        print(table)
+    write_json(args.out, rows + deploy_rows, meta)
     print(f'\nrows written to {args.out}')
-    return rows
+    return rows + deploy_rows
 
 
 if __name__ == '__main__':

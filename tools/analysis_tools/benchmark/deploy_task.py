@@ -5,11 +5,11 @@ installed), side by side in one run, after checking that they give the same
 outputs; plus the post-processing alone (eager form vs the exportable
 fixed-shape form, in PyTorch and in onnxruntime) on a Cityscapes-like scene.
 
-Examples::
+Run through the suite's entry point::
 
-    python tools/analysis_tools/benchmark_deploy.py            # CPU
-    python tools/analysis_tools/benchmark_deploy.py --device cuda
-    python tools/analysis_tools/benchmark_deploy.py --quick   # tiny, smoke
+    python tools/analysis_tools/benchmark.py --task deploy            # CPU
+    python tools/analysis_tools/benchmark.py --task deploy --device cuda
+    python tools/analysis_tools/benchmark.py --task deploy --quick  # smoke
 
 Models have random weights (the original's init): speed does not depend on
 the weights except through the number of kept centers, which the table
@@ -27,7 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIGS = dict(
     mbnv2=('MobileNetV2-os32',
            'panoptic-deeplab_mobilenetv2-os32_8xb2-90k_cityscapes-'
@@ -41,46 +42,6 @@ CONFIGS = dict(
 #: Backends of the model rows after PyTorch eager (always run: the
 #: reference); on a GPU, onnxruntime means TensorRT.
 BACKENDS = ('compile', 'onnxruntime')
-
-
-def parse_args(argv=None):
-    """Parse the command line."""
-    parser = argparse.ArgumentParser(description='Deployment benchmark')
-    parser.add_argument(
-        '--models',
-        nargs='+',
-        default=['mbnv2', 'r50'],
-        choices=sorted(CONFIGS))
-    parser.add_argument(
-        '--shape', type=int, nargs=2, default=[1025, 2049], metavar=('H', 'W'))
-    parser.add_argument('--device', default='cpu', help='cpu or cuda')
-    parser.add_argument(
-        '--repeats',
-        type=int,
-        default=3,
-        help='timed runs per backend (median reported)')
-    parser.add_argument(
-        '--threads',
-        type=int,
-        default=None,
-        help='CPU threads (torch and onnxruntime); default: '
-        "torch's")
-    parser.add_argument(
-        '--backends',
-        nargs='+',
-        default=list(BACKENDS),
-        choices=BACKENDS,
-        help='what to time besides PyTorch eager (the reference of the '
-        'equality check and the speed-up); onnxruntime means TensorRT fp16 '
-        'on a GPU')
-    parser.add_argument(
-        '--quick',
-        action='store_true',
-        help='r18 at 129x257, 1 repeat: a smoke run')
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.models, args.shape, args.repeats = ['r18'], [129, 257], 1
-    return args
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:
@@ -289,26 +250,33 @@ def format_rows(rows: List[dict]) -> str:
     return '\n'.join(lines)
 
 
-def main(argv=None) -> List[dict]:
-    """Run the benchmark; print and return the rows."""
-    args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.device.startswith('cuda') and not torch.cuda.is_available():
-        raise RuntimeError('--device cuda: no CUDA GPU is visible')
+def run_deployment(args) -> List[dict]:
+    """Rows of the deployment task for the suite's arguments.
+
+    Uses ``args.deploy_models``, ``args.shape`` (H, W), ``args.device``,
+    ``args.model_repeats``, ``args.threads`` and ``args.backends``;
+    ``args.quick`` runs the quickstart model at 129x257 once.
+    """
+    models, shape, repeats = args.deploy_models, args.shape, \
+        args.model_repeats
+    if args.quick:
+        models, shape, repeats = ['r18'], [129, 257], 1
+    opts = argparse.Namespace(
+        shape=list(shape),
+        device=args.device,
+        repeats=repeats,
+        threads=args.threads,
+        backends=args.backends)
     from mmpdl.utils import register_all_modules
     register_all_modules()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for key in args.models:
-            rows.extend(model_rows(key, args, tmp))
+        for key in models:
+            rows.extend(model_rows(key, opts, tmp))
         if args.device == 'cpu':
-            rows.extend(postprocess_rows(args, tmp))
-    print(f'device {args.device}, torch threads {torch.get_num_threads()}, '
-          f'{args.shape[0]}x{args.shape[1]}, median of {args.repeats}')
+            rows.extend(postprocess_rows(opts, tmp))
+    print(f'deploy: device {args.device}, torch threads '
+          f'{torch.get_num_threads()}, {shape[0]}x{shape[1]}, median of '
+          f'{repeats}')
     print(format_rows(rows))
     return rows
-
-
-if __name__ == '__main__':
-    main()
