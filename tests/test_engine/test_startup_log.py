@@ -92,7 +92,12 @@ def test_training_and_its_checkpoints_log_no_warnings(tmp_path):
                 logger=dict(type='LoggerHook', interval=1)),
             visualizer=dict(type='Visualizer'),
             log_processor=cfg.log_processor,
-            default_scope='mmpdl')
+            default_scope='mmpdl',
+            # a Runner built in the same second as an earlier one of this
+            # process would otherwise reuse that Runner's logger (and its
+            # log file in another work dir): MMLogger instances are named
+            # by the experiment name, which defaults to the timestamp
+            experiment_name=f'startup_log_{tmp_path.name}')
         runner.train()
     assert (tmp_path / 'iter_2.pth').is_file()
     log = open(glob.glob(str(tmp_path / '*' / '*.log'))[0]).read()
