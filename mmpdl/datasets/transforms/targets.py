@@ -137,8 +137,7 @@ class GeneratePanopticTargets(BaseTransform):
         offset = np.zeros((2, height, width), np.float32)
         rows = np.arange(height, dtype=np.float64)[:, None]
         cols = np.arange(width, dtype=np.float64)[None, :]
-        for channel, (centroid, coords) in enumerate(((cy, rows),
-                                                      (cx, cols))):
+        for channel, (centroid, coords) in enumerate(((cy, rows), (cx, cols))):
             table = np.where(thing, centroid, 0.0)
             delta = table[inverse].reshape(height, width)
             delta -= coords
