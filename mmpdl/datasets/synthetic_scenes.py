@@ -1,5 +1,4 @@
-"""The built-in dataset: synthetic street scenes in the real Cityscapes
-layout, converted to panoptic ground truth by cityscapesscripts.
+"""Synthetic street scenes: the drawing shared by the built-in datasets.
 
 Each scene has sky, buildings with window textures, trees (vegetation),
 road with lane marks and a tiled sidewalk (5 stuff classes), and cars, buses,
@@ -9,39 +8,39 @@ one class touch and occlude each other. Things have class-specific shapes
 torso, legs; bicycle: two rings and a frame) while their colours vary and
 overlap between classes, and every pixel gets noise, so a pixel's colour alone
 does not give its class. Some scenes have crowd regions (a group of persons or
-cars labelled with the class id only, as Cityscapes does), void pixels
-(``static`` blobs, an ego-vehicle strip) and, by their size, many instances
-under 4096 pixels. Everything is deterministic for a seed.
+cars labelled with the class id only), void pixels (``static`` blobs, an
+ego-vehicle strip) and, by their size, many instances under 4096 pixels.
+Everything is deterministic for a seed.
 
-Written files follow Cityscapes exactly: ``leftImg8bit/<split>/<city>/
-<city>_<seq>_<frame>_leftImg8bit.png``, ``gtFine/<split>/<city>/
-*_gtFine_labelIds.png`` and ``*_gtFine_instanceIds.png`` (label_id * 1000 +
-k for thing instances, label_id for stuff and crowd), then
-:func:`prepare_cityscapes_panoptic` (cityscapesscripts) makes the panoptic
-JSON and PNGs.
+A scene's labels are Cityscapes label ids (:data:`SCENE_LABELS`) in
+Cityscapes' instanceIds encoding; ``synthetic_cityscapes.py`` writes them as
+Cityscapes files, ``synthetic_coco_panoptic.py`` maps them to its own
+categories. Both generators share the manifest that makes re-running with
+the same arguments a no-op (:func:`begin_generation`,
+:func:`finish_generation`).
 """
+import argparse
 import json
 import os
 import os.path as osp
 import shutil
-from typing import Tuple
+from typing import Sequence, Tuple
 
 import cv2
 import numpy as np
 
-from .cityscapes_prepare import prepare_cityscapes_panoptic
-
 MANIFEST = '.mmpdl_synthetic.json'
-CITIES = dict(
-    train=('aachen', 'bochum', 'bremen'),
-    val=('frankfurt', 'lindau', 'munster'),
-    test=('berlin', 'bielefeld', 'bonn'))
 #: Seed offset of each split's scenes.
 SPLIT_SEEDS = dict(train=0, val=500_000, test=900_000)
 # Cityscapes label ids (cityscapesscripts.helpers.labels)
 EGO, STATIC = 1, 4
 ROAD, SIDEWALK, BUILDING, VEGETATION, SKY = 7, 8, 11, 21, 23
 PERSON, CAR, BUS, BICYCLE = 24, 26, 28, 33
+#: label ids a scene may hold: stuff, things and void
+SCENE_LABELS = dict(
+    stuff=(ROAD, SIDEWALK, BUILDING, VEGETATION, SKY),
+    things=(PERSON, CAR, BUS, BICYCLE),
+    void=(EGO, STATIC))
 BODY_COLOURS = np.array([[200, 30, 30], [30, 60, 180], [230, 230, 230],
                          [150, 150, 155], [25, 25, 25], [40, 120, 60],
                          [220, 180, 40], [120, 70, 40]])
@@ -266,7 +265,9 @@ def _draw_void(cv):
     rng = cv.rng
     for _ in range(int(rng.integers(0, 3))):
         x, y = rng.uniform(0, w), rng.uniform(0.3 * h, h)
-        cv.rect(x, y, x + rng.uniform(3, w / 25), y + rng.uniform(3, h / 8),
+        # a blob is at least 3 px wide, also in images under 75 px
+        cv.rect(x, y,
+                x + rng.uniform(3, max(3, w / 25)), y + rng.uniform(3, h / 8),
                 cv.colour([110, 100, 90], 30), STATIC)
     if rng.random() < 0.3:
         cv.rect(0, h - max(2, h // 20), w - 1, h - 1, cv.colour([30, 30, 30]),
@@ -298,63 +299,25 @@ def render_scene(height: int, width: int, seed: int):
     return np.clip(noisy, 0, 255).astype(np.uint8), cv.ids
 
 
-def _write_split(out_dir, split, num, size, seed):
-    h, w = size
-    cities = CITIES[split]
-    for i in range(num):
-        city = cities[i % len(cities)]
-        stem = f'{city}_{i:06d}_000019'
-        rgb, ids = render_scene(h, w,
-                                seed * 1_000_003 + SPLIT_SEEDS[split] + i)
-        img_dir = osp.join(out_dir, 'leftImg8bit', split, city)
-        os.makedirs(img_dir, exist_ok=True)
-        cv2.imwrite(
-            osp.join(img_dir, stem + '_leftImg8bit.png'),
-            cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        if split == 'test':  # images only, as the real test split
-            continue
-        gt_dir = osp.join(out_dir, 'gtFine', split, city)
-        os.makedirs(gt_dir, exist_ok=True)
-        label_ids = np.where(ids >= 1000, ids // 1000, ids).astype(np.uint8)
-        cv2.imwrite(osp.join(gt_dir, stem + '_gtFine_labelIds.png'), label_ids)
-        cv2.imwrite(
-            osp.join(gt_dir, stem + '_gtFine_instanceIds.png'),
-            ids.astype(np.uint16))
+def scene_seed(seed: int, split: str, index: int) -> int:
+    """Seed of scene ``index`` of ``split`` in a dataset made with ``seed``."""
+    return seed * 1_000_003 + SPLIT_SEEDS[split] + index
 
 
-def make_synthetic_cityscapes(out_dir: str,
-                              num_train: int = 40,
-                              num_val: int = 10,
-                              size: Tuple[int, int] = (256, 512),
-                              seed: int = 0,
-                              nproc: int = 1,
-                              verbose: bool = False,
-                              num_test: int = 0) -> bool:
-    """Write the built-in dataset to ``out_dir`` (skipped if already there).
+def begin_generation(out_dir: str, args: dict, subdirs: Sequence[str]) -> bool:
+    """Prepare ``out_dir`` for a generator run with ``args``.
 
     Args:
-        out_dir (str): Dataset root (gets leftImg8bit/ and gtFine/).
-        num_train (int): Train images.
-        num_val (int): Val images.
-        num_test (int): Test images (``leftImg8bit/test`` only, no
-            annotations, like the real test split).
-        size (tuple[int, int]): (height, width) of every image.
-        seed (int): Seed; the same arguments give the same files.
-        nproc (int): Processes for the cityscapesscripts conversion.
-        verbose (bool): Show cityscapesscripts' output.
+        out_dir (str): Dataset root.
+        args (dict): The generator's arguments (JSON-serialisable), stored
+            in the manifest by :func:`finish_generation`.
+        subdirs (Sequence[str]): Folders of ``out_dir`` the generator
+            writes; removed (with the manifest) before a new run.
 
     Returns:
-        bool: True when files were written, False when a complete dataset
-        with the same arguments was already there.
+        bool: False when ``out_dir`` already holds a complete dataset made
+        with ``args`` (nothing to do), True when the caller should write.
     """
-    args = dict(
-        num_train=num_train,
-        num_val=num_val,
-        size=list(size),
-        seed=seed,
-        version=1)
-    if num_test:
-        args['num_test'] = num_test
     manifest = osp.join(out_dir, MANIFEST)
     if osp.isfile(manifest):
         with open(manifest) as f:
@@ -364,18 +327,37 @@ def make_synthetic_cityscapes(out_dir: str,
         raise FileExistsError(
             f'{out_dir!r} is not empty and holds no built-in dataset '
             f'(no {MANIFEST}); choose an empty or new folder.')
-    if num_train < 1 or num_val < 1:
+    if args['num_train'] < 1 or args['num_val'] < 1:
         raise ValueError('--train and --val need at least 1 image each, got '
-                         f'{num_train} and {num_val}')
-    for sub in ('leftImg8bit', 'gtFine'):
+                         f"{args['num_train']} and {args['num_val']}")
+    for sub in subdirs:
         shutil.rmtree(osp.join(out_dir, sub), ignore_errors=True)
     if osp.exists(manifest):
         os.remove(manifest)
-    for split, num in (('train', num_train), ('val', num_val), ('test',
-                                                                num_test)):
-        _write_split(out_dir, split, num, size, seed)
-    prepare_cityscapes_panoptic(out_dir, nproc=nproc, verbose=verbose)
+    return True
+
+
+def finish_generation(out_dir: str, args: dict) -> None:
+    """Mark ``out_dir`` as a complete dataset made with ``args``."""
+    manifest = osp.join(out_dir, MANIFEST)
     with open(manifest + '.tmp', 'w') as f:
         json.dump(args, f)
     os.replace(manifest + '.tmp', manifest)
-    return True
+
+
+def parse_size(text: str) -> Tuple[int, int]:
+    """The ``--size HxW`` argument of the generator scripts: ``(H, W)``, at
+    least 32x32.
+
+    Raises:
+        argparse.ArgumentTypeError: Naming ``text`` and the expected form.
+    """
+    try:
+        height, width = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'--size must look like 256x512 (HxW), got {text!r}') from None
+    if height < 32 or width < 32:
+        raise argparse.ArgumentTypeError(
+            f'--size must be at least 32x32, got {text!r}')
+    return height, width
