@@ -22,16 +22,15 @@ colour with a random offset of up to 30 per channel, unique in its image;
 the id is ``R + 256 G + 256^2 B``. ``segments_info`` has ``id``,
 ``category_id``, ``iscrowd``, ``area`` and ``bbox`` ``[x, y, w, h]``.
 """
-import json
-import os
 import os.path as osp
 from typing import List, Tuple
 
 import cv2
 import numpy as np
 
-from mmpdl.structures.panoptic_ids import id_to_rgb, rgb_to_id
+from mmpdl.structures.panoptic_ids import rgb_to_id
 from mmpdl.utils.atomic_io import atomic_write_bytes
+from .panoptic_export import segments_info_of, write_id_png, write_json
 from .synthetic_scenes import (BICYCLE, BUILDING, BUS, CAR, PERSON, ROAD,
                                SIDEWALK, SKY, VEGETATION, begin_generation,
                                finish_generation, render_scene, scene_seed)
@@ -98,33 +97,23 @@ def scene_to_coco(instance_ids: np.ndarray,
 
     Returns:
         tuple: ``segment_map`` (H, W) int64 PNG ids (0 = void) and
-        ``segments_info`` (list of dict, in the order of the scene ids).
+        ``segments_info`` (list of dict, by increasing id).
     """
     categories = {c['id']: c for c in SYNTHETIC_COCO_CATEGORIES}
     values, index = np.unique(instance_ids, return_inverse=True)
-    index = index.reshape(instance_ids.shape)
     table = np.zeros(len(values), np.int64)
-    segments, used = [], set()
+    category_of, crowd_of = {}, {}
     for i, value in enumerate(values.tolist()):
         label = value // 1000 if value >= 1000 else value
         if label not in SCENE_TO_CATEGORY:
             continue  # void: id 0
         category = categories[SCENE_TO_CATEGORY[label]]
-        seg_id = _new_segment_id(category, used, rng)
-        used.add(seg_id)
+        seg_id = _new_segment_id(category, set(category_of), rng)
         table[i] = seg_id
-        ys, xs = np.nonzero(index == i)
-        x0, y0 = int(xs.min()), int(ys.min())
-        segments.append(
-            dict(
-                id=seg_id,
-                category_id=category['id'],
-                iscrowd=int(bool(category['isthing']) and value < 1000),
-                area=int(len(ys)),
-                bbox=[x0, y0,
-                      int(xs.max()) - x0 + 1,
-                      int(ys.max()) - y0 + 1]))
-    return table[index], segments
+        category_of[seg_id] = category['id']
+        crowd_of[seg_id] = int(bool(category['isthing']) and value < 1000)
+    segment_map = table[index.reshape(instance_ids.shape)]
+    return segment_map, segments_info_of(segment_map, category_of, crowd_of)
 
 
 def _write_split(out_dir: str, split: str, num: int, size: Tuple[int, int],
@@ -132,8 +121,6 @@ def _write_split(out_dir: str, split: str, num: int, size: Tuple[int, int],
     """Images, PNGs and the JSON of one split."""
     img_dir = osp.join(out_dir, split)
     png_dir = osp.join(out_dir, 'annotations', f'panoptic_{split}')
-    os.makedirs(img_dir, exist_ok=True)
-    os.makedirs(png_dir, exist_ok=True)
     images, annotations = [], []
     for i in range(num):
         image_seed = scene_seed(seed, split, i)
@@ -145,13 +132,10 @@ def _write_split(out_dir: str, split: str, num: int, size: Tuple[int, int],
         segment_map, segments = scene_to_coco(ids, rng)
         image_id = int(scene_seed(0, split, i)) + 1
         stem = f'{image_id:012d}'
-        cv2.imwrite(
-            osp.join(img_dir, stem + '.jpg'),
-            cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-            [cv2.IMWRITE_JPEG_QUALITY, 95])
-        cv2.imwrite(
-            osp.join(png_dir, stem + '.png'),
-            cv2.cvtColor(id_to_rgb(segment_map), cv2.COLOR_RGB2BGR))
+        _, jpeg = cv2.imencode('.jpg', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_JPEG_QUALITY, 95])
+        atomic_write_bytes(jpeg.tobytes(), osp.join(img_dir, stem + '.jpg'))
+        write_id_png(segment_map, osp.join(png_dir, stem + '.png'))
         images.append(
             dict(
                 id=image_id,
@@ -168,9 +152,7 @@ def _write_split(out_dir: str, split: str, num: int, size: Tuple[int, int],
         images=images,
         annotations=annotations,
         categories=SYNTHETIC_COCO_CATEGORIES)
-    atomic_write_bytes(
-        json.dumps(ann).encode(),
-        osp.join(out_dir, 'annotations', f'panoptic_{split}.json'))
+    write_json(ann, osp.join(out_dir, 'annotations', f'panoptic_{split}.json'))
 
 
 def make_synthetic_coco_panoptic(out_dir: str,
