@@ -7,5 +7,4 @@ model = dict(
     backbone=dict(
         type='mmseg.ResNet',
         stem_channels=64,
-        init_cfg=dict(
-            type='Pretrained', checkpoint='torchvision://resnet50')))
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')))
