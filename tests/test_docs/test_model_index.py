@@ -1,6 +1,6 @@
 """model-index.yml and the metafiles: every path they name exists, every
 model-zoo config has an entry, and the numbers agree with the configs'
-README and with the reference models' parameter counts."""
+README and with the original models' parameter counts."""
 import glob
 import os.path as osp
 import re
@@ -9,29 +9,34 @@ import yaml
 
 from .markdown import ROOT
 
-# parameter counts (19 classes): the original implementation's models;
-# MobileNetV3: torchvision's features + the head
-# (tests/test_models/test_mobilenet_v3_configs.py)
-PARAMS = {
+# parameter counts of the original implementation's models (19 classes)
+ORIGINAL_PARAMS = {
     'r50-os32': 55_308_870,
     'r101-os32': 74_300_998,
     'x101-32x8d-os32': 118_543_174,
     'xception65-os32': 69_632_054,
     'mobilenetv2-os32': 7_719_814,
     'hrnetw48-os4': 72_209_222,
+    # deeplab2's recipes: torchvision's MobileNetV3 features + the head
+    # (tests/test_models/test_mobilenet_v3_configs.py)
     'mobilenetv3-large-os16': 18_235_510,
     'mobilenetv3-large-os32': 18_235_510,
     'mobilenetv3-small-os16': 10_483_174,
     'mobilenetv3-small-os32': 10_483_174,
 }
-# README column -> metric names of the metafile (AP: semantic / semantic x
-# center score)
-METRIC_COLUMNS = {
-    'PQ': ('PQ', ),
-    'SQ': ('SQ', ),
-    'RQ': ('RQ', ),
-    'AP': ('AP', 'AP (semantic x center score)'),
-    'mIoU': ('mIoU', ),
+# the same networks with another class count: the semantic classifier (a
+# 1x1 conv from 256 channels, with bias) has (classes - 19) * 257 more
+CLASSES = {'cityscapes': 19, 'coco-panoptic': 133}
+CLASSES.update({'mapillary-vistas-v1.2': 65, 'mapillary-vistas-v2.0': 124})
+# the README columns of each metric of the metafiles
+README_COLUMNS = {
+    'PQ': 'PQ',
+    'SQ': 'SQ',
+    'RQ': 'RQ',
+    'AP': 'AP',
+    'AP (semantic x center score)': 'AP',
+    'mIoU': 'mIoU',
+    'Mask AP': 'mask AP'
 }
 
 
@@ -69,13 +74,13 @@ def test_every_entry_is_complete_and_its_paths_exist():
         assert osp.splitext(osp.basename(model['Config']))[0] == name
         assert {'Training Data', 'Batch Size',
                 'Architecture'} <= set(model['Metadata']), name
-        for result in model['Results']:
+        for result in model.get('Results', []):
             assert {'Task', 'Dataset', 'Metrics'} == set(result), name
-        source = model.get('Converted From')
-        if source is None:  # a recipe without convertible weights
+        if 'Converted From' not in model:  # a recipe, no convertible weights
             assert model['Metadata']['Original Config'].startswith(
                 'https://'), name
             continue
+        source = model['Converted From']
         assert source['Weights'].startswith('https://'), name
         script, *args = source['Command'].split()[1:]
         assert osp.isfile(osp.join(ROOT, script)), script
@@ -91,44 +96,46 @@ def test_every_zoo_config_has_one_entry():
     assert entries == configs
 
 
-def test_parameters_are_the_reference_models():
+def test_parameters_are_the_original_models():
     for model, _ in models():
-        row = model['Name'].split('_')[1]
-        assert model['Metadata']['Parameters'] == PARAMS[row], row
+        _, row, _, dataset = model['Name'].split('_')
+        dataset = dataset.rsplit('-', 1)[0]
+        expected = ORIGINAL_PARAMS[row] + (CLASSES[dataset] - 19) * 257
+        assert model['Metadata']['Parameters'] == expected, model['Name']
 
 
 def readme_rows(meta):
-    """Config file name -> {metric: value} of the results tables in the
-    README beside the metafile (columns named in ``METRIC_COLUMNS``; a
-    ``-`` cell is a metric without a published number)."""
+    """Config file name -> {column header: cell} of the results tables in
+    the README beside the metafile."""
     with open(osp.join(ROOT, osp.dirname(meta), 'README.md')) as file:
         text = file.read()
-    rows, header = {}, None
+    rows, header = {}, []
     for line in text.splitlines():
         if not line.startswith('|'):
-            header = None
+            header = []
             continue
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
-        if header is None:
-            header = cells
-            continue
         link = re.search(r'\]\((\S+\.py)\)', line)
-        if not link:
-            continue
-        metrics = {}
-        for column, cell in zip(header, cells):
-            if column in METRIC_COLUMNS and cell != '-':
-                names = METRIC_COLUMNS[column]
-                values = cell.split(' / ')
-                assert len(values) == len(names), (column, cell)
-                metrics.update(zip(names, map(float, values)))
-        rows[link.group(1)] = metrics
+        if not header:
+            header = cells
+        elif link:
+            rows[link.group(1)] = dict(zip(header, cells))
     return rows
 
 
 def test_metrics_equal_the_readme_table():
     for model, meta in models():
+        row = readme_rows(meta)[osp.basename(model['Config'])]
         metrics = {}
-        for result in model['Results']:
+        for result in model.get('Results', []):
             metrics.update(result['Metrics'])
-        assert readme_rows(meta)[osp.basename(model['Config'])] == metrics
+        for key, column in README_COLUMNS.items():
+            if column not in row:
+                assert key not in metrics, (model['Name'], key)
+                continue
+            cells = row[column].split(' / ')
+            cell = cells[-1 if 'center' in key else 0]
+            if cell == '-':
+                assert key not in metrics, (model['Name'], key)
+            else:
+                assert metrics[key] == float(cell), (model['Name'], key)
