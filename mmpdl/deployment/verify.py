@@ -18,8 +18,7 @@ def output_limit(scale: float) -> float:
     return max(MAX_ABS_DIFF, MAX_REL_DIFF * scale)
 
 
-def _near_tie(logits: torch.Tensor, where: torch.Tensor,
-              limit: float) -> bool:
+def _near_tie(logits: torch.Tensor, where: torch.Tensor, limit: float) -> bool:
     """Whether the two largest (C, H, W) logits differ by at most ``limit``
     at every pixel of the (H, W) mask ``where``."""
     top2 = logits[:, where].topk(2, dim=0).values
@@ -140,8 +139,10 @@ def format_table(rows: Sequence[dict]) -> str:
         diff, scale = row['diff'], row.get('scale')
         diff = f'{diff:.2e}' if isinstance(diff, float) else str(diff)
         scale = '' if scale is None else f'{scale:.3g}'
+        limit = row['limit']
+        limit = f'{limit:.2g}' if isinstance(limit, float) else str(limit)
         lines.append(f"| {row['image']} | {row['output']} | {diff} | "
-                     f"{row['limit']} | {'yes' if row['ok'] else 'NO'} | "
+                     f"{limit} | {'yes' if row['ok'] else 'NO'} | "
                      f'{scale} |')
     return '\n'.join(lines)
 

@@ -25,8 +25,10 @@ def _sample(logits, offset_scale=1.0):
 
 
 def _rows(expected, got):
-    return {row['output'].split(' ')[0]: row
-            for row in compare_samples(expected, got)}
+    return {
+        row['output'].split(' ')[0]: row
+        for row in compare_samples(expected, got)
+    }
 
 
 def test_limit_is_absolute_for_small_and_relative_for_large_outputs():
