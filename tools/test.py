@@ -90,7 +90,8 @@ def enable_visualization(cfg, args):
 
 
 #: Metrics that write the official files (``outfile_prefix``).
-WRITER_METRICS = ('CityscapesPanopticMetric', 'CityscapesInstanceMetric')
+WRITER_METRICS = ('CityscapesPanopticMetric', 'CityscapesInstanceMetric',
+                  'PanopticQualityMetric')
 
 
 def is_pickle(path: str) -> bool:

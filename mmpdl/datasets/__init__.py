@@ -4,11 +4,18 @@ from .cityscapes_meta import CITYSCAPES_META
 from .cityscapes_panoptic import CityscapesPanopticDataset
 from .cityscapes_prepare import (check_cityscapes_root,
                                  prepare_cityscapes_panoptic)
-from .synthetic_cityscapes import make_synthetic_cityscapes, render_scene
+from .coco_panoptic import CocoPanopticDataset
+from .panoptic_categories import default_palette, metainfo_from_categories
+from .synthetic_cityscapes import make_synthetic_cityscapes
+from .synthetic_coco_panoptic import (SYNTHETIC_COCO_CATEGORIES,
+                                      make_synthetic_coco_panoptic)
+from .synthetic_scenes import render_scene
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'BasePanopticDataset', 'CITYSCAPES_META', 'CityscapesPanopticDataset',
-    'check_cityscapes_root', 'prepare_cityscapes_panoptic',
-    'make_synthetic_cityscapes', 'render_scene'
+    'CocoPanopticDataset', 'SYNTHETIC_COCO_CATEGORIES',
+    'check_cityscapes_root', 'default_palette', 'make_synthetic_cityscapes',
+    'make_synthetic_coco_panoptic', 'metainfo_from_categories',
+    'prepare_cityscapes_panoptic', 'render_scene'
 ]

@@ -35,6 +35,11 @@ def check_panoptic_meta(meta: dict, owner: str) -> None:
             f'{owner} metainfo has {num} classes but '
             f"{len(meta['label_ids'])} label_ids (one dataset category id "
             'per train id)')
+    if num > meta['ignore_index']:
+        raise ValueError(
+            f'{owner} metainfo has {num} classes: train ids 0-{num - 1} '
+            f"reach the ignore_index {meta['ignore_index']}; give a larger "
+            'ignore_index in metainfo')
     bad = [i for i in meta['thing_ids'] if not 0 <= i < num]
     if bad:
         raise ValueError(f'{owner} metainfo thing_ids {bad} are not train '
@@ -96,4 +101,6 @@ class BasePanopticDataset(BaseSegDataset):
                 raise ValueError(
                     f'{where}: segment {seg["id"]} has unknown category_id '
                     f'{seg["category_id"]} (the dataset\'s label_ids are '
-                    f'{sorted(known)})')
+                    f'{sorted(known)}). Give the segment one of these '
+                    'category ids, or add its category to the dataset (the '
+                    'JSON\'s "categories" or the metainfo\'s label_ids).')

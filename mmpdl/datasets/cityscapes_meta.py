@@ -2,8 +2,8 @@
 the one place that lists Cityscapes' classes, things and label divisor."""
 from cityscapesscripts.helpers.labels import labels as CITYSCAPES_LABELS
 
-LABEL_DIVISOR = 1000
-IGNORE_INDEX = 255
+from .panoptic_categories import IGNORE_INDEX, LABEL_DIVISOR
+
 _EVAL_LABELS = sorted(
     (lb for lb in CITYSCAPES_LABELS if 0 <= lb.trainId < IGNORE_INDEX),
     key=lambda lb: lb.trainId)

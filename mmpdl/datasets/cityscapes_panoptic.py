@@ -1,25 +1,30 @@
 """``CityscapesPanopticDataset``: the official panoptic ground truth made by
-cityscapesscripts (``gtFine/cityscapes_panoptic_<split>.json`` + PNGs)."""
-import glob
+cityscapesscripts (``gtFine/cityscapes_panoptic_<split>.json`` + PNGs), a
+COCO-panoptic dataset with Cityscapes' fixed metadata."""
 import logging
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
 from mmengine.logging import print_log
 
 from mmpdl.registry import DATASETS
-from .base_panoptic import BasePanopticDataset
 from .cityscapes_meta import CITYSCAPES_META
+from .coco_panoptic import CocoPanopticDataset
 from .panoptic_checks import load_panoptic_json
 
 
 @DATASETS.register_module()
-class CityscapesPanopticDataset(BasePanopticDataset):
+class CityscapesPanopticDataset(CocoPanopticDataset):
     """Cityscapes panoptic segmentation (19 classes: 11 stuff, 8 things).
 
-    Every data info holds ``img_path``, ``pan_map_path`` (the COCO-panoptic
-    RGB PNG) and ``segments_info`` (``id``, ``category_id`` as a Cityscapes
-    label id, ``iscrowd``, ``area``), decoded by ``LoadPanopticAnnotations``.
+    Loading is :class:`CocoPanopticDataset`'s with the fixed metadata of
+    ``cityscapes_meta.py`` (the JSON's ``categories`` are not read) and
+    Cityscapes' image paths: ``img_path/<city>/<image_id><img_suffix>``.
+    Images on disk without a JSON entry are left out; their number is
+    logged. Every data info holds ``img_path``, ``pan_map_path`` (the
+    COCO-panoptic RGB PNG) and ``segments_info`` (``id``, ``category_id``
+    as a Cityscapes label id, ``iscrowd``, ``area``), decoded by
+    ``LoadPanopticAnnotations``.
 
     Args:
         ann_file (str): The panoptic JSON, e.g.
@@ -33,6 +38,7 @@ class CityscapesPanopticDataset(BasePanopticDataset):
     """
 
     METAINFO = CITYSCAPES_META
+    IMAGES_NEED_ANNOTATIONS = False
 
     def __init__(self,
                  ann_file: str = '',
@@ -44,8 +50,6 @@ class CityscapesPanopticDataset(BasePanopticDataset):
             ann_file=ann_file,
             data_prefix=data_prefix,
             img_suffix=img_suffix,
-            seg_map_suffix='_gtFine_panoptic.png',
-            reduce_zero_label=False,
             **kwargs)
 
     @staticmethod
@@ -62,8 +66,8 @@ class CityscapesPanopticDataset(BasePanopticDataset):
                 'out of metainfo (a `palette` may be changed); for another '
                 'label set see "Your own data" in docs/dataset_prepare.md.')
 
-    def _check_root(self):
-        root = self.data_root or ''
+    @classmethod
+    def _check_root(cls, root: Optional[str]) -> None:
         if root and not osp.isdir(root):
             raise FileNotFoundError(
                 f'data_root {root!r} does not exist. For Cityscapes see '
@@ -71,59 +75,25 @@ class CityscapesPanopticDataset(BasePanopticDataset):
                 f'`python tools/dataset_converters/synthetic_cityscapes.py '
                 f'{root}`.')
 
-    def load_data_list(self) -> List[dict]:
-        """Read the panoptic JSON (or list the images without one).
-
-        An empty, truncated or incomplete JSON raises a ``ValueError``
-        naming the file and what is missing. Images on disk without a JSON
-        entry are left out; their number is logged.
-        """
-        self._check_root()
-        img_dir = self.data_prefix.get('img_path', '')
-        if not self.ann_file or osp.isdir(self.ann_file):
-            return self._list_images(img_dir)
-        if not osp.isfile(self.ann_file):
+    @classmethod
+    def _read_ann_file(cls, path: str, root: Optional[str]) -> dict:
+        if not osp.isfile(path):
             raise FileNotFoundError(
-                f'panoptic annotation file {self.ann_file!r} not found. Make '
+                f'panoptic annotation file {path!r} not found. Make '
                 'it with `python tools/dataset_converters/cityscapes.py '
-                f'{self.data_root or "<cityscapes root>"}` (runs '
+                f'{root or "<cityscapes root>"}` (runs '
                 'cityscapesscripts\' createPanopticImgs).')
-        ann = load_panoptic_json(self.ann_file)
-        pan_dir = self.data_prefix.get('seg_map_path', '')
-        images = {img['id']: img for img in ann['images']}
-        data_list = []
-        for item in ann['annotations']:
-            image_id = item['image_id']
-            city = image_id.split('_')[0]
-            img_path = osp.join(img_dir, city, image_id + self.img_suffix)
-            if not osp.isfile(img_path):
-                raise FileNotFoundError(
-                    f'image {img_path!r} is listed in {self.ann_file!r} '
-                    'but missing on disk')
-            self.check_categories(item['segments_info'],
-                                  f'{self.ann_file!r}: image {image_id!r}')
-            info = images.get(image_id, {})
-            data_list.append(
-                dict(
-                    img_path=img_path,
-                    pan_map_path=osp.join(pan_dir, item['file_name']),
-                    segments_info=item['segments_info'],
-                    image_id=image_id,
-                    ann_height=info.get('height'),
-                    ann_width=info.get('width'),
-                    label_map=None,
-                    reduce_zero_label=False,
-                    seg_fields=[]))
-        self._log_unlisted_images(img_dir, data_list)
-        return sorted(data_list, key=lambda x: x['img_path'])
+        return load_panoptic_json(path)
 
-    def _image_paths(self, img_dir: str) -> List[str]:
-        return sorted(
-            glob.glob(
-                osp.join(img_dir, '**', '*' + self.img_suffix),
-                recursive=True))
+    def _image_path(self, img_dir: str, image: Optional[dict],
+                    item: dict) -> str:
+        """``img_dir/<city>/<image_id><img_suffix>`` (the city is the
+        first part of the image id)."""
+        image_id = item['image_id']
+        city = image_id.split('_')[0]
+        return osp.join(img_dir, city, image_id + self.img_suffix)
 
-    def _log_unlisted_images(self, img_dir: str, data_list: list) -> None:
+    def _check_listing(self, img_dir: str, data_list: List[dict]) -> None:
         """Log how many images on disk have no entry in the JSON."""
         listed = {osp.normpath(info['img_path']) for info in data_list}
         unlisted = [
@@ -137,17 +107,3 @@ class CityscapesPanopticDataset(BasePanopticDataset):
                 f'are left out (first: {osp.basename(unlisted[0])})',
                 logger='current',
                 level=logging.WARNING)
-
-    def _list_images(self, img_dir: str) -> List[dict]:
-        paths = self._image_paths(img_dir)
-        if not paths:
-            raise FileNotFoundError(
-                f'no *{self.img_suffix} images found under {img_dir!r}')
-        return [
-            dict(
-                img_path=p,
-                image_id=osp.basename(p)[:-len(self.img_suffix)],
-                label_map=None,
-                reduce_zero_label=False,
-                seg_fields=[]) for p in paths
-        ]

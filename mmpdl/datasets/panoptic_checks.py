@@ -18,6 +18,8 @@ from mmpdl.structures.panoptic_ids import MAX_TABLE_ID
 
 CHECK_TOOL = 'tools/dataset_converters/check_panoptic.py'
 PREPARE_TOOL = 'tools/dataset_converters/cityscapes.py'
+#: how to make a Cityscapes panoptic JSON again, named in errors
+CITYSCAPES_REMAKE = f'e.g. with `python {PREPARE_TOOL} <cityscapes root>`'
 ANNOTATION_KEYS = ('image_id', 'file_name', 'segments_info')
 SEGMENT_KEYS = ('id', 'category_id')
 #: At most this many ids are named in one message.
@@ -30,11 +32,12 @@ def _named(values: Sequence[int]) -> str:
     return f'[{shown}{f", ... ({more} more)" if more > 0 else ""}]'
 
 
-def read_panoptic_json(path: str) -> dict:
+def read_panoptic_json(path: str, remake: str = CITYSCAPES_REMAKE) -> dict:
     """Read a panoptic JSON; a truncated or non-JSON file names ``path``.
 
     Args:
         path (str): The JSON file.
+        remake (str): How to make the file again, named in the error.
 
     Returns:
         dict: The parsed file (not yet checked, see
@@ -46,8 +49,8 @@ def read_panoptic_json(path: str) -> dict:
     except json.JSONDecodeError as err:
         raise ValueError(
             f'{path!r} is not valid JSON ({err}): the file is truncated or '
-            f'is not a panoptic annotation file. Make it again, e.g. with '
-            f'`python {PREPARE_TOOL} <cityscapes root>`.') from err
+            f'is not a panoptic annotation file. Make it again, {remake}.'
+        ) from err
     return ann
 
 
@@ -106,24 +109,24 @@ def panoptic_json_problems(ann) -> List[str]:
     return problems
 
 
-def load_panoptic_json(path: str) -> dict:
+def load_panoptic_json(path: str, remake: str = CITYSCAPES_REMAKE) -> dict:
     """Read and check a panoptic JSON; raise on the first problem.
 
     Args:
         path (str): The JSON file.
+        remake (str): How to make the file again, named in the error.
 
     Returns:
         dict: The parsed file, with ``images`` and ``annotations``.
     """
-    ann = read_panoptic_json(path)
+    ann = read_panoptic_json(path, remake)
     problems = panoptic_json_problems(ann)
     if problems:
         more = (f' (and {len(problems) - 1} more problems: list them with '
                 f'`python {CHECK_TOOL}`)' if len(problems) > 1 else '')
         raise ValueError(
             f'panoptic annotation file {path!r}: {problems[0]}{more}. Make '
-            f'it again, e.g. with `python {PREPARE_TOOL} <cityscapes '
-            'root>`.')
+            f'it again, {remake}.')
     return ann
 
 
@@ -183,6 +186,7 @@ def check_segment_ids(seg_map: np.ndarray, ids: np.ndarray, path: str) -> None:
     if problems:
         raise ValueError(
             f'panoptic PNG {path!r} disagrees with its JSON entry: '
-            f'{"; ".join(problems)}. Fix the PNG or the JSON (make both '
-            f'again, e.g. with `python {PREPARE_TOOL} <root>`); list every '
+            f'{"; ".join(problems)}. Fix the PNG or its segments_info in the '
+            'JSON (or make both again with the converter that wrote them, '
+            f'for Cityscapes `python {PREPARE_TOOL} <root>`); list every '
             f'such problem with `python {CHECK_TOOL} DATA_ROOT ANN_FILE`.')

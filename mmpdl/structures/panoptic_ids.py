@@ -42,11 +42,14 @@ def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
     Returns:
         np.ndarray: (H, W) int64.
     """
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    # the little-endian bytes (R, G, B, 0) read as one uint32
-    padded = np.zeros(rgb.shape[:2] + (4, ), np.uint8)
-    padded[..., :3] = rgb
-    return padded.view('<u4')[..., 0].astype(np.int64)
+    rgb = np.asarray(rgb, dtype=np.uint8)
+    # in-place shifts and ors: no (H, W, 4) copy, no int64 temporaries
+    ids = rgb[..., 2].astype(np.int64)
+    ids <<= 8
+    ids |= rgb[..., 1]
+    ids <<= 8
+    ids |= rgb[..., 0]
+    return ids
 
 
 def id_to_rgb(ids: np.ndarray) -> np.ndarray:

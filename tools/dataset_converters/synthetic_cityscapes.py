@@ -15,16 +15,7 @@ does nothing.
 import argparse
 import time
 
-
-def _size(text):
-    try:
-        height, width = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'--size must look like 256x512 (HxW), got {text!r}')
-    if height < 32 or width < 32:
-        raise argparse.ArgumentTypeError('--size must be at least 32x32')
-    return height, width
+from mmpdl.datasets.synthetic_scenes import parse_size
 
 
 def parse_args(argv=None):
@@ -40,7 +31,10 @@ def parse_args(argv=None):
         default=0,
         help='test images (no annotations, like the real test split)')
     parser.add_argument(
-        '--size', type=_size, default=(256, 512), help='HxW, e.g. 256x512')
+        '--size',
+        type=parse_size,
+        default=(256, 512),
+        help='HxW, e.g. 256x512')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
         '--nproc', type=int, default=1, help='conversion processes')

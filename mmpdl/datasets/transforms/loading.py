@@ -179,6 +179,21 @@ class LoadPanopticAnnotations(BaseTransform):
         return self._label_maps(seg_map, ids, train_ids, panoptic,
                                 ignore_index, divisor)
 
+    @staticmethod
+    def _check_stated_size(results: dict, shape) -> None:
+        """Raise if the PNG's ``shape`` (H, W) differs from the image size
+        stated in the annotation file (``ann_height``/``ann_width`` of the
+        data info, when given)."""
+        stated = (results.get('ann_height'), results.get('ann_width'))
+        if None in stated or tuple(stated) == tuple(shape):
+            return
+        raise ValueError(
+            f'panoptic PNG {results["pan_map_path"]!r} of image '
+            f'{results.get("img_path")!r} is {shape[0]}x{shape[1]} but the '
+            f'"images" entry of image id {results.get("image_id")!r} in the '
+            f'annotation file says {stated[0]}x{stated[1]} (height x '
+            'width). Correct "height"/"width" of that entry, or the files.')
+
     def transform(self, results: dict) -> dict:
         """Decode the panoptic PNG of ``results``."""
         path = results['pan_map_path']
@@ -190,6 +205,7 @@ class LoadPanopticAnnotations(BaseTransform):
                 f'panoptic PNG {path!r} is {seg_map.shape[0]}x'
                 f'{seg_map.shape[1]} but image {results.get("img_path")!r} '
                 f'is {shape[0]}x{shape[1]}')
+        self._check_stated_size(results, seg_map.shape)
         sem, pan = self.decode(seg_map, results['segments_info'], results,
                                path)
         results['gt_seg_map'] = sem

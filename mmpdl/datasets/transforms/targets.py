@@ -114,7 +114,6 @@ class GeneratePanopticTargets(BaseTransform):
         inverse, void, thing, crowd = self._segments(panoptic, thing_ids,
                                                      divisor, ignore_index)
         num = len(void)
-        ys, xs = np.divmod(np.arange(height * width), width)
         area, sum_y, sum_x = segment_moments(inverse, num, width)
         area = area.astype(np.float64)
         safe = np.maximum(area, 1)
@@ -133,11 +132,17 @@ class GeneratePanopticTargets(BaseTransform):
         results['gt_offset_weights'] = off_w.astype(
             np.float32)[inverse].reshape(height, width)
 
-        on_thing = thing[inverse]
-        offset = np.zeros((2, height * width), np.float32)
-        offset[0, on_thing] = cy[inverse[on_thing]] - ys[on_thing]
-        offset[1, on_thing] = cx[inverse[on_thing]] - xs[on_thing]
-        results['gt_offset'] = offset.reshape(2, height, width)
+        # centroid - pixel in float64 (as the original), 0 off things
+        on_thing = thing[inverse].reshape(height, width)
+        offset = np.zeros((2, height, width), np.float32)
+        rows = np.arange(height, dtype=np.float64)[:, None]
+        cols = np.arange(width, dtype=np.float64)[None, :]
+        for channel, (centroid, coords) in enumerate(((cy, rows), (cx, cols))):
+            table = np.where(thing, centroid, 0.0)
+            delta = table[inverse].reshape(height, width)
+            delta -= coords
+            np.copyto(offset[channel], delta, where=on_thing)
+        results['gt_offset'] = offset
 
         center = np.zeros((height, width), np.float32)
         for idx in np.flatnonzero(thing):

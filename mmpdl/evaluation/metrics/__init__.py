@@ -2,8 +2,9 @@
 from .cityscapes_instance_metric import CityscapesInstanceMetric
 from .cityscapes_panoptic_metric import CityscapesPanopticMetric
 from .dump_panoptic_results import DumpPanopticResults
+from .panoptic_quality_metric import PanopticQualityMetric
 
 __all__ = [
-    'CityscapesPanopticMetric', 'CityscapesInstanceMetric',
-    'DumpPanopticResults'
+    'PanopticQualityMetric', 'CityscapesPanopticMetric',
+    'CityscapesInstanceMetric', 'DumpPanopticResults'
 ]

@@ -17,8 +17,8 @@ import torch
 
 from mmpdl.datasets import CITYSCAPES_META
 from mmpdl.evaluation import CityscapesPanopticMetric
-from mmpdl.evaluation.functional.cityscapes_writers import (
-    write_panoptic_json, write_panoptic_png)
+from mmpdl.evaluation.functional.panoptic_writers import (write_panoptic_json,
+                                                          write_panoptic_png)
 from .utils import children_peak_mib, make_row, measure
 
 VOID = 255000
@@ -61,6 +61,7 @@ def write_official(maps, folder, meta, crowd):
     thing_label_ids = {meta['label_ids'][i] for i in meta['thing_ids']}
     for i, pan in enumerate(maps):
         ann = write_panoptic_png(pan, f'bench_000000_{i:06d}',
+                                 f'bench_{i:06d}.png',
                                  osp.join(folder, 'panoptic'),
                                  meta['label_ids'], 1000, 255)
         for seg in ann['segments_info']:

@@ -1,0 +1,116 @@
+"""The ``categories`` of a COCO-panoptic JSON as a dataset's metainfo.
+
+Train ids are the positions in the JSON's ``categories`` list: train id
+``i`` is category ``categories[i]['id']`` (``label_ids``), so category ids
+may have gaps and any order.
+"""
+import colorsys
+from typing import List, Sequence
+
+LABEL_DIVISOR = 1000
+IGNORE_INDEX = 255
+CATEGORY_KEYS = ('id', 'name', 'isthing')
+
+
+def default_palette(num: int) -> List[List[int]]:
+    """``num`` distinct RGB colours, the same for every call.
+
+    Hues step by the golden ratio (neighbouring train ids get far-apart
+    hues); saturation and value alternate between three levels.
+
+    Args:
+        num (int): Number of colours.
+
+    Returns:
+        list[list[int]]: (num, 3) RGB in [0, 255].
+    """
+    golden = 0.618033988749895
+    palette = []
+    for i in range(num):
+        hue = (0.1 + i * golden) % 1.0
+        sat, val = ((0.65, 0.95), (0.9, 0.75), (0.45, 0.85))[i % 3]
+        palette.append(
+            [int(round(255 * c)) for c in colorsys.hsv_to_rgb(hue, sat, val)])
+    return palette
+
+
+def _category_problem(index: int, cat) -> str:
+    """What is wrong with ``categories[index]`` ('' if nothing)."""
+    if not isinstance(cat, dict):
+        return f'categories[{index}] is a {type(cat).__name__}, not a dict'
+    missing = [key for key in CATEGORY_KEYS if key not in cat]
+    if missing:
+        return f'categories[{index}] ({cat}) has no {missing}'
+    if not isinstance(cat['id'], int) or isinstance(cat['id'], bool):
+        return f'categories[{index}] has a non-integer id {cat["id"]!r}'
+    if cat['isthing'] not in (0, 1):
+        return (f'categories[{index}] (id {cat["id"]}) has isthing '
+                f'{cat["isthing"]!r}; it must be 0 (stuff) or 1 (thing)')
+    color = cat.get('color')
+    if color is not None and (len(color) != 3 or not all(0 <= int(c) <= 255
+                                                         for c in color)):
+        return (f'categories[{index}] (id {cat["id"]}) has color {color!r}; '
+                'it must be [R, G, B] in 0-255')
+    return ''
+
+
+def categories_problems(categories) -> List[str]:
+    """Everything that keeps a ``categories`` list from being a class list.
+
+    Args:
+        categories: The ``categories`` value of a COCO-panoptic JSON.
+
+    Returns:
+        list[str]: One line per problem; empty when usable.
+    """
+    if not isinstance(categories, list) or not categories:
+        return [
+            '"categories" must be a non-empty list of {"id", "name", '
+            f'"isthing"[, "color"]}}, got {categories!r:.80}'
+        ]
+    problems = [_category_problem(i, cat) for i, cat in enumerate(categories)]
+    problems = [p for p in problems if p]
+    if problems:
+        return problems
+    for key in ('id', 'name'):
+        values = [cat[key] for cat in categories]
+        repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
+        if repeated:
+            problems.append(f'category {key}s {repeated} occur more than '
+                            'once')
+    return problems
+
+
+def metainfo_from_categories(categories: Sequence[dict],
+                             source: str = 'the panoptic JSON') -> dict:
+    """A panoptic dataset's metainfo from a COCO-panoptic ``categories``.
+
+    Args:
+        categories (Sequence[dict]): ``id``, ``name``, ``isthing`` and
+            optionally ``color`` of each category, in train-id order.
+        source (str): The file, named in errors.
+
+    Returns:
+        dict: ``classes``, ``palette`` (the categories' ``color``; a
+        category without one gets :func:`default_palette`'s colour of its
+        train id), ``thing_ids``, ``label_ids``,
+        ``label_divisor`` (1000) and ``ignore_index`` (255).
+    """
+    problems = categories_problems(categories)
+    if problems:
+        raise ValueError(
+            f'{source}: {"; ".join(problems)}. Fix the "categories" list of '
+            'the JSON (each category: {"id": int, "name": str, "isthing": '
+            '0 or 1, "color": [R, G, B] optional}), or give the classes in '
+            'the dataset config: metainfo=dict(classes=..., thing_ids=..., '
+            'label_ids=...).')
+    fallback = default_palette(len(categories))
+    return dict(
+        classes=tuple(cat['name'] for cat in categories),
+        palette=[[int(c) for c in cat['color']]
+                 if cat.get('color') is not None else fallback[i]
+                 for i, cat in enumerate(categories)],
+        thing_ids=[i for i, cat in enumerate(categories) if cat['isthing']],
+        label_ids=[cat['id'] for cat in categories],
+        label_divisor=LABEL_DIVISOR,
+        ignore_index=IGNORE_INDEX)

@@ -1,0 +1,94 @@
+"""Writing COCO-panoptic ground truth: segment statistics of an id map and
+atomic writers of its PNGs and JSON.
+
+Used by the dataset tools that produce COCO-panoptic files
+(``tools/dataset_converters/labels_to_coco_panoptic.py``,
+``tools/dataset_converters/mapillary_vistas.py``).
+"""
+import json
+from typing import List, Tuple
+
+import cv2
+import numpy as np
+
+from mmpdl.structures.panoptic_ids import dense_segment_ids, id_to_rgb
+from mmpdl.utils.atomic_io import atomic_write_bytes
+
+
+def segment_stats(seg_map: np.ndarray) -> Tuple[np.ndarray, np.ndarray, list]:
+    """Area and bounding box of every non-zero segment of an id map.
+
+    Args:
+        seg_map (np.ndarray): (H, W) non-negative int64 segment ids; 0 is
+            void.
+
+    Returns:
+        tuple: ``ids`` (S,) int64 sorted non-zero ids, ``areas`` (S,) int64
+        pixel counts and ``bboxes``, a list of S COCO boxes ``[x, y, w,
+        h]`` (ints, the tightest box around the segment's pixels).
+    """
+    height, width = seg_map.shape
+    ids, index = dense_segment_ids(seg_map)
+    num = len(ids)
+    areas = np.bincount(index, minlength=num)
+    rows = np.repeat(np.arange(height), width)
+    cols = np.tile(np.arange(width), height)
+    # (S, H) and (S, W): whether segment s has a pixel in that row / column
+    in_row = np.bincount(
+        index * height + rows, minlength=num * height).reshape(num, height) > 0
+    in_col = np.bincount(
+        index * width + cols, minlength=num * width).reshape(num, width) > 0
+    top = in_row.argmax(1)
+    bottom = height - 1 - in_row[:, ::-1].argmax(1)
+    left = in_col.argmax(1)
+    right = width - 1 - in_col[:, ::-1].argmax(1)
+    bboxes = [[int(x0), int(y0),
+               int(x1 - x0 + 1),
+               int(y1 - y0 + 1)]
+              for x0, y0, x1, y1 in zip(left, top, right, bottom)]
+    keep = ids != 0
+    return (ids[keep], areas[keep].astype(np.int64),
+            [box for box, k in zip(bboxes, keep) if k])
+
+
+def write_id_png(seg_map: np.ndarray, path: str) -> None:
+    """Write an id map as a COCO-panoptic RGB PNG, atomically.
+
+    Args:
+        seg_map (np.ndarray): (H, W) int64 ids in ``[0, 2^24)``.
+        path (str): Destination ``.png``; its folder is created.
+    """
+    rgb = id_to_rgb(seg_map)
+    ok, data = cv2.imencode('.png', np.ascontiguousarray(rgb[..., ::-1]))
+    if not ok:
+        raise OSError(f'could not encode the PNG for {path!r}')
+    atomic_write_bytes(data.tobytes(), path)
+
+
+def write_json(content: dict, path: str) -> None:
+    """Write ``content`` as JSON to ``path``, atomically."""
+    atomic_write_bytes(json.dumps(content).encode('utf-8'), path)
+
+
+def segments_info_of(seg_map: np.ndarray, categories: dict,
+                     crowd: dict) -> List[dict]:
+    """The ``segments_info`` of an id map.
+
+    Args:
+        seg_map (np.ndarray): (H, W) int64 segment ids, 0 void.
+        categories (dict[int, int]): Category id of every non-zero id.
+        crowd (dict[int, int]): ``iscrowd`` (0/1) of every non-zero id.
+
+    Returns:
+        list[dict]: ``id``, ``category_id``, ``iscrowd``, ``area``,
+        ``bbox`` of each segment with pixels, by increasing id.
+    """
+    ids, areas, bboxes = segment_stats(seg_map)
+    return [
+        dict(
+            id=int(i),
+            category_id=int(categories[int(i)]),
+            iscrowd=int(crowd[int(i)]),
+            area=int(a),
+            bbox=b) for i, a, b in zip(ids, areas, bboxes)
+    ]

@@ -1,0 +1,133 @@
+"""Writers of COCO-panoptic result files: RGB-id PNGs and the JSON.
+
+A prediction in mmpdl's encoding (``train_id * label_divisor + k``, void
+``ignore_index * label_divisor``) becomes a PNG of segment ids
+(``R + 256 G + 256^2 B``, 0 = void) whose ids are
+``label_id * label_divisor + k`` for ``k >= 1`` and ``label_id`` for
+``k = 0`` (stuff, or a thing predicted without instance id), where
+``label_id`` is the dataset's category id of the train id. The JSON lists,
+per image, ``image_id``, ``file_name`` and ``segments_info`` (``id``,
+``category_id``, ``area``, ``iscrowd``): the format of the COCO panoptic
+test-dev submission and of cityscapesscripts' panoptic evaluation.
+Files are written atomically.
+"""
+import io
+import json
+import os.path as osp
+from typing import Dict, List, Sequence, Tuple, Union
+
+import numpy as np
+from PIL import Image
+
+from mmpdl.structures.panoptic_ids import id_to_rgb
+from mmpdl.utils.atomic_io import atomic_write_bytes
+
+
+def save_png(array: np.ndarray, path: str) -> None:
+    """Write an image array as a PNG, atomically (folder created).
+
+    Args:
+        array (np.ndarray): (H, W) uint8/uint16 or (H, W, 3) uint8.
+        path (str): Destination ``.png``.
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format='PNG')
+    atomic_write_bytes(buffer.getvalue(), path)
+
+
+def save_json(data: Union[dict, list], path: str) -> None:
+    """Write ``data`` as JSON, atomically (folder created)."""
+    atomic_write_bytes(json.dumps(data).encode('utf-8'), path)
+
+
+def panoptic_segment_ids(pred_panoptic: np.ndarray, label_ids: Sequence[int],
+                         label_divisor: int,
+                         ignore_index: int) -> Tuple[np.ndarray, List[Dict]]:
+    """Map a prediction to COCO-panoptic segment ids and its segment list.
+
+    Args:
+        pred_panoptic (np.ndarray): (H, W) int64 in mmpdl's encoding.
+        label_ids (Sequence[int]): Dataset category id of each train id
+            (none may be 0, the void id of the PNG).
+        label_divisor (int): Divisor of the encoding.
+        ignore_index (int): Void category.
+
+    Returns:
+        tuple: ``id_map`` (H, W) int64 segment ids (0 = void) and
+        ``segments_info``: one dict per non-void segment with ``id``,
+        ``category_id``, ``area`` and ``iscrowd`` (0).
+    """
+    lut = np.asarray(label_ids, dtype=np.int64)
+    if (lut <= 0).any():
+        raise ValueError(
+            f'label_ids {lut.tolist()} contain {lut[lut <= 0].tolist()}: in '
+            'a COCO-panoptic PNG 0 means void, so every category id must be '
+            '>= 1; renumber the categories of the dataset.')
+    ids, inverse, areas = np.unique(
+        pred_panoptic, return_inverse=True, return_counts=True)
+    cats, inst = ids // label_divisor, ids % label_divisor
+    void = cats == ignore_index
+    category = lut[np.where(void, 0, cats)]
+    out_ids = np.where(inst == 0, category, category * label_divisor + inst)
+    out_ids = np.where(void, 0, out_ids)
+    id_map = out_ids[inverse.reshape(pred_panoptic.shape)]
+    segments = [
+        dict(id=int(i), category_id=int(c), area=int(a), iscrowd=0)
+        for i, c, a, v in zip(out_ids, category, areas, void) if not v
+    ]
+    return id_map, segments
+
+
+def write_panoptic_png(pred_panoptic: np.ndarray, image_id: Union[int, str],
+                       file_name: str, out_dir: str, label_ids: Sequence[int],
+                       label_divisor: int, ignore_index: int) -> Dict:
+    """Write one panoptic prediction as a COCO-panoptic PNG.
+
+    Args:
+        pred_panoptic (np.ndarray): (H, W) int64 in mmpdl's encoding.
+        image_id (int | str): The image's id in the ground-truth JSON.
+        file_name (str): PNG name inside ``out_dir``.
+        out_dir (str): Folder of the PNGs.
+        label_ids (Sequence[int]): Dataset category id per train id.
+        label_divisor (int): Divisor of the encoding.
+        ignore_index (int): Void category.
+
+    Returns:
+        dict: The JSON ``annotations`` entry (``image_id``, ``file_name``,
+        ``segments_info``).
+    """
+    id_map, segments = panoptic_segment_ids(pred_panoptic, label_ids,
+                                            label_divisor, ignore_index)
+    save_png(id_to_rgb(id_map), osp.join(out_dir, file_name))
+    return dict(image_id=image_id, file_name=file_name, segments_info=segments)
+
+
+def panoptic_categories(classes: Sequence[str], label_ids: Sequence[int],
+                        thing_ids: Sequence[int]) -> List[Dict]:
+    """COCO ``categories``: ``id`` (dataset category id), ``name``,
+    ``isthing`` of each train id."""
+    things = set(thing_ids)
+    return [
+        dict(id=int(lid), name=name, isthing=int(i in things))
+        for i, (name, lid) in enumerate(zip(classes, label_ids))
+    ]
+
+
+def write_panoptic_json(annotations: List[Dict], json_path: str,
+                        classes: Sequence[str], label_ids: Sequence[int],
+                        thing_ids: Sequence[int]) -> None:
+    """Write the COCO-panoptic results JSON (``annotations`` +
+    ``categories``).
+
+    Args:
+        annotations (list[dict]): Outputs of :func:`write_panoptic_png`.
+        json_path (str): Destination.
+        classes (Sequence[str]): Class names per train id.
+        label_ids (Sequence[int]): Dataset category id per train id.
+        thing_ids (Sequence[int]): Thing train ids.
+    """
+    save_json(
+        dict(
+            annotations=annotations,
+            categories=panoptic_categories(classes, label_ids, thing_ids)),
+        json_path)
