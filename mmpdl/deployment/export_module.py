@@ -23,7 +23,8 @@ class PanopticExportModule(nn.Module):
     ``PanopticDeepLab.predict`` do for one image of the test pipeline
     (no resize, no flip), with the same arithmetic, so the results are
     equal: BGR->RGB if the preprocessor converts, ``(x - mean) / std``,
-    zero padding at the bottom/right to ``k * size_divisor + 1``, the
+    zero padding at the bottom/right to ``k * size_divisor + 1`` (``k *
+    size_divisor`` with ``align_corners=False``), the
     network, the original's bilinear upsampling, the crop back.
 
     Args:
@@ -81,9 +82,13 @@ class PanopticExportModule(nn.Module):
         inputs = ((inputs.float() - self.mean) / self.std)[None]
         height, width = inputs.shape[2:]
         divisor = self.model.size_divisor
-        # k * divisor + 1 >= size, in positive integer arithmetic only
-        pad_h = (height + divisor - 2) // divisor * divisor + 1 - height
-        pad_w = (width + divisor - 2) // divisor * divisor + 1 - width
+        # k * divisor + extra >= size (extra: 1 for align_corners=True, else
+        # 0), in positive integer arithmetic only
+        extra = 1 if self.model.align_corners else 0
+        pad_h = (height + divisor - 1 - extra) // divisor * divisor + extra \
+            - height
+        pad_w = (width + divisor - 1 - extra) // divisor * divisor + extra \
+            - width
         padded = nn.functional.pad(inputs, [0, pad_w, 0, pad_h])
         preds = self.model.decode_head(self.model.extract_feat(padded))
         preds = upsample_predictions(preds, padded.shape[2:],

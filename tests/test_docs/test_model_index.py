@@ -18,6 +18,20 @@ ORIGINAL_PARAMS = {
     'mobilenetv2-os32': 7_719_814,
     'hrnetw48-os4': 72_209_222,
 }
+# the same networks with another class count: the semantic classifier (a
+# 1x1 conv from 256 channels, with bias) has (classes - 19) * 257 more
+CLASSES = {'cityscapes': 19, 'coco-panoptic': 133}
+CLASSES.update({'mapillary-vistas-v1.2': 65, 'mapillary-vistas-v2.0': 124})
+# the README columns of each metric of the metafiles
+README_COLUMNS = {
+    'PQ': 'PQ',
+    'SQ': 'SQ',
+    'RQ': 'RQ',
+    'AP': 'AP',
+    'AP (semantic x center score)': 'AP',
+    'mIoU': 'mIoU',
+    'Mask AP': 'mask AP'
+}
 
 
 def load(path):
@@ -54,8 +68,10 @@ def test_every_entry_is_complete_and_its_paths_exist():
         assert osp.splitext(osp.basename(model['Config']))[0] == name
         assert {'Training Data', 'Batch Size',
                 'Architecture'} <= set(model['Metadata']), name
-        for result in model['Results']:
+        for result in model.get('Results', []):
             assert {'Task', 'Dataset', 'Metrics'} == set(result), name
+        if 'Converted From' not in model:
+            continue
         source = model['Converted From']
         assert source['Weights'].startswith('https://'), name
         script, *args = source['Command'].split()[1:]
@@ -74,32 +90,44 @@ def test_every_zoo_config_has_one_entry():
 
 def test_parameters_are_the_original_models():
     for model, _ in models():
-        row = model['Name'].split('_')[1]
-        assert model['Metadata']['Parameters'] == ORIGINAL_PARAMS[row], row
+        _, row, _, dataset = model['Name'].split('_')
+        dataset = dataset.rsplit('-', 1)[0]
+        expected = ORIGINAL_PARAMS[row] + (CLASSES[dataset] - 19) * 257
+        assert model['Metadata']['Parameters'] == expected, model['Name']
 
 
 def readme_rows(meta):
-    """Config file name -> (PQ, SQ, RQ, AP, AP sem x center, mIoU) of the
-    results table in the README beside the metafile."""
+    """Config file name -> {column header: cell} of the results tables in
+    the README beside the metafile."""
     with open(osp.join(ROOT, osp.dirname(meta), 'README.md')) as file:
         text = file.read()
-    rows = {}
+    rows, header = {}, []
     for line in text.splitlines():
-        cells = [c.strip() for c in line.strip('|').split('|')]
+        if not line.startswith('|'):
+            header = []
+            continue
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
         link = re.search(r'\]\((\S+\.py)\)', line)
-        if link and len(cells) == 13:
-            ap, ap_center = cells[9].split(' / ')
-            rows[link.group(1)] = tuple(
-                map(float, cells[6:9] + [ap, ap_center, cells[10]]))
+        if not header:
+            header = cells
+        elif link:
+            rows[link.group(1)] = dict(zip(header, cells))
     return rows
 
 
 def test_metrics_equal_the_readme_table():
     for model, meta in models():
+        row = readme_rows(meta)[osp.basename(model['Config'])]
         metrics = {}
-        for result in model['Results']:
+        for result in model.get('Results', []):
             metrics.update(result['Metrics'])
-        got = tuple(metrics[k]
-                    for k in ('PQ', 'SQ', 'RQ', 'AP',
-                              'AP (semantic x center score)', 'mIoU'))
-        assert readme_rows(meta)[osp.basename(model['Config'])] == got
+        for key, column in README_COLUMNS.items():
+            if column not in row:
+                assert key not in metrics, (model['Name'], key)
+                continue
+            cells = row[column].split(' / ')
+            cell = cells[-1 if 'center' in key else 0]
+            if cell == '-':
+                assert key not in metrics, (model['Name'], key)
+            else:
+                assert metrics[key] == float(cell), (model['Name'], key)

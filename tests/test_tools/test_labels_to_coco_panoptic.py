@@ -224,3 +224,29 @@ def test_json_category_file(tmp_path):
     assert tool().main(args) == 0
     with open(tmp_path / 'out' / 'panoptic.json') as f:
         assert json.load(f)['categories'] == cats
+
+
+def test_converted_dataset_passes_check_panoptic(tmp_path, capsys):
+    """check_panoptic.py (COCO layout) accepts the converted files and
+    names a segment whose category id is not in ``categories``."""
+    write_dataset(tmp_path)
+    assert tool().main(argv(tmp_path)) == 0
+    check = load_script('tools/dataset_converters/check_panoptic.py',
+                        'mmpdl_check_panoptic_coco')
+    check_args = [
+        str(tmp_path), 'out/panoptic.json', '--img-dir', 'images', '--seg-dir',
+        'out/panoptic'
+    ]
+    assert check.main(check_args) == 0
+    assert 'OK: 2 annotation(s)' in capsys.readouterr().out
+    path = tmp_path / 'out' / 'panoptic.json'
+    ann = json.loads(path.read_text())
+    segment = ann['annotations'][1]['segments_info'][0]
+    segment['category_id'] = 4
+    path.write_text(json.dumps(ann))
+    assert check.main(check_args) == 1
+    out = capsys.readouterr().out
+    assert (f"{tmp_path / 'out' / 'panoptic' / 'crowd.png'}: unknown "
+            f"category ids [4] (segments [{segment['id']}]): not categories "
+            'of the dataset; correct the category_id of these segments or '
+            'add the category') in out

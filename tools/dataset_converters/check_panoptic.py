@@ -4,13 +4,20 @@ Usage::
 
     python tools/dataset_converters/check_panoptic.py DATA_ROOT ANN_FILE \
         [--img-dir leftImg8bit/val] [--seg-dir gtFine/cityscapes_panoptic_val]
+        [--layout auto|cityscapes|coco]
 
 e.g. ``python tools/dataset_converters/check_panoptic.py data/cityscapes
-gtFine/cityscapes_panoptic_val.json``. Checked: the JSON's structure, that
-every listed image and PNG exists and decodes, that a PNG has its image's
-size (and the size its ``images`` entry states), that every category id is
-one of the dataset's (Cityscapes label ids of the 19 evaluated classes),
-that segment ids are unique, and that the PNG's ids and ``segments_info``
+gtFine/cityscapes_panoptic_val.json``, or for any COCO-panoptic dataset
+``python tools/dataset_converters/check_panoptic.py data/coco
+annotations/panoptic_val2017.json --img-dir val2017``. Two layouts:
+Cityscapes (the default for a ``cityscapes_panoptic_*.json``: images at
+``<img-dir>/<city>/<image_id><img-suffix>``, categories the label ids of
+the 19 evaluated classes) and COCO (every other JSON: images at
+``<img-dir>/<images[].file_name>``, categories the JSON's ``categories``).
+Checked: the JSON's structure, that every listed image and PNG exists and
+decodes, that a PNG has its image's size (and the size its ``images`` entry
+states), that every category id is one of the dataset's, that segment ids
+are unique, and that the PNG's ids and ``segments_info``
 agree (no unlisted id, no segment without pixels). Images on disk without a
 JSON entry are counted, not reported as problems (training leaves them
 out). Prints one line per problem; the exit code is 1 when there are
@@ -38,8 +45,20 @@ def parse_args(argv=None):
     parser.add_argument(
         '--seg-dir', help='PNG folder (default: ANN_FILE without .json)')
     parser.add_argument(
-        '--img-suffix', default='_leftImg8bit.png', help='image suffix')
-    return parser.parse_args(argv)
+        '--img-suffix',
+        default='_leftImg8bit.png',
+        help='image suffix (Cityscapes layout)')
+    parser.add_argument(
+        '--layout',
+        choices=('auto', 'cityscapes', 'coco'),
+        default='auto',
+        help='auto: cityscapes for cityscapes_panoptic_*.json, else coco')
+    args = parser.parse_args(argv)
+    if args.layout == 'auto':
+        cityscapes = osp.basename(
+            args.ann_file).startswith('cityscapes_panoptic_')
+        args.layout = 'cityscapes' if cityscapes else 'coco'
+    return args
 
 
 def default_dirs(args):
@@ -47,6 +66,9 @@ def default_dirs(args):
     ann_file = osp.join(args.data_root, args.ann_file)
     seg_dir = args.seg_dir or osp.splitext(args.ann_file)[0]
     img_dir = args.img_dir
+    if img_dir is None and args.layout == 'coco':
+        raise SystemExit('check_panoptic.py: error: a COCO-layout dataset '
+                         'needs --img-dir (the folder of images[].file_name)')
     if img_dir is None:
         match = re.search(r'panoptic_(\w+)\.json$', args.ann_file)
         if match is None:
@@ -76,7 +98,14 @@ def image_problems(item, img_path, png_path, sizes, category_ids):
         if seg['category_id'] not in category_ids
     })
     if unknown:
-        problems.append(f'unknown category ids {unknown}')
+        segments = [
+            seg['id'] for seg in item['segments_info']
+            if seg['category_id'] in unknown
+        ]
+        problems.append(
+            f'unknown category ids {unknown} (segments {segments}): not '
+            'categories of the dataset; correct the category_id of these '
+            'segments or add the category')
     if not osp.isfile(img_path):
         problems.append(f'image {img_path!r} is missing')
     try:
@@ -96,14 +125,39 @@ def image_problems(item, img_path, png_path, sizes, category_ids):
     return problems + segment_id_problems(seg_map, np.asarray(ids))
 
 
-def find_problems(ann_file, img_dir, seg_dir, img_suffix):
+def layout_of(ann, layout, img_dir, img_suffix):
+    """The dataset's category ids, a function giving the image path of an
+    annotation entry, and the images on disk, for ``layout``."""
+    if layout == 'cityscapes':
+        from mmpdl.datasets import CityscapesPanopticDataset
+
+        def img_path(item):
+            image_id = item['image_id']
+            return osp.join(img_dir,
+                            str(image_id).split('_')[0],
+                            f'{image_id}{img_suffix}')
+
+        return (set(CityscapesPanopticDataset.METAINFO['label_ids']), img_path,
+                glob.glob(
+                    osp.join(img_dir, '**', '*' + img_suffix), recursive=True))
+    names = {img.get('id'): img.get('file_name', '') for img in ann['images']}
+    on_disk = [
+        p for p in glob.glob(osp.join(img_dir, '**', '*'), recursive=True)
+        if osp.isfile(p)
+    ]
+    return ({cat.get('id')
+             for cat in ann.get('categories') or []},
+            lambda item: osp.join(img_dir, names.get(item['image_id'], '')),
+            on_disk)
+
+
+def find_problems(ann_file, img_dir, seg_dir, img_suffix, layout='cityscapes'):
     """All problems of a dataset and the number of unlisted images.
 
     Returns:
         tuple[list[str], int, int]: problem lines, annotations checked,
         images on disk without an entry.
     """
-    from mmpdl.datasets import CityscapesPanopticDataset
     from mmpdl.datasets.panoptic_checks import (panoptic_json_problems,
                                                 read_panoptic_json)
     if not osp.isfile(ann_file):
@@ -119,21 +173,27 @@ def find_problems(ann_file, img_dir, seg_dir, img_suffix):
         img.get('id'): (img['height'], img['width'])
         for img in ann['images'] if 'height' in img and 'width' in img
     }
+    category_ids, image_path, on_disk = layout_of(ann, layout, img_dir,
+                                                  img_suffix)
+    if not category_ids:
+        return [
+            f'{ann_file}: "categories" lists no category; give every '
+            'category with id, name and isthing'
+        ], 0, 0
+    images = {img.get('id') for img in ann['images']}
     listed = set()
     for item in ann['annotations']:
-        image_id = item['image_id']
-        img_path = osp.join(img_dir,
-                            str(image_id).split('_')[0],
-                            f'{image_id}{img_suffix}')
+        img_path = image_path(item)
         listed.add(osp.normpath(img_path))
         png_path = osp.join(seg_dir, item['file_name'])
+        if layout == 'coco' and item['image_id'] not in images:
+            problems.append(f'{png_path}: image_id {item["image_id"]!r} is '
+                            'not in "images"; add its "images" entry')
+            continue
         problems += [
             f'{png_path}: {p}' for p in image_problems(
-                item, img_path, png_path, sizes,
-                set(CityscapesPanopticDataset.METAINFO['label_ids']))
+                item, img_path, png_path, sizes, category_ids)
         ]
-    on_disk = glob.glob(
-        osp.join(img_dir, '**', '*' + img_suffix), recursive=True)
     unlisted = sum(osp.normpath(p) not in listed for p in on_disk)
     return problems, len(ann['annotations']), unlisted
 
@@ -143,7 +203,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     ann_file, img_dir, seg_dir = default_dirs(args)
     problems, checked, unlisted = find_problems(ann_file, img_dir, seg_dir,
-                                                args.img_suffix)
+                                                args.img_suffix, args.layout)
     for line in problems:
         print(line)
     if unlisted:

@@ -1,12 +1,13 @@
 """Panoptic transforms (registered in ``mmpdl.registry.TRANSFORMS``)."""
 from .formatting import PackPanopticInputs
 from .geometric import (PanopticRandomCrop, PanopticRandomFlip,
-                        PanopticRandomResize)
+                        PanopticRandomResize, PanopticResizeShortestEdge)
 from .loading import LoadPanopticAnnotations, read_rgb_png
 from .targets import GeneratePanopticTargets, gaussian_kernel, splat_gaussian
 
 __all__ = [
     'GeneratePanopticTargets', 'LoadPanopticAnnotations', 'PackPanopticInputs',
     'PanopticRandomCrop', 'PanopticRandomFlip', 'PanopticRandomResize',
-    'gaussian_kernel', 'read_rgb_png', 'splat_gaussian'
+    'PanopticResizeShortestEdge', 'gaussian_kernel', 'read_rgb_png',
+    'splat_gaussian'
 ]

@@ -15,6 +15,17 @@ def _seg_pad_value(key, ignore_index, label_divisor):
     return ignore_index
 
 
+def _record_resize(results: dict, old_shape) -> None:
+    """Update ``scale_factor`` (w, h; cumulative), ``img_shape`` and
+    ``scale`` after ``results['img']`` was resized from ``old_shape``."""
+    h, w = results['img'].shape[:2]
+    old = results.get('scale_factor', (1.0, 1.0))
+    results['scale_factor'] = (old[0] * w / old_shape[1],
+                               old[1] * h / old_shape[0])
+    results['img_shape'] = (h, w)
+    results['scale'] = (w, h)
+
+
 @TRANSFORMS.register_module()
 class PanopticRandomResize(BaseTransform):
     """Resize by a factor drawn from ``min, min + step, ..., max``.
@@ -55,13 +66,64 @@ class PanopticRandomResize(BaseTransform):
                 fx=scale,
                 fy=scale,
                 interpolation=cv2.INTER_NEAREST)
-        h, w = results['img'].shape[:2]
-        old = results.get('scale_factor', (1.0, 1.0))
-        results['scale_factor'] = (old[0] * w / img.shape[1],
-                                   old[1] * h / img.shape[0])
-        results['img_shape'] = (h, w)
-        results['scale'] = (w, h)
+        _record_resize(results, img.shape[:2])
         return results
+
+
+@TRANSFORMS.register_module()
+class PanopticResizeShortestEdge(BaseTransform):
+    """Resize so that the short side has a length drawn from
+    ``short_edge_lengths``, unless the long side would then exceed
+    ``max_size``: then the long side is ``max_size`` (aspect ratio kept).
+
+    This is detectron2's ``ResizeShortestEdge`` with ``sample_style=
+    'choice'``: for an (h, w) input and a drawn length ``s`` the scale is
+    ``s / min(h, w)``, reduced to ``max_size / max(h, w)`` when that is
+    smaller, and each side is ``int(side * scale + 0.5)``. The image is
+    resized bilinearly, label maps (``seg_fields``) with nearest neighbour.
+    One length and ``max_size`` equal to it give the usual test resize to
+    a long side (e.g. 640 and 640 for COCO).
+
+    Args:
+        short_edge_lengths (Sequence[int]): Candidate short-side lengths,
+            drawn uniformly.
+        max_size (int): Upper bound of the long side.
+    """
+
+    def __init__(self, short_edge_lengths, max_size: int) -> None:
+        lengths = [int(v) for v in short_edge_lengths]
+        if not lengths or min(lengths) < 1 or max_size < 1:
+            raise ValueError('short_edge_lengths must be positive lengths and '
+                             f'max_size > 0, got {short_edge_lengths}, '
+                             f'{max_size}')
+        self.short_edge_lengths = lengths
+        self.max_size = int(max_size)
+
+    @staticmethod
+    def output_size(height: int, width: int, short: int, max_size: int):
+        """(new height, new width) of an (height, width) input."""
+        scale = short / min(height, width)
+        if max(height, width) * scale > max_size:
+            scale = max_size / max(height, width)
+        return int(height * scale + 0.5), int(width * scale + 0.5)
+
+    def transform(self, results: dict) -> dict:
+        """Resize image and label maps to one drawn short side."""
+        img = results['img']
+        short = self.short_edge_lengths[np.random.randint(
+            len(self.short_edge_lengths))]
+        new_h, new_w = self.output_size(*img.shape[:2], short, self.max_size)
+        results['img'] = cv2.resize(
+            img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+        for key in results.get('seg_fields', []):
+            results[key] = cv2.resize(
+                results[key], (new_w, new_h), interpolation=cv2.INTER_NEAREST)
+        _record_resize(results, img.shape[:2])
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(short_edge_lengths='
+                f'{self.short_edge_lengths}, max_size={self.max_size})')
 
 
 @TRANSFORMS.register_module()

@@ -1,25 +1,48 @@
-"""ASPP of Panoptic-DeepLab: 1x1 conv, atrous convs, global image pooling."""
-from typing import Optional, Sequence
+"""ASPP of Panoptic-DeepLab: 1x1 conv, atrous convs, image pooling."""
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads.aspp_head import ASPPModule
+from mmseg.models.decode_heads.sep_aspp_head import \
+    DepthwiseSeparableASPPModule
+
+
+def _check_pool_kernel_size(
+        pool_kernel_size: Optional[Sequence[int]]
+) -> Optional[Tuple[int, int]]:
+    """``None`` or a (kh, kw) pair of positive integers."""
+    if pool_kernel_size is None:
+        return None
+    kernel = tuple(pool_kernel_size)
+    if len(kernel) != 2 or any(int(k) != k or k < 1 for k in kernel):
+        raise ValueError('PanopticASPP: pool_kernel_size must be None (global '
+                         'pooling) or two positive integers (kh, kw), got '
+                         f'{pool_kernel_size!r}')
+    return int(kernel[0]), int(kernel[1])
 
 
 class PanopticASPP(nn.Module):
     """Atrous spatial pyramid pooling with a norm-free image-pooling branch.
 
     Branches, in this order (the order of the concatenation): a 1x1
-    ConvModule, one 3x3 ConvModule per atrous rate (these are mmseg's
-    ``ASPPModule``, ``aspp_convs``), and ``image_pool``: global average
-    pooling + 1x1 conv (no bias, no norm) + activation, broadcast back with
-    bilinear ``align_corners=True`` interpolation. The concatenation goes
-    through ``project``: 1x1 ConvModule + dropout. Global pooling makes it
-    work for any input size. mmseg's ``ASPPHead`` is not reused as a whole
-    because its image-pooling branch has a norm layer and the original's has
-    none.
+    ConvModule, one 3x3 branch per atrous rate (these are mmseg's
+    ``ASPPModule``, ``aspp_convs``; with ``depthwise_separable`` mmseg's
+    ``DepthwiseSeparableASPPModule``, whose dilated branches are a 3x3
+    depthwise ConvModule + norm + act, then a 1x1 pointwise ConvModule +
+    norm + act), and ``image_pool``: average pooling + 1x1 conv (no norm)
+    + activation, upsampled back bilinearly. The concatenation goes through
+    ``project``: 1x1 ConvModule + dropout. mmseg's ``ASPPHead`` is not
+    reused as a whole because its image-pooling branch has a norm layer and
+    Panoptic-DeepLab's has none.
+
+    Image pooling is global (``pool_kernel_size=None``, the original's
+    choice, any input size) or, as detectron2 builds it, an ``AvgPool2d``
+    with a fixed kernel (the training crop divided by the output stride) and
+    stride 1: global on a training crop, a sliding window on larger inputs.
+    Inputs smaller than the kernel are refused.
 
     Args:
         in_channels (int): Input channels.
@@ -29,6 +52,14 @@ class PanopticASPP(nn.Module):
         act_cfg (dict): Activation config.
         dropout_ratio (float): Dropout after the projection.
         conv_cfg (dict, optional): Conv config.
+        depthwise_separable (bool): Depthwise-separable atrous branches.
+            Defaults to False.
+        pool_kernel_size (tuple[int, int], optional): Kernel (kh, kw) of the
+            image pooling; None: global. Defaults to None.
+        image_pool_bias (bool): Bias in the image-pooling conv (detectron2:
+            True, the original: False). Defaults to False.
+        align_corners (bool): Of the image-pooling upsampling. Defaults to
+            True.
 
     Input (N, in_channels, H, W) -> output (N, channels, H, W).
     """
@@ -40,21 +71,38 @@ class PanopticASPP(nn.Module):
                  norm_cfg: dict,
                  act_cfg: dict = dict(type='ReLU'),
                  dropout_ratio: float = 0.5,
-                 conv_cfg: Optional[dict] = None):
+                 conv_cfg: Optional[dict] = None,
+                 depthwise_separable: bool = False,
+                 pool_kernel_size: Optional[Sequence[int]] = None,
+                 image_pool_bias: bool = False,
+                 align_corners: bool = True):
         super().__init__()
         if len(atrous_rates) == 0 or any(
                 int(r) != r or r < 1 for r in atrous_rates):
             raise ValueError('PanopticASPP: atrous_rates must be positive '
                              f'integers, got {atrous_rates!r}')
-        self.aspp_convs = ASPPModule((1, *atrous_rates), in_channels, channels,
-                                     conv_cfg, norm_cfg, act_cfg)
+        self.pool_kernel_size = _check_pool_kernel_size(pool_kernel_size)
+        self.align_corners = align_corners
+        branches = (
+            DepthwiseSeparableASPPModule
+            if depthwise_separable else ASPPModule)
+        self.aspp_convs = branches(
+            dilations=(1, *atrous_rates),
+            in_channels=in_channels,
+            channels=channels,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+        pool = (
+            nn.AdaptiveAvgPool2d(1) if self.pool_kernel_size is None else
+            nn.AvgPool2d(self.pool_kernel_size, stride=1))
         self.image_pool = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
+            pool,
             ConvModule(
                 in_channels,
                 channels,
                 1,
-                bias=False,
+                bias=image_pool_bias,
                 conv_cfg=conv_cfg,
                 norm_cfg=None,
                 act_cfg=act_cfg))
@@ -67,11 +115,24 @@ class PanopticASPP(nn.Module):
                 norm_cfg=norm_cfg,
                 act_cfg=act_cfg), nn.Dropout(dropout_ratio))
 
+    def _check_pooling_input(self, size: Tuple[int, int]) -> None:
+        """Refuse a feature smaller than the fixed pooling kernel."""
+        kernel = self.pool_kernel_size
+        if kernel is not None and (size[0] < kernel[0] or size[1] < kernel[1]):
+            raise ValueError(
+                f'PanopticASPP: the ASPP input is {tuple(size)} but the image '
+                f'pooling kernel (pool_kernel_size) is {kernel}: with a fixed '
+                'kernel the network input must be at least the training crop '
+                '(kernel x output stride); pad the input (the segmentor\'s '
+                'size_divisor) or set pool_kernel_size=None for global pooling'
+            )
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C_in, H, W) -> (N, channels, H, W)."""
+        self._check_pooling_input(x.shape[2:])
         pooled = F.interpolate(
             self.image_pool(x),
             size=x.shape[2:],
             mode='bilinear',
-            align_corners=True)
+            align_corners=self.align_corners)
         return self.project(torch.cat([*self.aspp_convs(x), pooled], dim=1))

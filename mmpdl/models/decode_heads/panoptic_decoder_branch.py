@@ -19,15 +19,52 @@ def check_same_length(owner: str, **sequences: Sequence) -> None:
                          f'got {listed}')
 
 
+CONV_BLOCKS = ('dsconv5x5', 'conv3x3x2')
+
+
+def conv_block(kind: str, in_channels: int, mid_channels: int,
+               out_channels: int, norm_cfg: dict, act_cfg: dict,
+               owner: str) -> nn.Module:
+    """A fuse or head block of Panoptic-DeepLab.
+
+    ``'dsconv5x5'``: one 5x5 depthwise-separable ConvModule (depthwise conv
+    + norm + act, pointwise 1x1 conv + norm + act), ``in -> out``; the
+    original's and detectron2's DSConv layout. ``'conv3x3x2'``: two 3x3
+    ConvModules (conv + norm + act, no bias) ``in -> mid -> out``
+    (``nn.Sequential``, keys ``0``, ``1``); detectron2's regular layout.
+    ``mid_channels`` is unused by ``'dsconv5x5'``.
+
+    Input (N, in_channels, H, W) -> output (N, out_channels, H, W).
+    """
+    if kind == 'dsconv5x5':
+        return DepthwiseSeparableConvModule(
+            in_channels,
+            out_channels,
+            5,
+            padding=2,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+    if kind == 'conv3x3x2':
+        return nn.Sequential(*[
+            ConvModule(
+                c_in, c_out, 3, padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+            for c_in, c_out in ((in_channels, mid_channels), (mid_channels,
+                                                              out_channels))
+        ])
+    raise ValueError(f'{owner}: unknown conv block {kind!r}; use one of '
+                     f'{CONV_BLOCKS}')
+
+
 class PanopticDecoderBranch(nn.Module):
     """ASPP on the deepest feature, then top-down fusion of low-level ones.
 
     For each low-level feature ``i`` (from the coarsest, stride 16, to the
     finest, stride 4): project it with a 1x1 ConvModule
     (``project[i]``), upsample the running feature to its size (bilinear,
-    ``align_corners``), concatenate ``[running, projected]`` and fuse with a
-    5x5 depthwise-separable ConvModule (``fuse[i]``: depthwise conv + norm +
-    act, pointwise conv + norm + act).
+    ``align_corners``), concatenate ``[running, projected]`` (with
+    ``low_level_first``: ``[projected, running]``, detectron2's order) and
+    fuse (``fuse[i]``, see :func:`conv_block`: by default a 5x5
+    depthwise-separable ConvModule, or two 3x3 ConvModules).
 
     Args:
         in_channels (int): Channels of the ASPP input feature.
@@ -41,6 +78,12 @@ class PanopticDecoderBranch(nn.Module):
         align_corners (bool): Of the upsampling.
         dropout_ratio (float): ASPP dropout.
         conv_cfg (dict, optional): Conv config.
+        fuse_conv (str): ``'dsconv5x5'`` (default) or ``'conv3x3x2'``.
+        low_level_first (bool): Concatenation order of the fuse input.
+            Defaults to False (running feature first, as the original).
+        aspp_cfg (dict, optional): Further :class:`PanopticASPP` arguments
+            (``depthwise_separable``, ``pool_kernel_size``,
+            ``image_pool_bias``).
 
     Input: the ASPP feature (N, in_channels, h, w) and the low-level
     features; output (N, decoder_channels, H_last, W_last).
@@ -57,15 +100,27 @@ class PanopticDecoderBranch(nn.Module):
                  act_cfg: dict = dict(type='ReLU'),
                  align_corners: bool = True,
                  dropout_ratio: float = 0.5,
-                 conv_cfg: Optional[dict] = None):
+                 conv_cfg: Optional[dict] = None,
+                 fuse_conv: str = 'dsconv5x5',
+                 low_level_first: bool = False,
+                 aspp_cfg: Optional[dict] = None):
         super().__init__()
         check_same_length(
             'PanopticDecoderBranch',
             low_level_channels=low_level_channels,
             low_level_projections=low_level_projections)
         self.align_corners = align_corners
-        self.aspp = PanopticASPP(in_channels, aspp_channels, atrous_rates,
-                                 norm_cfg, act_cfg, dropout_ratio, conv_cfg)
+        self.low_level_first = low_level_first
+        self.aspp = PanopticASPP(
+            in_channels,
+            aspp_channels,
+            atrous_rates,
+            norm_cfg,
+            act_cfg,
+            dropout_ratio,
+            conv_cfg,
+            align_corners=align_corners,
+            **(aspp_cfg or {}))
         self.project = nn.ModuleList()
         self.fuse = nn.ModuleList()
         running_channels = aspp_channels
@@ -79,13 +134,9 @@ class PanopticDecoderBranch(nn.Module):
                     norm_cfg=norm_cfg,
                     act_cfg=act_cfg))
             self.fuse.append(
-                DepthwiseSeparableConvModule(
-                    running_channels + low_out,
-                    decoder_channels,
-                    5,
-                    padding=2,
-                    norm_cfg=norm_cfg,
-                    act_cfg=act_cfg))
+                conv_block(fuse_conv, running_channels + low_out,
+                           decoder_channels, decoder_channels, norm_cfg,
+                           act_cfg, 'PanopticDecoderBranch.fuse_conv'))
             running_channels = decoder_channels
 
     def forward(self, x: torch.Tensor,
@@ -109,5 +160,6 @@ class PanopticDecoderBranch(nn.Module):
                 size=feat.shape[2:],
                 mode='bilinear',
                 align_corners=self.align_corners)
-            x = fuse(torch.cat([x, feat], dim=1))
+            pair = [feat, x] if self.low_level_first else [x, feat]
+            x = fuse(torch.cat(pair, dim=1))
         return x

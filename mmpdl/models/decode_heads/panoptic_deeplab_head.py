@@ -1,18 +1,19 @@
 """Panoptic-DeepLab head: semantic and instance decoders + predictors."""
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import DepthwiseSeparableConvModule
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpdl.registry import MODELS
-from .panoptic_decoder_branch import PanopticDecoderBranch, check_same_length
+from .panoptic_decoder_branch import (CONV_BLOCKS, PanopticDecoderBranch,
+                                      check_same_length, conv_block)
 
 BRANCH_KEYS = ('aspp_channels', 'low_level_projections', 'decoder_channels',
                'head_channels')
 OUTPUT_KEYS = ('sem_seg', 'center', 'offset')
+ASPP_KEYS = ('depthwise_separable', 'pool_kernel_size', 'image_pool_bias')
 
 
 def _check_branch_cfg(name: str, cfg: dict) -> dict:
@@ -29,17 +30,40 @@ def _check_branch_cfg(name: str, cfg: dict) -> dict:
     return dict(cfg)
 
 
-def _predictor(in_channels: int, head_channels: int, out_channels: int,
-               norm_cfg: dict, act_cfg: dict) -> nn.Sequential:
-    """5x5 depthwise-separable ConvModule + 1x1 conv (with bias)."""
+def _check_head_conv(head_conv) -> Dict[str, str]:
+    """``head_conv`` (one kind, or one per output) -> {output: kind}."""
+    if isinstance(head_conv, str):
+        head_conv = {key: head_conv for key in OUTPUT_KEYS}
+    if not isinstance(head_conv, dict) or set(head_conv) != set(OUTPUT_KEYS):
+        raise ValueError('PanopticDeepLabHead: head_conv must be one of '
+                         f'{CONV_BLOCKS} or a dict with exactly the keys '
+                         f'{OUTPUT_KEYS}, got {head_conv!r}')
+    for key, kind in head_conv.items():
+        if kind not in CONV_BLOCKS:
+            raise ValueError(f'PanopticDeepLabHead: head_conv[{key!r}] = '
+                             f'{kind!r} is unknown; use one of {CONV_BLOCKS}')
+    return dict(head_conv)
+
+
+def _check_aspp_cfg(aspp_cfg: Optional[dict]) -> dict:
+    """Validate the extra ASPP arguments (see :class:`PanopticASPP`)."""
+    aspp_cfg = dict(aspp_cfg or {})
+    unknown = sorted(set(aspp_cfg) - set(ASPP_KEYS))
+    if unknown:
+        raise KeyError(f'PanopticDeepLabHead: aspp_cfg has unknown keys '
+                       f'{unknown}; allowed: {ASPP_KEYS}')
+    return aspp_cfg
+
+
+def _predictor(kind: str, in_channels: int, head_channels: int,
+               out_channels: int, norm_cfg: dict,
+               act_cfg: dict) -> nn.Sequential:
+    """A :func:`conv_block` (``in -> in -> head`` for ``'conv3x3x2'``) +
+    a 1x1 conv with bias."""
     return nn.Sequential(
-        DepthwiseSeparableConvModule(
-            in_channels,
-            head_channels,
-            5,
-            padding=2,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg), nn.Conv2d(head_channels, out_channels, 1))
+        conv_block(kind, in_channels, in_channels, head_channels, norm_cfg,
+                   act_cfg, 'PanopticDeepLabHead.head_conv'),
+        nn.Conv2d(head_channels, out_channels, 1))
 
 
 @MODELS.register_module()
@@ -51,7 +75,16 @@ class PanopticDeepLabHead(BaseModule):
     branch of the same shape with its own widths (``instance_decoder``)
     feeds the center (``instance_head.center``, 1 channel) and offset
     (``instance_head.offset``, 2 channels: dy, dx) predictors. Each
-    predictor is a 5x5 depthwise-separable ConvModule and a 1x1 conv.
+    predictor is a conv block and a 1x1 conv.
+
+    Layouts: the original's (the defaults): regular ASPP, 5x5
+    depthwise-separable fuse and head blocks. detectron2's regular one:
+    ``fuse_conv='conv3x3x2'``, ``head_conv='conv3x3x2'``; detectron2's
+    DSConv one: ``aspp_cfg=dict(depthwise_separable=True)``,
+    ``head_conv=dict(sem_seg='dsconv5x5', center='conv3x3x2',
+    offset='dsconv5x5')``; both with ``low_level_first=True`` and
+    ``aspp_cfg`` ``image_pool_bias=True``, ``pool_kernel_size=crop //
+    output stride``, ``align_corners=False``, ``dropout_ratio=0.1``.
 
     Args:
         in_channels (int): Channels of the feature the ASPPs read.
@@ -69,6 +102,17 @@ class PanopticDeepLabHead(BaseModule):
         act_cfg (dict): Activation config.
         dropout_ratio (float): ASPP dropout. Defaults to 0.5.
         align_corners (bool): Of all upsampling. Defaults to True.
+        fuse_conv (str): Decoder fuse block, ``'dsconv5x5'`` (default) or
+            ``'conv3x3x2'`` (see :func:`conv_block`).
+        head_conv (str | dict): Block before each 1x1 predictor: one kind
+            for all, or a dict ``sem_seg`` / ``center`` / ``offset`` -> kind.
+            Defaults to ``'dsconv5x5'``.
+        low_level_first (bool): Concatenate ``[low-level, running]`` in the
+            fuse input (detectron2) instead of ``[running, low-level]``.
+            Defaults to False.
+        aspp_cfg (dict, optional): ``depthwise_separable`` (bool),
+            ``pool_kernel_size`` ((kh, kw) or None), ``image_pool_bias``
+            (bool) of both ASPPs (:class:`PanopticASPP`).
         loss_semantic, loss_center, loss_offset (dict): Loss configs.
         init_cfg (dict, optional): Unused by default: :meth:`init_weights`
             re-does the original's init (conv weights N(0, 0.001), norm
@@ -85,6 +129,10 @@ class PanopticDeepLabHead(BaseModule):
         {b}_decoder.fuse.{i}.{depthwise_conv,pointwise_conv}.{conv,bn}
         {b}_head.{k}.0.{depthwise_conv,pointwise_conv}.{conv,bn}
         {b}_head.{k}.1                                 1x1 conv with bias
+
+    ``'conv3x3x2'`` blocks are ``fuse.{i}.{0,1}.{conv,bn}`` and
+    ``{k}.0.{0,1}.{conv,bn}``; depthwise-separable ASPP branches are
+    ``aspp_convs.{1..3}.{depthwise_conv,pointwise_conv}.{conv,bn}``.
 
     ``forward`` maps the backbone's tuple to a dict of stride-4 maps:
     ``sem_seg`` (N, num_classes, h, w), ``center`` (N, 1, h, w) and
@@ -107,6 +155,10 @@ class PanopticDeepLabHead(BaseModule):
                  loss_semantic: dict = dict(type='DeepLabCELoss'),
                  loss_center: dict = dict(type='WeightedMSELoss'),
                  loss_offset: dict = dict(type='WeightedL1Loss'),
+                 fuse_conv: str = 'dsconv5x5',
+                 head_conv: Union[str, Dict[str, str]] = 'dsconv5x5',
+                 low_level_first: bool = False,
+                 aspp_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         semantic_branch = _check_branch_cfg('semantic_branch', semantic_branch)
@@ -125,6 +177,10 @@ class PanopticDeepLabHead(BaseModule):
         self.low_level_in_index = tuple(low_level_in_index)
         self.num_classes = num_classes
         self.align_corners = align_corners
+        if fuse_conv not in CONV_BLOCKS:
+            raise ValueError(f'PanopticDeepLabHead: fuse_conv={fuse_conv!r} '
+                             f'is unknown; use one of {CONV_BLOCKS}')
+        head_conv = _check_head_conv(head_conv)
         common = dict(
             in_channels=in_channels,
             low_level_channels=low_level_channels,
@@ -132,7 +188,10 @@ class PanopticDeepLabHead(BaseModule):
             norm_cfg=norm_cfg,
             act_cfg=act_cfg,
             align_corners=align_corners,
-            dropout_ratio=dropout_ratio)
+            dropout_ratio=dropout_ratio,
+            fuse_conv=fuse_conv,
+            low_level_first=low_level_first,
+            aspp_cfg=_check_aspp_cfg(aspp_cfg))
         self.semantic_decoder = PanopticDecoderBranch(
             low_level_projections=semantic_branch['low_level_projections'],
             aspp_channels=semantic_branch['aspp_channels'],
@@ -146,15 +205,15 @@ class PanopticDeepLabHead(BaseModule):
         sem, ins = semantic_branch, instance_branch
         self.semantic_head = nn.ModuleDict(
             dict(
-                sem_seg=_predictor(sem['decoder_channels'],
-                                   sem['head_channels'], num_classes, norm_cfg,
-                                   act_cfg)))
-        self.instance_head = nn.ModuleDict(
-            dict(
-                center=_predictor(ins['decoder_channels'],
-                                  ins['head_channels'], 1, norm_cfg, act_cfg),
-                offset=_predictor(ins['decoder_channels'],
-                                  ins['head_channels'], 2, norm_cfg, act_cfg)))
+                sem_seg=_predictor(
+                    head_conv['sem_seg'], sem['decoder_channels'],
+                    sem['head_channels'], num_classes, norm_cfg, act_cfg)))
+        self.instance_head = nn.ModuleDict({
+            key:
+            _predictor(head_conv[key], ins['decoder_channels'],
+                       ins['head_channels'], channels, norm_cfg, act_cfg)
+            for key, channels in (('center', 1), ('offset', 2))
+        })
         self.loss_semantic = MODELS.build(loss_semantic)
         self.loss_center = MODELS.build(loss_center)
         self.loss_offset = MODELS.build(loss_offset)

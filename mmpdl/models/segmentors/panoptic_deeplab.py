@@ -57,7 +57,9 @@ class PanopticDeepLab(BaseSegmentor):
     ``align_corners=True``, offsets times ``(H' - 1) // (h - 1)``) and crops
     back to (H, W). So any crop or image size works, and a 1025x2049 crop
     (the reference) is used as it is. Training losses are computed on the
-    unpadded (H, W) region only.
+    unpadded (H, W) region only. A head with ``align_corners=False``
+    (detectron2's models) pads to ``k * size_divisor`` instead, as
+    detectron2's size divisibility, and scales offsets by ``H' // h``.
 
     Args:
         backbone (dict): Backbone config (returns a tuple of features).
@@ -67,7 +69,9 @@ class PanopticDeepLab(BaseSegmentor):
         train_cfg (dict, optional): Unused; kept for the mmseg API.
         test_cfg (dict, optional): Unused; kept for the mmseg API.
         data_preprocessor (dict, optional): e.g. ``SegDataPreProcessor``.
-        size_divisor (int): Largest stride of the network. Defaults to 32.
+        size_divisor (int): Largest stride of the network, or a multiple of
+            it that pads every input to one size (detectron2's COCO model:
+            640). Defaults to 32.
         init_cfg (dict, optional): Init config.
     """
 
@@ -110,7 +114,8 @@ class PanopticDeepLab(BaseSegmentor):
             dict[str, Tensor]: ``sem_seg`` (N, C, H, W) logits, ``center``
             (N, 1, H, W), ``offset`` (N, 2, H, W) (dy, dx) in input pixels.
         """
-        padded, (height, width) = pad_to_aligned(inputs, self.size_divisor)
+        padded, (height, width) = pad_to_aligned(
+            inputs, self.size_divisor, align_corners=self.align_corners)
         preds = self.decode_head(self.extract_feat(padded))
         preds = upsample_predictions(preds, padded.shape[2:],
                                      self.align_corners)

@@ -14,7 +14,8 @@ def upsample_predictions(
     As the original's meta-architecture: every map is interpolated with
     ``align_corners``, and ``offset`` is multiplied by the integer factor
     ``(H_in - 1) // (h - 1)`` (4 for a stride-4 head on a ``k * 32 + 1``
-    input) so the vectors are in input pixels.
+    input) so the vectors are in input pixels. With ``align_corners=False``
+    (detectron2: ``k * 32`` inputs) the factor is ``H_in // h``.
 
     Args:
         preds (dict[str, Tensor]): (N, C, h, w) maps; the key ``offset``
@@ -29,8 +30,10 @@ def upsample_predictions(
     for key, pred in preds.items():
         out = F.interpolate(
             pred, size=size, mode='bilinear', align_corners=align_corners)
-        if key == 'offset':
+        if key == 'offset' and align_corners:
             out = out * ((size[0] - 1) // max(pred.shape[2] - 1, 1))
+        elif key == 'offset':
+            out = out * (size[0] // pred.shape[2])
         result[key] = out
     return result
 
@@ -42,7 +45,8 @@ def resize_offset(offset: torch.Tensor,
 
     Used to go from the network's input size back to ``ori_shape`` when the
     test pipeline resized the image: dy scales with ``(H - 1) / (h - 1)``,
-    dx with ``(W - 1) / (w - 1)`` (the ``align_corners=True`` pixel grid).
+    dx with ``(W - 1) / (w - 1)`` (the ``align_corners=True`` pixel grid;
+    ``H / h`` and ``W / w`` with ``align_corners=False``).
 
     Args:
         offset (Tensor): (N, 2, h, w) float offsets in input pixels.
@@ -57,7 +61,10 @@ def resize_offset(offset: torch.Tensor,
         return offset
     out = F.interpolate(
         offset, size=size, mode='bilinear', align_corners=align_corners)
-    scale_y = (size[0] - 1) / max(height - 1, 1)
-    scale_x = (size[1] - 1) / max(width - 1, 1)
+    if align_corners:
+        scale_y = (size[0] - 1) / max(height - 1, 1)
+        scale_x = (size[1] - 1) / max(width - 1, 1)
+    else:
+        scale_y, scale_x = size[0] / height, size[1] / width
     scale = out.new_tensor([scale_y, scale_x]).view(1, 2, 1, 1)
     return out * scale

@@ -1,0 +1,76 @@
+# COCO 2017 panoptic (133 classes: 80 things, 53 stuff), unpacked as in
+# docs/dataset_prepare.md; `python tools/dataset_converters/coco_panoptic.py
+# data/coco` says what is missing. Class names, thing flags, colours and
+# category ids come from the JSON's `categories`.
+# Training data recipe of detectron2's Panoptic-DeepLab COCO config
+# (panoptic_deeplab_R_52_os16_mg124_poly_200k_bs64_crop_640_640_coco_dsconv
+# .yaml): short side drawn from 320, 384, ..., 960 (0.5x-1.5x of 640) with
+# the long side at most 960, a random 640x640 crop (smaller images padded
+# with the mean pixel and void), flip; targets with sigma 8 and small
+# instances (< 4096 px) weighted 3 (deeplab2's COCO config). Test: resized
+# to a long side of 640; predictions are evaluated at the original size.
+dataset_type = 'CocoPanopticDataset'
+data_root = 'data/coco/'
+crop_size = (640, 640)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPanopticAnnotations'),
+    dict(
+        type='PanopticResizeShortestEdge',
+        short_edge_lengths=[
+            320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960
+        ],
+        max_size=960),
+    dict(type='PanopticRandomCrop', crop_size=crop_size),
+    dict(type='PanopticRandomFlip', prob=0.5),
+    dict(
+        type='GeneratePanopticTargets',
+        sigma=8,
+        small_instance_area=4096,
+        small_instance_weight=3.0,
+        ignore_stuff_in_offset=True,
+        ignore_crowd_in_semantic=False),
+    dict(type='PackPanopticInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='PanopticResizeShortestEdge',
+        short_edge_lengths=[640],
+        max_size=640),
+    dict(type='LoadPanopticAnnotations'),
+    dict(type='PackPanopticInputs'),
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/panoptic_train2017.json',
+        data_prefix=dict(
+            img_path='train2017',
+            seg_map_path='annotations/panoptic_train2017'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/panoptic_val2017.json',
+        data_prefix=dict(
+            img_path='val2017', seg_map_path='annotations/panoptic_val2017'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+# PQ with panopticapi's rules, mIoU on the semantic map derived from the
+# panoptic ground truth.
+val_evaluator = [
+    dict(type='PanopticQualityMetric'),
+    dict(type='IoUMetric', iou_metrics=['mIoU'], prefix='semantic')
+]
+test_evaluator = val_evaluator
