@@ -1,14 +1,17 @@
 """The built-in COCO-format data through the tools: tools/train.py trains a
-few iterations and validates, tools/test.py evaluates the checkpoint, and
+few iterations and validates, tools/test.py evaluates the checkpoint and
+writes COCO-panoptic results (evaluated again by cityscapesscripts), and
 browse_dataset.py draws the ground truth in the JSON's colours."""
 import json
+import os
 import os.path as osp
 
 import mmcv
-import mmengine
 import numpy as np
 import pytest
 import torch
+from cityscapesscripts.evaluation.evalPanopticSemanticLabeling import \
+    evaluatePanoptic
 from PIL import Image
 
 from mmpdl.datasets import make_synthetic_coco_panoptic
@@ -64,30 +67,52 @@ def test_train_then_test_with_the_json_classes(data_root, categories,
     assert meta['label_ids'] == [c['id'] for c in categories]
     assert meta['thing_ids'] == [0, 1, 2, 3]
 
-    out = tmp_path / 'preds.pkl'
+    out = str(tmp_path / 'results')
     metrics = load_script('tools/test.py', 'coco_test_tool').main([
         CONFIG,
         str(best), '--work-dir',
-        str(tmp_path / 'test'), '--out',
-        str(out), '--cfg-options', *_loader_options(data_root, 'test')
+        str(tmp_path / 'test'), '--out', out, '--cfg-options',
+        *_loader_options(data_root, 'test')
     ])
     for name in names:
         assert f'panoptic/PQ_{name}' in metrics, sorted(metrics)
     assert 'panoptic/PQ_vegetation' not in metrics  # no Cityscapes class
     assert 0.0 <= metrics['semantic/mIoU'] <= 100.0
-    assert 'cityscapes_instance/AP' in metrics
+    assert 'coco_instance/mask_AP' in metrics
+    assert 'coco_instance/bbox_AP_sem_x_ctr' in metrics
+    # the written results: one PNG per image at its own size, and the
+    # official evaluation of them gives our PQ
     with open(osp.join(data_root, VAL_JSON)) as f:
-        images = {
-            img['file_name']: (img['height'], img['width'])
+        sizes = {
+            img['id']: (img['height'], img['width'])
             for img in json.load(f)['images']
         }
-    predictions = mmengine.load(str(out))
-    assert len(predictions) == 3
-    for record in predictions:  # each at its own image size
-        pan = record['panoptic']
-        assert pan.shape == images[osp.basename(record['img_path'])]
-        assert set(np.unique(pan // 1000).tolist()) <= set(range(9)) | {255}
-    assert len({r['panoptic'].shape for r in predictions}) == 3
+    with open(osp.join(out, 'panoptic_val_results.json')) as f:
+        results = json.load(f)['annotations']
+    assert sorted(r['image_id'] for r in results) == sorted(sizes)
+    for result in results:
+        with Image.open(
+                osp.join(out, 'panoptic_val_results',
+                         result['file_name'])) as png:
+            assert png.size[::-1] == sizes[result['image_id']]
+    assert len(set(sizes.values())) == 3
+    official = _official_pq(data_root, out, tmp_path)
+    assert abs(official - metrics['panoptic/PQ'] / 100) < 1e-9
+
+
+def _official_pq(data_root, out, tmp_path):
+    """cityscapesscripts' panoptic evaluation of the files under ``out``."""
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # it writes intermediate files into the cwd
+    try:
+        result = evaluatePanoptic(
+            osp.join(data_root, VAL_JSON),
+            osp.join(data_root, 'annotations/panoptic_val'),
+            osp.join(out, 'panoptic_val_results.json'),
+            osp.join(out, 'panoptic_val_results'), str(tmp_path / 'pq.json'))
+    finally:
+        os.chdir(cwd)
+    return result['All']['pq']
 
 
 def _gt_panel(path, height):

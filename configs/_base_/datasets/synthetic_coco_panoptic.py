@@ -35,9 +35,11 @@ val_dataloader = dict(
         data_prefix=dict(
             img_path='val', seg_map_path='annotations/panoptic_val')))
 test_dataloader = val_dataloader
+# PQ (panopticapi's rules), COCO box/mask AP of instances derived from the
+# panoptic ground truth (pycocotools), mIoU
 val_evaluator = [
     dict(type='PanopticQualityMetric', split='val'),
-    dict(type='CityscapesInstanceMetric'),
+    dict(type='CocoInstanceMetric'),
     dict(type='IoUMetric', iou_metrics=['mIoU'], prefix='semantic')
 ]
 test_evaluator = val_evaluator
