@@ -67,10 +67,14 @@ val_dataloader = dict(
             img_path='val2017', seg_map_path='annotations/panoptic_val2017'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# PQ with panopticapi's rules, mIoU on the semantic map derived from the
-# panoptic ground truth.
+# PQ with panopticapi's rules; box and mask AP (pycocotools COCOeval, both
+# instance scores) against instances derived from the panoptic ground truth;
+# for AP against the official instances (detectron2's numbers) add
+# ann_file=data_root + 'annotations/instances_val2017.json' to
+# CocoInstanceMetric. mIoU on the semantic map of the panoptic ground truth.
 val_evaluator = [
     dict(type='PanopticQualityMetric'),
+    dict(type='CocoInstanceMetric'),
     dict(type='IoUMetric', iou_metrics=['mIoU'], prefix='semantic')
 ]
 test_evaluator = val_evaluator
