@@ -68,8 +68,8 @@ val_dataloader = dict(
             seg_map_path=f'validation/{version}/panoptic'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# PQ (panopticapi's rules), box/mask AP (COCOeval) against instances derived
-# from the panoptic ground truth, mIoU.
+# PQ, box and mask AP (pycocotools, against instances derived from the
+# panoptic ground truth), mIoU.
 val_evaluator = [
     dict(type='PanopticQualityMetric'),
     dict(type='CocoInstanceMetric'),
