@@ -253,7 +253,8 @@ def test_missing_files_are_named(root, tmp_path):
 
 
 def test_images_only_without_ann_file(root):
-    with pytest.raises(ValueError, match='give categories_file=.* or metainfo'):
+    with pytest.raises(
+            ValueError, match='give categories_file=.* or metainfo'):
         _dataset(root, ann_file='')
     meta = _dataset(root, lazy_init=True).metainfo
     dataset = _dataset(root, ann_file='', metainfo=meta, test_mode=True)
