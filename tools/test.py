@@ -91,7 +91,7 @@ def enable_visualization(cfg, args):
 
 #: Metrics that write the official files (``outfile_prefix``).
 WRITER_METRICS = ('CityscapesPanopticMetric', 'CityscapesInstanceMetric',
-                  'PanopticQualityMetric')
+                  'PanopticQualityMetric', 'CocoInstanceMetric')
 
 
 def is_pickle(path: str) -> bool:

@@ -32,10 +32,26 @@ def _clear_pretrained(node):
             _clear_pretrained(value)
 
 
-def config_dataset_meta(cfg: Config) -> dict:
-    """The metainfo of the config's test (else val, train) dataset class,
-    updated by that dataset's ``metainfo`` setting; without a dataset,
-    ``{}``."""
+def _annotation_file_meta(dataset: dict) -> dict:
+    """Metainfo of a dataset config whose classes come from its annotation
+    file's ``categories`` (``CocoPanopticDataset``): read from the file
+    when it exists, updated by the config's ``metainfo``; ``{}`` when the
+    file is not here (the checkpoint's ``dataset_meta`` then gives it)."""
+    from mmpdl.datasets.panoptic_categories import metainfo_from_categories
+    from mmpdl.datasets.panoptic_checks import read_panoptic_json
+    ann_file = dataset.get('ann_file') or ''
+    path = osp.join(dataset.get('data_root') or '', ann_file)
+    if not ann_file or not osp.isfile(path):
+        return {}
+    meta = metainfo_from_categories(
+        read_panoptic_json(path).get('categories'), path)
+    meta.update(dataset.get('metainfo') or {})
+    return meta
+
+
+def _dataset_of(cfg: Config):
+    """The test (else val, train) dataset config and its class, or
+    ``(None, None)``."""
     for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
         dataset = (cfg.get(loader) or {}).get('dataset')
         if dataset and 'type' in dataset:
@@ -44,8 +60,29 @@ def config_dataset_meta(cfg: Config) -> dict:
                 raise KeyError(f'{loader}.dataset.type '
                                f'{dataset["type"]!r} is not a registered '
                                'dataset')
-            return dict(cls._load_metainfo(dataset.get('metainfo')))
-    return {}
+            return dataset, cls
+    return None, None
+
+
+def _classes_from_file(dataset: dict, cls) -> bool:
+    """Whether the dataset reads its classes from its annotation file."""
+    given = dataset.get('metainfo') or {}
+    return (cls.METAINFO.get('classes') is None
+            and given.get('classes') is None)
+
+
+def config_dataset_meta(cfg: Config) -> dict:
+    """The metainfo of the config's test (else val, train) dataset class,
+    updated by that dataset's ``metainfo`` setting; a dataset that reads
+    its classes from its annotation file (COCO-panoptic ``categories``)
+    gives that file's, or ``{}`` when the file is not on this machine;
+    without a dataset, ``{}``."""
+    dataset, cls = _dataset_of(cfg)
+    if dataset is None:
+        return {}
+    if _classes_from_file(dataset, cls):
+        return _annotation_file_meta(dataset)
+    return dict(cls._load_metainfo(dataset.get('metainfo')))
 
 
 def init_model(config: Union[str, Config],
@@ -92,6 +129,16 @@ def init_model(config: Union[str, Config],
         check_checkpoint_fits(model, ckpt, checkpoint)
         _load_checkpoint_to_model(model, ckpt)
         meta.update(ckpt.get('meta', {}).get('dataset_meta') or {})
+    dataset, cls = _dataset_of(config)
+    if 'classes' not in meta and dataset and _classes_from_file(dataset, cls):
+        raise ValueError(
+            'the model has no class list: the config\'s dataset reads it '
+            'from its annotation file, which is not on this machine, and '
+            'no checkpoint meta["dataset_meta"] gives it (checkpoint: '
+            f'{checkpoint!r}); '
+            'put the annotation file at the config\'s data_root/ann_file, '
+            'or give the dataset metainfo=dict(classes=..., thing_ids=..., '
+            'label_ids=...) in the config')
     model.dataset_meta = meta
     model.cfg = config
     return model.to(device).eval()

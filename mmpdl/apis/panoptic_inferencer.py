@@ -158,8 +158,8 @@ class PanopticInferencer(BaseInferencer):
 
     def _init_model(self, cfg, weights, device='cpu'):
         """:func:`init_model`: BN instead of SyncBN, no ImageNet weights,
-        ``dataset_meta`` from the checkpoint or Cityscapes; or the exported
-        file in its backend."""
+        ``dataset_meta`` from the checkpoint or the config's dataset; or the
+        exported file in its backend."""
         if self.backend != 'pytorch':
             return BackendModel(self.backend, self.backend_file, device)
         if weights is None:

@@ -9,13 +9,21 @@ calls the same function. :func:`install_safe_loaders` registers a loader of
 this module for every prefix and makes torch's and torchvision's URL loaders
 always pass ``weights_only=True``, so a checkpoint can hold only tensors,
 plain containers and the allow-list of :mod:`mmpdl.utils.compat`.
+
+Foreign pickles that are not ``torch.save`` files (detectron2's ``.pkl``:
+a pickled dict of numpy arrays) are read by :func:`load_numpy_pickle`, whose
+unpickler resolves only the globals that numpy arrays, numpy scalars and
+ordered dicts need; ``pickle`` itself has no allow-list option.
 """
 import functools
+import importlib
 import io
 import os
 import os.path as osp
+import pickle
 from tempfile import TemporaryDirectory
 
+import numpy as np
 import torch
 
 # the functions replaced by :func:`install_safe_loaders`, kept to call them
@@ -173,3 +181,95 @@ def install_safe_loaders():
     for prefixes, loader in SAFE_LOADERS:
         CheckpointLoader.register_scheme(prefixes, loader, force=True)
     _patch_url_loaders()
+
+
+#: the only globals a pickle of numpy arrays in plain containers refers to
+#: (``numpy.core`` is numpy 1's name of ``numpy._core``; ``_codecs.encode``
+#: carries bytes and ``set`` / ``frozenset`` sets in protocols < 4;
+#: ``__builtin__`` is Python 2's ``builtins``; ``scalar`` makes numpy
+#: scalars)
+NUMPY_PICKLE_GLOBALS = frozenset([
+    ('numpy', 'ndarray'),
+    ('numpy', 'dtype'),
+    ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy._core.multiarray', 'scalar'),
+    ('numpy._core.numeric', '_frombuffer'),
+    ('numpy.core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'),
+    ('numpy.core.numeric', '_frombuffer'),
+    ('_codecs', 'encode'),
+    ('collections', 'OrderedDict'),
+    ('builtins', 'set'),
+    ('builtins', 'frozenset'),
+    ('__builtin__', 'set'),
+    ('__builtin__', 'frozenset'),
+])
+
+
+def _import_name(module: str) -> str:
+    """``numpy.core.*`` / ``numpy._core.*`` as the installed numpy names
+    it (numpy 2 renamed the package; pickles carry either name), Python 2's
+    ``__builtin__`` as ``builtins``."""
+    if module == '__builtin__':
+        return 'builtins'
+    installed = 'numpy.core.' if np.__version__.startswith('1.') \
+        else 'numpy._core.'
+    for prefix in ('numpy.core.', 'numpy._core.'):
+        if module.startswith(prefix):
+            return installed + module[len(prefix):]
+    return module
+
+
+class UnsafePickleError(pickle.UnpicklingError):
+    """A pickle refers to a global outside :data:`NUMPY_PICKLE_GLOBALS`."""
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickler whose ``find_class`` resolves only the allow-list."""
+
+    def __init__(self, file, source: str):
+        super().__init__(file, encoding='latin1')
+        self.source = source
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in NUMPY_PICKLE_GLOBALS:
+            raise UnsafePickleError(
+                f'{self.source} refers to the global {module}.{name}, which '
+                'a pickle of numpy arrays in plain containers never needs; '
+                'it was refused and nothing in the file was run. Only load '
+                'checkpoints from a source you trust (allowed globals: '
+                f'{sorted(".".join(g) for g in NUMPY_PICKLE_GLOBALS)}).')
+        return getattr(importlib.import_module(_import_name(module)), name)
+
+
+def load_numpy_pickle(path: str) -> object:
+    """Unpickle a file that may hold only numpy arrays and plain data.
+
+    Accepted: dicts, lists, tuples, sets, strings, bytes, numbers, None,
+    booleans, ``OrderedDict``, numpy arrays, dtypes and scalars (pickle
+    protocols 0-5; Python 2 pickles are read with ``encoding='latin1'``).
+    Any other global (``os.system``, ``builtins.eval``, a class) is refused
+    before it is resolved, so nothing of the file runs.
+
+    Args:
+        path (str): A pickle file, e.g. detectron2's ``model_final_*.pkl``.
+
+    Returns:
+        object: The unpickled object (arrays keep their dtype and shape).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        UnsafePickleError: naming ``path`` and the refused global.
+        pickle.UnpicklingError: the file is not a (complete) pickle.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'pickle file not found: {path}')
+    with open(path, 'rb') as f:
+        try:
+            return _NumpyOnlyUnpickler(f, path).load()
+        except UnsafePickleError:
+            raise
+        except Exception as err:  # truncated or foreign bytes
+            raise pickle.UnpicklingError(
+                f'{path} is not a readable pickle ({type(err).__name__}: '
+                f'{err})') from err

@@ -117,6 +117,13 @@ def draw_target_panels(visualizer, image: np.ndarray, sample,
     if 'gt_panoptic_seg' not in sample:
         return with_titles(panels)
     panoptic = _numpy(sample, 'gt_panoptic_seg')[0]
+    if panoptic.shape != image.shape[:2]:
+        # a test pipeline that resizes the image keeps the ground truth at
+        # the original size: it is drawn at the image's size
+        panoptic = cv2.resize(
+            panoptic.astype(np.int32),
+            image.shape[1::-1],
+            interpolation=cv2.INTER_NEAREST).astype(np.int64)
     meta = visualizer.dataset_meta
     panels.append(('ground truth', visualizer.draw_panoptic(image, panoptic)))
     contours = thing_contours(panoptic, set(meta['thing_ids']),

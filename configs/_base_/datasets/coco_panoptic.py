@@ -67,10 +67,14 @@ val_dataloader = dict(
             img_path='val2017', seg_map_path='annotations/panoptic_val2017'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# PQ with panopticapi's rules, mIoU on the semantic map derived from the
-# panoptic ground truth.
+# PQ with panopticapi's rules; box and mask AP with pycocotools for both
+# instance scores, against instances derived from the panoptic ground truth
+# (with the official instances: `--cfg-options val_evaluator.1.ann_file=
+# data/coco/annotations/instances_val2017.json`, the same for
+# test_evaluator); mIoU on the semantic map of the panoptic ground truth.
 val_evaluator = [
     dict(type='PanopticQualityMetric'),
+    dict(type='CocoInstanceMetric'),
     dict(type='IoUMetric', iou_metrics=['mIoU'], prefix='semantic')
 ]
 test_evaluator = val_evaluator

@@ -68,8 +68,11 @@ val_dataloader = dict(
             seg_map_path=f'validation/{version}/panoptic'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# PQ, box and mask AP (pycocotools, against instances derived from the
+# panoptic ground truth), mIoU.
 val_evaluator = [
     dict(type='PanopticQualityMetric'),
+    dict(type='CocoInstanceMetric'),
     dict(type='IoUMetric', iou_metrics=['mIoU'], prefix='semantic')
 ]
 test_evaluator = val_evaluator

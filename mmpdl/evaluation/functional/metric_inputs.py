@@ -1,8 +1,17 @@
 """Shared input handling of the metrics: dataset metadata and sample fields."""
-from typing import Any, Dict, Optional
+import os.path as osp
+from typing import Any, Dict, Optional, Union
 
+import numpy as np
 import torch
 
+#: instance score type -> (field of ``pred_instances``, metric key suffix,
+#: Cityscapes output folder)
+SCORE_TYPES = {
+    'semantic': ('scores', '', 'instance_sem'),
+    'semantic_x_center':
+    ('scores_sem_x_ctr', '_sem_x_ctr', 'instance_sem_x_ctr'),
+}
 META_KEYS = ('classes', 'thing_ids', 'stuff_ids', 'label_ids', 'label_divisor',
              'ignore_index')
 
@@ -65,3 +74,39 @@ def sample_field(data_sample: Any, key: str, required: bool = True) -> Any:
                   torch.Tensor) and value.dim() == 3 and key.endswith('_seg'):
         value = value[0]
     return value
+
+
+def instance_field(inst: Any, key: str) -> Any:
+    """``inst[key]`` from a dict or ``InstanceData``, with a clear error.
+
+    Args:
+        inst (dict | InstanceData): A sample's ``pred_instances``.
+        key (str): e.g. ``'masks'`` (K, H, W) bool, ``'labels'`` (K,)
+            int64, ``'scores'`` (K,) float.
+
+    Returns:
+        Tensor: The field.
+    """
+    value = inst.get(key) if isinstance(inst, dict) else getattr(
+        inst, key, None)
+    if value is None:
+        raise KeyError(f'pred_instances has no "{key}"; the segmentor must '
+                       'provide masks, labels, scores and scores_sem_x_ctr.')
+    return value
+
+
+def sample_image_id(data_sample: Any) -> Union[int, str]:
+    """The sample's ``image_id`` (its id in the dataset's JSON), else the
+    file stem of its ``img_path``.
+
+    Args:
+        data_sample (dict | BaseDataElement): One evaluated sample.
+
+    Returns:
+        int | str: The image id.
+    """
+    image_id = sample_field(data_sample, 'image_id', required=False)
+    if image_id is None:
+        img_path = sample_field(data_sample, 'img_path')
+        return osp.splitext(osp.basename(img_path))[0]
+    return int(image_id) if isinstance(image_id, np.integer) else image_id

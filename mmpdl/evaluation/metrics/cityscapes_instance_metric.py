@@ -15,14 +15,8 @@ from ..functional.instance_ap import (MIN_REGION_SIZE, OVERLAPS,
                                       concat_instance_statistics,
                                       evaluate_instance_ap)
 from ..functional.instance_statistics import instance_image_statistics
-from ..functional.metric_inputs import resolve_meta, sample_field
-
-# score type -> (field of pred_instances, key suffix, output folder)
-SCORE_TYPES = {
-    'semantic': ('scores', '', 'instance_sem'),
-    'semantic_x_center':
-    ('scores_sem_x_ctr', '_sem_x_ctr', 'instance_sem_x_ctr'),
-}
+from ..functional.metric_inputs import (SCORE_TYPES, instance_field,
+                                        resolve_meta, sample_field)
 
 
 @METRICS.register_module()
@@ -90,11 +84,11 @@ class CityscapesInstanceMetric(BaseMetric):
         for sample in data_samples:
             inst = sample_field(sample, 'pred_instances')
             scores = {
-                name: _instance_field(inst, SCORE_TYPES[name][0])
+                name: instance_field(inst, SCORE_TYPES[name][0])
                 for name in self.score_types
             }
-            masks = _instance_field(inst, 'masks')
-            labels = _instance_field(inst, 'labels')
+            masks = instance_field(inst, 'masks')
+            labels = instance_field(inst, 'labels')
             if self.outfile_prefix:
                 self._write(sample, masks, labels, scores, meta)
             if self.format_only:
@@ -164,13 +158,3 @@ class CityscapesInstanceMetric(BaseMetric):
         table.add_row(['average'] + [f'{columns[j][1]:.1f}' for j in order])
         print_log('\n' + table.get_string(), logger=logger)
         return metrics
-
-
-def _instance_field(inst, key):
-    """``inst[key]`` from a dict or ``InstanceData``, with a clear error."""
-    value = inst.get(key) if isinstance(inst, dict) else getattr(
-        inst, key, None)
-    if value is None:
-        raise KeyError(f'pred_instances has no "{key}"; the segmentor must '
-                       'provide masks, labels, scores and scores_sem_x_ctr.')
-    return value

@@ -8,7 +8,8 @@ from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from mmpdl.registry import METRICS
-from ..functional.metric_inputs import resolve_meta, sample_field
+from ..functional.metric_inputs import (resolve_meta, sample_field,
+                                        sample_image_id)
 from ..functional.panoptic_quality import (panoptic_image_statistics,
                                            summarize_panoptic_quality)
 from ..functional.panoptic_writers import (write_panoptic_json,
@@ -99,16 +100,13 @@ class PanopticQualityMetric(BaseMetric):
         Returns:
             tuple: ``(image_id, file_name)``.
         """
-        img_path = sample_field(sample, 'img_path')
-        stem = osp.splitext(osp.basename(img_path))[0]
-        image_id = sample_field(sample, 'image_id', required=False)
         pan_map_path = sample_field(sample, 'pan_map_path', required=False)
-        file_name = (
-            osp.basename(pan_map_path) if pan_map_path else stem + '.png')
-        if image_id is None:
-            image_id = stem
-        elif isinstance(image_id, np.integer):
-            image_id = int(image_id)
+        if pan_map_path:
+            file_name = osp.basename(pan_map_path)
+        else:
+            img_path = sample_field(sample, 'img_path')
+            file_name = osp.splitext(osp.basename(img_path))[0] + '.png'
+        image_id = sample_image_id(sample)
         return image_id, file_name
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
