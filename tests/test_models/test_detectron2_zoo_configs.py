@@ -264,10 +264,10 @@ def test_recipe_equals_detectron2_yaml(config_name):
 
 @pytest.fixture(scope='module')
 def tiny_data(tmp_path_factory):
-    from mmpdl.datasets import (make_synthetic_cityscapes,
-                                make_synthetic_coco_panoptic)
+    from mmpdl.datasets import make_synthetic_coco_panoptic
+    from mmpdl.testing.tiny_training import make_tiny_builtin_data
     root = tmp_path_factory.mktemp('tiny_d2_data')
-    make_synthetic_cityscapes(str(root / 'cityscapes'), 2, 1, size=(64, 128))
+    make_tiny_builtin_data(str(root / 'cityscapes'))
     make_synthetic_coco_panoptic(str(root / 'coco'), 2, 1, size=(64, 96))
     return root
 
@@ -302,6 +302,7 @@ def test_trains_on_the_built_in_data(config_name, tiny_data):
     and schedule on two built-in images."""
     from mmengine.dataset import pseudo_collate
     from mmengine.optim import build_optim_wrapper
+
     from mmpdl.registry import DATASETS
     from mmpdl.utils import register_all_modules
     register_all_modules()
