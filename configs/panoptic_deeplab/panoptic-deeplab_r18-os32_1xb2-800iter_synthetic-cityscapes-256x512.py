@@ -5,28 +5,13 @@
 # Not a model-zoo row: it exists so `bash tools/quickstart.sh` shows the
 # whole job end to end in minutes on 2 CPU cores.
 _base_ = [
-    '../_base_/models/panoptic_deeplab_r50.py',
+    '../_base_/models/panoptic_deeplab_r18_small.py',
     '../_base_/datasets/synthetic_cityscapes_panoptic.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_90k_adam_poly.py'
 ]
 max_iters = 800
 model = dict(
-    backbone=dict(depth=18, init_cfg=None),
-    decode_head=dict(
-        in_channels=512,
-        low_level_channels=(256, 128, 64),
-        semantic_branch=dict(
-            aspp_channels=128,
-            low_level_projections=(64, 32, 16),
-            decoder_channels=128,
-            head_channels=128),
-        instance_branch=dict(
-            aspp_channels=128,
-            low_level_projections=(32, 16, 8),
-            decoder_channels=64,
-            head_channels=32),
-        dropout_ratio=0.1),
     # 2048 px at 1024x2048 is 1/1024 of the image; the same share of a
     # 256x512 image is 128 px.
     post_processor=dict(stuff_area=128))
