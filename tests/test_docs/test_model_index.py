@@ -17,6 +17,12 @@ ORIGINAL_PARAMS = {
     'xception65-os32': 69_632_054,
     'mobilenetv2-os32': 7_719_814,
     'hrnetw48-os4': 72_209_222,
+    # deeplab2's recipes: torchvision's MobileNetV3 features + the head
+    # (tests/test_models/test_mobilenet_v3_configs.py)
+    'mobilenetv3-large-os16': 18_235_510,
+    'mobilenetv3-large-os32': 18_235_510,
+    'mobilenetv3-small-os16': 10_483_174,
+    'mobilenetv3-small-os32': 10_483_174,
 }
 # the same networks with another class count: the semantic classifier (a
 # 1x1 conv from 256 channels, with bias) has (classes - 19) * 257 more

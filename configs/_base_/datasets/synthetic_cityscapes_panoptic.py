@@ -10,13 +10,18 @@
 _base_ = ['./cityscapes_panoptic.py']
 data_root = 'data/synthetic_cityscapes/'
 crop_size = (257, 513)
+# named: the built-in COCO-format dataset (same scenes) takes them from here
+scene_resize = dict(
+    type='PanopticRandomResize', ratio_range=(0.75, 1.5), step=0.1)
+scene_targets = dict(
+    type='GeneratePanopticTargets', sigma=4, small_instance_area=256)
 train_pipeline = [
     {{_base_.load_image}},
     {{_base_.load_annotations}},
-    dict(type='PanopticRandomResize', ratio_range=(0.75, 1.5), step=0.1),
+    scene_resize,
     dict(type='PanopticRandomCrop', crop_size=crop_size),
     {{_base_.random_flip}},
-    dict(type='GeneratePanopticTargets', sigma=4, small_instance_area=256),
+    scene_targets,
     {{_base_.pack_inputs}},
 ]
 train_dataloader = dict(

@@ -84,6 +84,43 @@ def check_out_indices(out_indices: Sequence[int], num_outputs: int,
     return tuple(out_indices)
 
 
+def _spatial_convs(block: nn.Module):
+    """The convs of ``block`` with a kernel larger than 1x1."""
+    return [
+        m for m in block.modules()
+        if isinstance(m, nn.Conv2d) and m.kernel_size[0] > 1
+    ]
+
+
+def dilate_blocks(blocks: nn.Sequential, output_stride: int) -> None:
+    """Trade the strides past ``output_stride`` for dilation, in place.
+
+    A block that would push the stride past ``output_stride`` keeps its
+    current dilation with stride 1; every later conv with a kernel larger
+    than 1x1 gets twice the dilation per removed stride (padding =
+    dilation * (k // 2) keeps the size), as torchvision's ResNet does with
+    ``replace_stride_with_dilation`` and deeplab2's MobileNetV3 does.
+
+    Args:
+        blocks (nn.Sequential): The feature blocks of a
+            MobileNet (torchvision's ``features``).
+        output_stride (int): Largest stride to keep (8, 16 or 32).
+    """
+    stride, dilation = 1, 1
+    for block in blocks:
+        for conv in _spatial_convs(block):
+            next_dilation = dilation
+            if conv.stride[0] == 2:
+                if stride * 2 > output_stride:
+                    conv.stride = (1, 1)
+                    next_dilation = dilation * 2
+                else:
+                    stride *= 2
+            conv.dilation = (dilation, dilation)
+            conv.padding = (dilation * (conv.kernel_size[0] // 2), ) * 2
+            dilation = next_dilation
+
+
 class FreezableBackbone(BaseModule):
     """Base of the backbones with ``frozen_stages`` and ``norm_eval``.
 

@@ -7,47 +7,12 @@ import torchvision
 
 from mmpdl.registry import MODELS
 from .backbone_utils import (FreezableBackbone, check_out_indices,
-                             check_output_stride, freeze_modules,
-                             norm_layer_factory)
+                             check_output_stride, dilate_blocks,
+                             freeze_modules, norm_layer_factory)
 
 # torchvision's 1280-channel last 1x1 conv (``features.18``) is not used by
 # Panoptic-DeepLab, which stops at the 320-channel ``features.17``.
 NUM_FEATURE_BLOCKS = 18
-
-
-def _spatial_convs(block: nn.Module):
-    """The convs of ``block`` with a kernel larger than 1x1."""
-    return [
-        m for m in block.modules()
-        if isinstance(m, nn.Conv2d) and m.kernel_size[0] > 1
-    ]
-
-
-def dilate_blocks(blocks: nn.Sequential, output_stride: int) -> None:
-    """Trade the strides past ``output_stride`` for dilation, in place.
-
-    A block that would push the stride past ``output_stride`` keeps its
-    current dilation with stride 1; every later 3x3 conv gets twice the
-    dilation per removed stride (padding = dilation keeps the size), as
-    torchvision's ResNet does with ``replace_stride_with_dilation``.
-
-    Args:
-        blocks (nn.Sequential): MobileNetV2 ``features``.
-        output_stride (int): Largest stride to keep (8, 16 or 32).
-    """
-    stride, dilation = 1, 1
-    for block in blocks:
-        for conv in _spatial_convs(block):
-            next_dilation = dilation
-            if conv.stride[0] == 2:
-                if stride * 2 > output_stride:
-                    conv.stride = (1, 1)
-                    next_dilation = dilation * 2
-                else:
-                    stride *= 2
-            conv.dilation = (dilation, dilation)
-            conv.padding = (dilation * (conv.kernel_size[0] // 2), ) * 2
-            dilation = next_dilation
 
 
 @MODELS.register_module()
