@@ -44,7 +44,7 @@ from mmpdl.testing.detectron2_keys import (NUM_BATCHES, detectron2_rules,
                                            split_extras)
 from mmpdl.utils.atomic_io import atomic_write_bytes
 from mmpdl.utils.ckpt_convert import (CheckpointFormatError, KeyMappingError,
-                                      check_state_dict, convert_state_dict,
+                                      convert_back, convert_state_dict,
                                       file_sha256, model_tensor_shapes,
                                       read_state_dict, rename_keys,
                                       save_converted)
@@ -173,17 +173,6 @@ def to_mmpdl(src, dst, config_path, categories=None):
     return len(result)
 
 
-def detectron2_names(shapes):
-    """mmpdl key -> detectron2 key for every model key (a bijection)."""
-    names, unmatched = rename_keys(shapes, detectron2_rules(shapes), True)
-    if unmatched:
-        raise KeyMappingError(
-            'the model of the config has tensors detectron2\'s '
-            'Panoptic-DeepLab does not have; it cannot be converted back',
-            {'model keys': unmatched})
-    return names
-
-
 def to_detectron2(src, dst, config_path):
     """mmpdl -> detectron2 model-zoo ``.pkl``; returns the tensor count.
 
@@ -191,20 +180,13 @@ def to_detectron2(src, dst, config_path):
     detectron2's model-zoo layout (its ``DetectionCheckpointer`` loads it
     by name); ``num_batches_tracked`` counters are kept.
     """
-    cfg = Config.fromfile(config_path)
-    state_dict = read_state_dict(src)
-    shapes = model_tensor_shapes(cfg)
-    what = f'{src} with config {config_path}'
-    check_state_dict(state_dict, shapes, what=what)
-    names = detectron2_names(shapes)
-    converted = convert_state_dict(
-        state_dict, {
-            names[k]: s
-            for k, s in shapes.items()
-        },
+    shapes = model_tensor_shapes(Config.fromfile(config_path))
+    converted = convert_back(
+        read_state_dict(src),
+        shapes,
         detectron2_rules(shapes),
-        reverse=True,
-        what=what)
+        'detectron2\'s Panoptic-DeepLab',
+        what=f'{src} with config {config_path}')
     model = {
         k: np.array(v.detach().cpu().numpy(), order='C')
         for k, v in converted.items()
@@ -226,8 +208,7 @@ def main(argv=None):
         if args.reverse:
             count = to_detectron2(args.src, args.dst, args.config)
         else:
-            count = to_mmpdl(args.src, args.dst, args.config,
-                             args.categories)
+            count = to_mmpdl(args.src, args.dst, args.config, args.categories)
     except (CheckpointFormatError, KeyMappingError, FileNotFoundError,
             pickle.UnpicklingError, ValueError) as err:
         kind = 'refused' if isinstance(err, UnsafePickleError) else 'error'
