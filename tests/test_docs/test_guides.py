@@ -251,3 +251,48 @@ def test_add_a_dataset_unknown_category(scratch):
             match=r'street.png.*segment 9000.*'
             r'unknown category_id 4'):
         DATASETS.build(cfg.test_dataloader.dataset)
+
+
+@pytest.mark.parametrize('marker,name,backbone,channels', [
+    ("type='ResNetV1c'", 'panoptic-deeplab_r18-v1c-os32_1xb2-800iter_'
+     'synthetic-cityscapes-256x512.py', 'ResNetV1c', (64, 128, 256, 512)),
+    ("type='MixVisionTransformer'", 'panoptic-deeplab_mit-b0_8xb1-90k_'
+     'cityscapes-1025x2049.py', 'MixVisionTransformer', (32, 64, 160, 256)),
+])
+def test_mmseg_backbone_by_config(scratch, marker, name, backbone, channels):
+    """The guide's configs with mmseg's backbones build, give four features
+    at strides 4-32 with the channels the head reads, and train."""
+    import math
+
+    from mmengine import Config
+    from mmseg.models import backbones as mmseg_backbones
+
+    from mmpdl.testing.tiny_training import (make_tiny_builtin_data,
+                                             tiny_training_config, train_tiny)
+    config = write_config(scratch, ADD_MODELS, marker, name)
+    cfg = Config.fromfile(config)
+    data_root = make_tiny_builtin_data(str(scratch / 'data'))
+    result = train_tiny(
+        tiny_training_config(cfg, data_root, str(scratch / 'work')))
+    model = result['model']
+    assert type(model.backbone) is getattr(mmseg_backbones, backbone)
+    model.eval()
+    with torch.no_grad():
+        feats = model.backbone(torch.rand(1, 3, 65, 129))
+    assert [tuple(f.shape[1:]) for f in feats] == [
+        (c, h, w)
+        for c, (h, w) in zip(channels, [(17, 33), (9, 17), (5, 9), (3, 5)])
+    ]
+    head = model.decode_head
+    assert head.in_channels == channels[head.in_index]
+    assert tuple(head.low_level_channels) == tuple(
+        channels[i] for i in head.low_level_in_index)
+    assert len(result['losses']) == 2
+    for losses in result['losses']:
+        assert {'loss_sem', 'loss_center', 'loss_offset'} <= set(losses)
+        assert all(math.isfinite(v) for v in losses.values())
+    changed = [
+        k for k, v in result['before'].items() if k.startswith('backbone.')
+        and v.is_floating_point() and not torch.equal(v, result['after'][k])
+    ]
+    assert changed  # the step reached the backbone

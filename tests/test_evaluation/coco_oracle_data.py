@@ -128,36 +128,57 @@ def decode_ground_truth(info):
     return results['gt_panoptic_seg'].astype(np.int64)
 
 
-def perturb(gt, index, rng):
-    """A predicted panoptic map (mmpdl encoding) from the ground truth."""
+#: train ids the perturbations of the toy data use
+TOY_ROLES = dict(
+    background=TRAIN['road'],
+    crowd=TRAIN['person'],
+    other_thing=TRAIN['dog'],
+    extra_stuff=TRAIN['wall'])
+
+
+def perturb(gt, index, rng, thing_ids=THING_IDS, roles=TOY_ROLES):
+    """A predicted panoptic map (mmpdl encoding) from the ground truth.
+
+    Args:
+        gt (np.ndarray): (H, W) int64 ground truth.
+        index (int): Which perturbations (by image).
+        rng (np.random.Generator): For the shifts.
+        thing_ids (Sequence[int]): Thing train ids.
+        roles (dict): Train ids of ``background`` (stuff painted over
+            void), ``crowd`` (a thing class with crowd regions),
+            ``other_thing`` and ``extra_stuff``.
+    """
+    thing_ids = tuple(thing_ids)
     pred = gt.copy()
-    pred[gt == VOID] = TRAIN['road'] * 1000  # void predicted as road
-    things = [v for v in np.unique(gt) if v // 1000 in THING_IDS and v % 1000]
-    person_crowd = TRAIN['person'] * 1000
+    pred[gt == VOID] = roles['background'] * 1000  # void predicted as stuff
+    things = [v for v in np.unique(gt) if v // 1000 in thing_ids and v % 1000]
+    crowd = roles['crowd'] * 1000
+    other = roles['other_thing'] * 1000
     if index == 0 and len(things) >= 4:
-        pred[gt == things[0]] = 0  # dropped (sky)
+        pred[gt == things[0]] = roles['background'] * 1000  # dropped
         pred[gt == things[1]] = things[2]  # merged into another
         mask = np.argwhere(gt == things[3])  # split in two halves
         half = mask[:len(mask) // 2]
         pred[half[:, 0], half[:, 1]] = things[3] + 50
-    elif index == 1:
-        wrong = THING_IDS[(THING_IDS.index(things[0] // 1000) + 1) % 4]
+    elif index == 1 and things:
+        wrong = thing_ids[(thing_ids.index(things[0] // 1000) + 1) %
+                          len(thing_ids)]
         pred[gt == things[0]] = wrong * 1000 + 7  # wrong class
-        pred[gt == person_crowd] = person_crowd + 9  # on its own crowd
-        pred[-6:, 5:30] = TRAIN['dog'] * 1000 + 900  # mostly on void
+        pred[gt == crowd] = crowd + 9  # on its own crowd
+        pred[-6:, 5:30] = other + 900  # mostly on void
     elif index == 2:
-        # on the person crowd with another class: a false positive
-        pred[gt == person_crowd] = TRAIN['dog'] * 1000 + 11
-        pred[:8, :20] = TRAIN['wall'] * 1000  # only predicted, never in gt
+        pred[gt == crowd] = other + 11  # on a crowd of another class: FP
+        pred[:8, :20] = roles['extra_stuff'] * 1000
     elif index == 3:
         pred[:, :] = VOID  # all void
-    elif index == 4:
+    elif index == 4 and things:
         pred[10:30, 10:40] = VOID  # a void hole
-        pred[gt // 1000 == TRAIN['car']] = TRAIN['car'] * 1000  # no ids
+        cls = things[0] // 1000
+        pred[gt // 1000 == cls] = cls * 1000  # a thing without instance id
     for v in things[4:]:
         if rng.random() < 0.6:  # shifted masks
             mask = gt == v
-            pred[mask & (pred == v)] = TRAIN['road'] * 1000
+            pred[mask & (pred == v)] = roles['background'] * 1000
             dy, dx = rng.integers(-5, 6, size=2)
             pred[np.roll(np.roll(mask, dy, 0), dx, 1)] = v
     return pred

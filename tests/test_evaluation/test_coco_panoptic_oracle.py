@@ -16,12 +16,17 @@ import pytest
 import torch
 from cityscapesscripts.evaluation.evalPanopticSemanticLabeling import \
     evaluatePanoptic
+from mmcv.transforms import LoadImageFromFile
+from mmengine.structures import PixelData
 from mmseg.evaluation import IoUMetric
 from PIL import Image
 
+from mmpdl.datasets import CocoPanopticDataset, make_synthetic_coco_panoptic
+from mmpdl.datasets.transforms import (LoadPanopticAnnotations,
+                                       PackPanopticInputs)
 from mmpdl.evaluation import PanopticQualityMetric
 from mmpdl.structures.panoptic_ids import rgb_to_id
-from .coco_oracle_data import LABEL_IDS, TOY_META, make_coco_samples
+from .coco_oracle_data import LABEL_IDS, TOY_META, make_coco_samples, perturb
 
 TOL = 1e-9
 
@@ -149,3 +154,67 @@ def test_miou_of_nine_classes_from_dataset_meta(oracle):
         np.round(np.nanmean(iou) * 100, 2), abs=1e-4)
     theirs = (sum(results[0]).double() / sum(results[1]).double()).numpy()
     np.testing.assert_allclose(theirs, iou, rtol=0, atol=1e-12)
+
+
+def test_builtin_coco_dataset_pq_equals_official(tmp_path):
+    """The built-in COCO-format dataset, read by CocoPanopticDataset, with
+    perturbed ground truth as prediction: equal per class to 1e-9."""
+    root = str(tmp_path / 'data')
+    make_synthetic_coco_panoptic(
+        root, num_train=1, num_val=6, size=(96, 128), seed=3)
+    dataset = CocoPanopticDataset(
+        data_root=root,
+        ann_file='annotations/panoptic_val.json',
+        data_prefix=dict(
+            img_path='val', seg_map_path='annotations/panoptic_val'),
+        pipeline=[
+            LoadImageFromFile(),
+            LoadPanopticAnnotations(),
+            PackPanopticInputs()
+        ],
+        test_mode=True)
+    meta = dataset.metainfo
+    assert meta['label_ids'] == [1, 3, 7, 12, 15, 23, 40, 57, 90]
+    train = {name: i for i, name in enumerate(meta['classes'])}
+    roles = dict(
+        background=train['road'],
+        crowd=train['person'],
+        other_thing=train['bus'],
+        extra_stuff=train['tree'])
+    rng = np.random.default_rng(0)
+    samples = []
+    for index in range(len(dataset)):
+        sample = dataset.get_data_info(index)
+        sample = dataset.pipeline(sample)['data_samples']
+        gt = sample.gt_panoptic_seg.data[0].numpy().astype(np.int64)
+        pred = perturb(gt, index, rng, meta['thing_ids'], roles)
+        sample.pred_panoptic_seg = PixelData(data=torch.from_numpy(pred)[None])
+        samples.append(sample)
+    out = str(tmp_path / 'results')
+    metric = PanopticQualityMetric(outfile_prefix=out)
+    metric.dataset_meta = meta
+    metric.process({}, samples)
+    ours = metric.evaluate(len(samples))
+    cwd = os.getcwd()
+    os.chdir(str(tmp_path))
+    try:
+        theirs = evaluatePanoptic(
+            osp.join(root, 'annotations', 'panoptic_val.json'),
+            osp.join(root, 'annotations', 'panoptic_val'),
+            osp.join(out, 'panoptic_val2017_results.json'),
+            osp.join(out, 'panoptic_val2017_results'),
+            str(tmp_path / 'pq.json'))
+    finally:
+        os.chdir(cwd)
+    for name, label_id in zip(meta['classes'], meta['label_ids']):
+        for key in ('pq', 'sq', 'rq'):
+            value = ours[f'panoptic/{key.upper()}_{name}']
+            official = theirs['per_class'][label_id][key]
+            if math.isnan(value):
+                assert official == 0.0
+            else:
+                assert abs(value / 100 - official) < TOL, (name, key)
+    for group, suffix in (('All', ''), ('Things', '_th'), ('Stuff', '_st')):
+        assert abs(ours[f'panoptic/PQ{suffix}'] / 100 -
+                   theirs[group]['pq']) < TOL
+    assert 0 < theirs['Things']['pq'] < 1 and 0 < theirs['Stuff']['pq'] < 1

@@ -120,8 +120,7 @@ def test_datasets_pipelines_and_evaluators_build(config_name, tmp_path):
             # resized for the network, ground truth at the original size
             assert sample['data_samples'].ori_shape == (48, 64)
             assert sample['data_samples'].gt_sem_seg.data.shape[1:] == (48, 64)
-    assert [m.type for m in cfg.val_evaluator] == [
-        'PanopticQualityMetric', 'CocoInstanceMetric', 'IoUMetric'
-    ]
+    assert [m.type for m in cfg.val_evaluator
+            ] == ['PanopticQualityMetric', 'CocoInstanceMetric', 'IoUMetric']
     for metric in cfg.val_evaluator:
         METRICS.build(metric)
