@@ -138,12 +138,19 @@ def dump_keys(model, row, path):
 
 
 def mmpdl_model(config_path, checkpoint):
-    """The mmpdl model of a config (BN) with a converted checkpoint."""
+    """The mmpdl model of a config (BN, eval) with a converted checkpoint
+    loaded strictly (no dataset needed)."""
+    from mmengine import Config
     from mmengine.model import revert_sync_batchnorm
 
-    from mmpdl.apis import init_model
-    model = init_model(config_path, checkpoint)
-    return revert_sync_batchnorm(model).eval()
+    from mmpdl.registry import MODELS
+    from mmpdl.utils import register_all_modules
+    register_all_modules()
+    model = revert_sync_batchnorm(
+        MODELS.build(Config.fromfile(config_path).model))
+    state = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    model.load_state_dict(state['state_dict'], strict=True)
+    return model.eval()
 
 
 def mmpdl_panoptic(out, thing_ids, label_divisor, settings):
