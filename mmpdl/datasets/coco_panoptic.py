@@ -8,12 +8,31 @@ from typing import Dict, List, Optional
 from mmpdl.registry import DATASETS
 from .base_panoptic import BasePanopticDataset
 from .panoptic_categories import metainfo_from_categories
-from .panoptic_checks import load_panoptic_json
+from .panoptic_checks import load_panoptic_json, read_panoptic_json
 
 #: how a dataset's annotation files are made, named in errors
 PREPARE_HINT = ('see docs/dataset_prepare.md (the built-in COCO-format data: '
                 '`python tools/dataset_converters/synthetic_coco_panoptic.py '
                 'DATA_ROOT`)')
+
+
+def _under(root: Optional[str], path: str) -> str:
+    """``path`` joined to ``root`` unless absolute or empty."""
+    if path and root and not osp.isabs(path):
+        return osp.join(root, path)
+    return path
+
+
+def _read_categories(path: str) -> list:
+    """The ``categories`` of the JSON ``path`` (or the file, a list)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'categories_file {path!r} not found: give a JSON with the '
+            'dataset\'s "categories", e.g. its val panoptic JSON.')
+    content = read_panoptic_json(path, 'see docs/dataset_prepare.md')
+    if isinstance(content, dict):
+        return content.get('categories')
+    return content
 
 
 def _duplicates(values: list) -> list:
@@ -54,6 +73,9 @@ class CocoPanopticDataset(BasePanopticDataset):
             e.g. ``palette``.
         img_suffix (str): Suffix of the images listed when ``ann_file`` is
             ``''``.
+        categories_file (str, optional): With ``ann_file=''``: a JSON whose
+            ``categories`` (or the whole file, a list) give the classes,
+            e.g. the val split's panoptic JSON (relative to ``data_root``).
         **kwargs: ``data_root``, ``pipeline``, ``test_mode`` ... of
             mmseg's ``BaseSegDataset``.
     """
@@ -67,15 +89,19 @@ class CocoPanopticDataset(BasePanopticDataset):
                  data_prefix: dict = dict(img_path='', seg_map_path=''),
                  metainfo: Optional[dict] = None,
                  img_suffix: str = '.jpg',
+                 categories_file: Optional[str] = None,
                  **kwargs) -> None:
         data_root = kwargs.get('data_root')
         self._check_root(data_root)
-        path = ann_file
-        if ann_file and data_root and not osp.isabs(ann_file):
-            path = osp.join(data_root, ann_file)
+        path = _under(data_root, ann_file)
         self._ann = None
         if ann_file and not osp.isdir(path):
             self._ann = self._read_ann_file(path, data_root)
+        elif categories_file:
+            self._ann = dict(
+                categories=_read_categories(
+                    _under(data_root, categories_file)))
+            path = _under(data_root, categories_file)
         super().__init__(
             ann_file=ann_file,
             data_prefix=data_prefix,
@@ -95,8 +121,9 @@ class CocoPanopticDataset(BasePanopticDataset):
                 raise ValueError(
                     f'{type(self).__name__} without an ann_file (images '
                     'only) takes its classes from the config: give '
-                    'metainfo=dict(classes=..., thing_ids=..., label_ids=...)'
-                    ', or an ann_file whose "categories" list them.')
+                    'categories_file=<a JSON with the "categories", e.g. '
+                    'the val panoptic JSON> or metainfo=dict(classes=..., '
+                    'thing_ids=..., label_ids=...).')
             return metainfo
         merged = metainfo_from_categories(self._ann.get('categories'), path)
         merged.update(metainfo)
@@ -173,6 +200,7 @@ class CocoPanopticDataset(BasePanopticDataset):
         """
         img_dir = self.data_prefix.get('img_path', '')
         if not self.ann_file or osp.isdir(self.ann_file):
+            self._ann = None
             return self._list_images(img_dir)
         ann = self._ann or self._read_ann_file(self.ann_file, self.data_root)
         self._ann = None  # the data list keeps what is needed

@@ -345,6 +345,21 @@ def finish_generation(out_dir: str, args: dict) -> None:
     os.replace(manifest + '.tmp', manifest)
 
 
+def generator_arg_parser(description: str, size: Tuple[int, int],
+                         size_help: str) -> argparse.ArgumentParser:
+    """The command line shared by the generator scripts: ``out_dir``,
+    ``--train``, ``--val``, ``--size`` (default ``size``) and ``--seed``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('out_dir', help='dataset root to write')
+    parser.add_argument('--train', type=int, default=40, help='train images')
+    parser.add_argument('--val', type=int, default=10, help='val images')
+    parser.add_argument(
+        '--size', type=parse_size, default=size, help=size_help)
+    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    return parser
+
+
 def parse_size(text: str) -> Tuple[int, int]:
     """The ``--size HxW`` argument of the generator scripts: ``(H, W)``, at
     least 32x32.

@@ -253,10 +253,18 @@ def test_missing_files_are_named(root, tmp_path):
 
 
 def test_images_only_without_ann_file(root):
-    with pytest.raises(ValueError, match='give metainfo=dict'):
+    with pytest.raises(
+            ValueError, match='give categories_file=.* or metainfo'):
         _dataset(root, ann_file='')
     meta = _dataset(root, lazy_init=True).metainfo
     dataset = _dataset(root, ann_file='', metainfo=meta, test_mode=True)
     assert len(dataset) == 4
     assert dataset.metainfo['label_ids'] == CATEGORY_IDS
     assert 'pan_map_path' not in dataset.get_data_info(0)
+    # the classes of another JSON (e.g. the val split's for a test split)
+    dataset = _dataset(root, ann_file='', categories_file=ANN)
+    assert dataset.metainfo['label_ids'] == CATEGORY_IDS
+    assert dataset.metainfo['palette'] == meta['palette']
+    assert len(dataset) == 4
+    with pytest.raises(FileNotFoundError, match='categories_file .*nope'):
+        _dataset(root, ann_file='', categories_file='nope.json')

@@ -147,3 +147,34 @@ def test_deploy_task_checks_equality_first(tmp_path, monkeypatch, capsys):
     assert all(r['same'] for r in rows)
     assert rows[2]['instances'] > 0  # the scene has instances
     assert '| R18-os32 (quickstart) | onnxruntime |' in capsys.readouterr().out
+
+
+def test_variants_task_counts_and_times(tmp_path, monkeypatch, capsys):
+    """``--task variants``: parameters (the zoo's numbers), FLOPs (those of
+    get_flops.py) and every timing of each model; a model whose config is
+    missing gets a row saying so."""
+    from benchmark import variants_task
+    from get_flops import count
+    monkeypatch.setitem(variants_task.VARIANTS, 'missing',
+                        ('Missing', 'panoptic-deeplab_none.py'))
+    monkeypatch.chdir(ROOT)
+    rows = _load_suite().main([
+        '--task', 'variants', '--quick', '--variant-models', 'mbnv2',
+        'mnv3s-os16', 'missing', '--out',
+        str(tmp_path / 'results.json')
+    ])
+    mbnv2, mnv3s, missing = rows
+    assert (mbnv2['params'], mnv3s['params']) == (7_719_814, 10_483_174)
+    for row in (mbnv2, mnv3s):
+        config = f"configs/panoptic_deeplab/{row['config']}"
+        assert row['flops'] == count(config, (65, 129))['flops'] > 0
+        assert 0 < row['head_params'] < row['params']
+        for key in ('network_ms', 'post_ms', 'end_to_end_ms'):
+            assert row[key] > 0, key
+        assert row['network_post_ms'] == pytest.approx(row['network_ms'] +
+                                                       row['post_ms'])
+        assert row['size'] == [65, 129]
+    assert missing['note'].startswith('not run')
+    out = capsys.readouterr().out
+    assert '| MobileNetV3-Small-os16 | 10,483,174 |' in out
+    assert '| Missing | not run' in out

@@ -48,10 +48,11 @@ def _loader_options(data_root, *splits):
     return options
 
 
-def test_train_then_test_with_the_json_classes(data_root, categories,
-                                               tmp_path):
-    names = [c['name'] for c in categories]
-    work = tmp_path / 'work'
+@pytest.fixture(scope='module')
+def trained(data_root, tmp_path_factory):
+    """The best checkpoint of 2 training iterations (validated after the
+    second)."""
+    work = tmp_path_factory.mktemp('synthetic_coco_train')
     load_script('tools/train.py', 'coco_train_tool').main([
         CONFIG, '--work-dir',
         str(work), '--cfg-options',
@@ -59,9 +60,16 @@ def test_train_then_test_with_the_json_classes(data_root, categories,
         'train_cfg.val_interval=2',
         'train_dataloader.dataset.pipeline.3.crop_size=(65,97)'
     ])
+    assert (work / 'iter_2.pth').is_file()
+    return work / 'best_panoptic_PQ_iter_2.pth'
+
+
+def test_train_then_test_with_the_json_classes(data_root, categories, trained,
+                                               tmp_path):
+    names = [c['name'] for c in categories]
     # validation ran and gave the key that picks the best checkpoint
-    best = work / 'best_panoptic_PQ_iter_2.pth'
-    assert best.is_file() and (work / 'iter_2.pth').is_file()
+    best = trained
+    assert best.is_file()
     meta = torch.load(best, weights_only=False)['meta']['dataset_meta']
     assert list(meta['classes']) == names
     assert meta['label_ids'] == [c['id'] for c in categories]
@@ -98,6 +106,29 @@ def test_train_then_test_with_the_json_classes(data_root, categories,
     assert len(set(sizes.values())) == 3
     official = _official_pq(data_root, out, tmp_path)
     assert abs(official - metrics['panoptic/PQ'] / 100) < 1e-9
+
+
+def test_split_without_annotations_writes_the_submission(
+        data_root, trained, tmp_path):
+    out = tmp_path / 'submission'
+    metrics = load_script('tools/test.py', 'coco_test_tool').main([
+        CONFIG,
+        str(trained), '--work-dir',
+        str(tmp_path / 'work'), '--out',
+        str(out), '--cfg-options', *_loader_options(data_root, 'test'),
+        "test_dataloader.dataset.ann_file=''",
+        f'test_dataloader.dataset.categories_file={VAL_JSON}'
+    ])
+    assert metrics == {}
+    with open(out / 'panoptic_val_results.json') as f:
+        results = json.load(f)
+    stems = sorted(r['file_name'][:-len('.png')]
+                   for r in results['annotations'])
+    assert stems == ['000000500001', '000000500002', '000000500003']
+    for result in results['annotations']:
+        ids = {s['category_id'] for s in result['segments_info']}
+        assert ids <= {1, 3, 7, 12, 15, 23, 40, 57, 90}
+    assert (out / 'coco_instances_results.json').is_file()
 
 
 def _official_pq(data_root, out, tmp_path):

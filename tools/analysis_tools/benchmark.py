@@ -13,6 +13,10 @@ memory) is printed and the rows are written as JSON.
 (network + post-processing) of ``--deploy-models`` at ``--shape`` with
 PyTorch eager, ``torch.compile`` and onnxruntime (TensorRT on a GPU), after
 checking that they give the same outputs, and prints its own table.
+``variants`` (only when named) gives the parameters, FLOPs and ms/image
+(network, post-processing, both, the whole ``inference_model``) of
+``--variant-models`` at ``--shape``: MobileNetV3-Large/Small vs
+MobileNetV2, detectron2's DSConv head vs its regular one.
 
 Examples::
 
@@ -23,6 +27,7 @@ Examples::
     python tools/analysis_tools/benchmark.py --task model --device cuda \\
         --amp --original-repo /path/to/panoptic-deeplab
     python tools/analysis_tools/benchmark.py --task deploy --threads 1
+    python tools/analysis_tools/benchmark.py --task variants --threads 1
 
 Without ``--original-repo`` only mmpdl's side and the cityscapesscripts
 comparison (panoptic evaluation) run.
@@ -36,6 +41,7 @@ import traceback
 
 import torch
 from benchmark.utils import format_table, write_json
+from benchmark.variants_task import DEFAULT_VARIANTS, VARIANTS
 
 import mmpdl  # noqa: F401  (applies compat fixes)
 
@@ -70,9 +76,9 @@ def parse_args(argv=None):
         '--task',
         nargs='+',
         default=['all'],
-        choices=TASKS + ('all', 'deploy'),
+        choices=TASKS + ('all', 'deploy', 'variants'),
         help='tasks to run (default: all = the five comparison tasks; '
-        'deploy only when named)')
+        'deploy and variants only when named)')
     parser.add_argument(
         '--models',
         nargs='+',
@@ -86,12 +92,18 @@ def parse_args(argv=None):
         choices=DEPLOY_MODELS,
         help='models of the deploy task (r18: the quickstart config)')
     parser.add_argument(
+        '--variant-models',
+        nargs='+',
+        default=list(DEFAULT_VARIANTS),
+        choices=list(VARIANTS),
+        help='models of the variants task')
+    parser.add_argument(
         '--shape',
         type=int,
         nargs=2,
         default=[1025, 2049],
         metavar=('H', 'W'),
-        help='image size of the deploy task')
+        help='image size of the deploy and variants tasks')
     parser.add_argument(
         '--backends',
         nargs='+',
@@ -244,13 +256,16 @@ def main(argv=None) -> list:
     tasks = [t for t in args.task if t != 'all']
     if 'all' in args.task:
         tasks = list(TASKS) + [t for t in tasks if t not in TASKS]
-    rows, deploy_rows = [], []
+    rows, own_table_rows = [], []
     try:
         for task in tasks:
             print(f'[benchmark] running {task} ...', flush=True)
             if task == 'deploy':
                 from benchmark.deploy_task import run_deployment
-                deploy_rows = run_deployment(args)
+                own_table_rows += run_deployment(args)
+            elif task == 'variants':
+                from benchmark.variants_task import run_variants
+                own_table_rows += run_variants(args)
             else:
                 rows.extend(run_task(task, args))
     finally:
@@ -263,9 +278,9 @@ def main(argv=None) -> list:
           f"{meta.get('gpu', 'cpu')}")
     if rows:
         print(table)
-    write_json(args.out, rows + deploy_rows, meta)
+    write_json(args.out, rows + own_table_rows, meta)
     print(f'\nrows written to {args.out}')
-    return rows + deploy_rows
+    return rows + own_table_rows
 
 
 if __name__ == '__main__':

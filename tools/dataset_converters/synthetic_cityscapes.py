@@ -12,30 +12,21 @@ The panoptic JSON/PNGs are made by cityscapesscripts (the same converter as
 tools/dataset_converters/cityscapes.py). Re-running with the same arguments
 does nothing.
 """
-import argparse
 import time
 
-from mmpdl.datasets.synthetic_scenes import parse_size
+from mmpdl.datasets.synthetic_scenes import generator_arg_parser
 
 
 def parse_args(argv=None):
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description='Generate the built-in Cityscapes-format dataset')
-    parser.add_argument('out_dir', help='dataset root to write')
-    parser.add_argument('--train', type=int, default=40, help='train images')
-    parser.add_argument('--val', type=int, default=10, help='val images')
+    parser = generator_arg_parser(
+        'Generate the built-in Cityscapes-format dataset', (256, 512),
+        'HxW, e.g. 256x512')
     parser.add_argument(
         '--test',
         type=int,
         default=0,
         help='test images (no annotations, like the real test split)')
-    parser.add_argument(
-        '--size',
-        type=parse_size,
-        default=(256, 512),
-        help='HxW, e.g. 256x512')
-    parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
         '--nproc', type=int, default=1, help='conversion processes')
     return parser.parse_args(argv)

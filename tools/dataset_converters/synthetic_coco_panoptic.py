@@ -13,26 +13,17 @@ panoptic_{train,val}/``: 9 classes (4 things) with the category ids
 (mmpdl/datasets/synthetic_coco_panoptic.py). Re-running with the same
 arguments does nothing.
 """
-import argparse
 import time
 
-from mmpdl.datasets.synthetic_scenes import parse_size
+from mmpdl.datasets.synthetic_scenes import generator_arg_parser
 
 
 def parse_args(argv=None):
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description='Generate the built-in COCO-panoptic-format dataset')
-    parser.add_argument('out_dir', help='dataset root to write')
-    parser.add_argument('--train', type=int, default=40, help='train images')
-    parser.add_argument('--val', type=int, default=10, help='val images')
-    parser.add_argument(
-        '--size',
-        type=parse_size,
-        default=(256, 384),
-        help='largest HxW, e.g. 256x384 (each side varies down to 0.6x)')
-    parser.add_argument('--seed', type=int, default=0, help='random seed')
-    return parser.parse_args(argv)
+    return generator_arg_parser(
+        'Generate the built-in COCO-panoptic-format dataset', (256, 384),
+        'largest HxW, e.g. 256x384 (each side varies down to 0.6x)'
+    ).parse_args(argv)
 
 
 def main(argv=None):

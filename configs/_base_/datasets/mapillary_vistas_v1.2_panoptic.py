@@ -11,7 +11,7 @@
 # scale 0.5-2.0 (step 0.1), a 1025x1025 crop, flip. Validation reads the
 # original files, resizes the image to a longest side of 2177 and evaluates
 # the prediction upsampled to the original size.
-dataset_type = 'CocoPanopticDataset'
+_base_ = './coco_panoptic.py'
 data_root = 'data/mapillary_vistas/'
 train_data_root = 'data/mapillary_vistas_2177/'
 version = 'v1.2'
@@ -42,12 +42,7 @@ test_pipeline = [
     dict(type='PackPanopticInputs'),
 ]
 train_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
         data_root=train_data_root,
         ann_file=f'training/{version}/panoptic/{ann_name}.json',
         data_prefix=dict(
@@ -55,12 +50,7 @@ train_dataloader = dict(
             seg_map_path=f'training/{version}/panoptic'),
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
         data_root=data_root,
         ann_file=f'validation/{version}/panoptic/{ann_name}.json',
         data_prefix=dict(
@@ -68,11 +58,5 @@ val_dataloader = dict(
             seg_map_path=f'validation/{version}/panoptic'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# PQ, box and mask AP (pycocotools, against instances derived from the
-# panoptic ground truth), mIoU.
-val_evaluator = [
-    dict(type='PanopticQualityMetric'),
-    dict(type='CocoInstanceMetric'),
-    dict(type='IoUMetric', iou_metrics=['mIoU'], prefix='semantic')
-]
-test_evaluator = val_evaluator
+# The evaluators of coco_panoptic.py: PQ, box and mask AP (pycocotools,
+# against instances derived from the panoptic ground truth), mIoU.
