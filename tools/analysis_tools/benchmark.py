@@ -3,8 +3,9 @@
 Tasks (``--task``, several allowed; ``all`` is the default): ``postprocess``
 (panoptic post-processing, single image and a batch), ``targets`` (training
 targets from the panoptic PNG), ``metrics`` (panoptic evaluation against
-cityscapesscripts) and ``model`` (forward / forward+backward of the models
-of ``--models``). Each runs on identical inputs for both sides after
+cityscapesscripts), ``coco-metrics`` (the same on 500 COCO-size images of a
+133-class list against its ``pq_compute``) and ``model`` (forward /
+forward+backward of the models of ``--models``). Each runs on identical inputs for both sides after
 checking that their outputs agree; one Markdown table (task, ours,
 original/official, ratio = how many times faster ours is, equal?, peak
 memory) is printed and the rows are written as JSON.
