@@ -5,10 +5,10 @@ Tasks (``--task``, several allowed; ``all`` is the default): ``postprocess``
 targets from the panoptic PNG), ``metrics`` (panoptic evaluation against
 cityscapesscripts), ``coco-metrics`` (the same on 500 COCO-size images of a
 133-class list against its ``pq_compute``) and ``model`` (forward /
-forward+backward of the models of ``--models``). Each runs on identical inputs for both sides after
-checking that their outputs agree; one Markdown table (task, ours,
-original/official, ratio = how many times faster ours is, equal?, peak
-memory) is printed and the rows are written as JSON.
+forward+backward of the models of ``--models``). Each runs on identical
+inputs for both sides after checking that their outputs agree; one Markdown
+table (task, ours, original/official, ratio = how many times faster ours
+is, equal?, peak memory) is printed and the rows are written as JSON.
 
 ``deploy`` (only when named; not part of ``all``) times the whole inference
 (network + post-processing) of ``--deploy-models`` at ``--shape`` with
