@@ -37,18 +37,24 @@ from .synthetic_scenes import (BICYCLE, BUILDING, BUS, CAR, PERSON, ROAD,
 
 #: the ``categories`` of the JSON, in its order
 SYNTHETIC_COCO_CATEGORIES = [
-    dict(id=1, name='person', isthing=1, color=[230, 25, 75]),
-    dict(id=3, name='car', isthing=1, color=[60, 180, 75]),
-    dict(id=7, name='bus', isthing=1, color=[255, 225, 25]),
-    dict(id=12, name='bicycle', isthing=1, color=[0, 130, 200]),
-    dict(id=15, name='road', isthing=0, color=[245, 130, 48]),
-    dict(id=23, name='pavement', isthing=0, color=[145, 30, 180]),
-    dict(id=40, name='building', isthing=0, color=[70, 240, 240]),
-    dict(id=57, name='tree', isthing=0, color=[240, 50, 230]),
-    dict(id=90, name='sky', isthing=0, color=[210, 245, 60]),
+    dict(
+        id=cat_id,
+        name=name,
+        isthing=isthing,
+        color=color,
+        supercategory='thing' if isthing else 'stuff')
+    for cat_id, name, isthing, color in (
+        (1, 'person', 1, [230, 25, 75]),
+        (3, 'car', 1, [60, 180, 75]),
+        (7, 'bus', 1, [255, 225, 25]),
+        (12, 'bicycle', 1, [0, 130, 200]),
+        (15, 'road', 0, [245, 130, 48]),
+        (23, 'pavement', 0, [145, 30, 180]),
+        (40, 'building', 0, [70, 240, 240]),
+        (57, 'tree', 0, [240, 50, 230]),
+        (90, 'sky', 0, [210, 245, 60]),
+    )
 ]
-for _cat in SYNTHETIC_COCO_CATEGORIES:
-    _cat['supercategory'] = 'thing' if _cat['isthing'] else 'stuff'
 #: scene label (Cityscapes label id) -> category id; other labels are void
 SCENE_TO_CATEGORY = {
     PERSON: 1,

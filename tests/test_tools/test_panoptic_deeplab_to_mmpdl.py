@@ -180,3 +180,11 @@ def test_not_a_checkpoint(tmp_path, capsys):
     err = capsys.readouterr().err
     assert 'not a PyTorch checkpoint' in err and str(src) in err
     assert not dst.exists()
+
+
+def test_rows_are_the_six_entries_of_the_original():
+    """Entries citing other codebases (deeplab2's MobileNetV3, COCO) are
+    not rows of this converter, and no two rows share a name."""
+    entries = TOOL.original_entries()
+    assert len(entries) == len(ROWS) == 6
+    assert sorted(ROWS) == sorted(PARAM_COUNTS)

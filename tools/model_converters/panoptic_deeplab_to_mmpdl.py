@@ -17,8 +17,8 @@ low-level projections, 5x5 depthwise-separable fuse convs) and two
 mmpdl's ``decode_head`` names them
 (:data:`mmpdl.testing.original.ORIGINAL_RULES`). The model-zoo
 entries converted from the original are those of
-``configs/panoptic_deeplab/metafile.yaml`` with an ``Original Config``
-(:func:`original_entries`).
+``configs/panoptic_deeplab/metafile.yaml`` whose ``Original Config`` is a
+yaml of the original implementation (:func:`original_entries`).
 
 Examples::
 
@@ -56,12 +56,18 @@ class OriginalEntry(NamedTuple):
     original_yaml: str
 
 
+#: ``Original Config`` URLs of this converter's format (other entries cite
+#: other codebases, e.g. deeplab2, whose checkpoints it does not read)
+ORIGINAL_REPO_URL = 'https://github.com/bowenc0221/panoptic-deeplab/'
+
+
 def original_entries(metafile: str = METAFILE) -> List[OriginalEntry]:
-    """The metafile's models that have an ``Original Config``."""
+    """The metafile's models whose ``Original Config`` is a yaml of the
+    original implementation."""
     entries = []
     for model in load(metafile)['Models']:
-        url = model['Metadata'].get('Original Config')
-        if url:
+        url = model['Metadata'].get('Original Config', '')
+        if url.startswith(ORIGINAL_REPO_URL):
             config = model['Config']
             name = osp.basename(config).split('_')[1]
             entries.append(OriginalEntry(name, config, url.split('/')[-1]))
