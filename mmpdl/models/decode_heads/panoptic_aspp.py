@@ -42,7 +42,9 @@ class PanopticASPP(nn.Module):
     choice, any input size) or, as detectron2 builds it, an ``AvgPool2d``
     with a fixed kernel (the training crop divided by the output stride) and
     stride 1: global on a training crop, a sliding window on larger inputs.
-    Inputs smaller than the kernel are refused.
+    Inputs smaller than the kernel are refused. detectron2 also refuses
+    sizes that are not multiples of the kernel; here any size at least the
+    kernel works, and the sizes detectron2 accepts give its result.
 
     Args:
         in_channels (int): Input channels.
