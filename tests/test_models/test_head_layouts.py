@@ -62,7 +62,7 @@ def test_dsconv_layout_is_detectron2s():
         assert isinstance(branch.depthwise_conv.bn, nn.BatchNorm2d)
         assert branch.pointwise_conv.conv.kernel_size == (1, 1)
         assert isinstance(branch.pointwise_conv.bn, nn.BatchNorm2d)
-    assert isinstance(aspp.image_pool[0], nn.AvgPool2d)
+    assert aspp.image_pool[0].kernel_size == (4, 8)
     assert aspp.image_pool[1].conv.bias is not None
     assert aspp.project[1].p == 0.1
     fuse = head.instance_decoder.fuse[0]
@@ -109,9 +109,16 @@ def test_fixed_kernel_pooling_is_global_on_the_crop_and_slides_beyond():
     torch.testing.assert_close(fixed(big)[:, 16:], expected)
 
 
-def test_input_smaller_than_the_kernel_is_refused():
-    with pytest.raises(ValueError, match=r'\(3, 6\).*\(4, 6\).*crop'):
-        _aspp((4, 6))(torch.randn(1, 8, 3, 6))
+def test_a_side_shorter_than_the_kernel_is_pooled_whole():
+    fixed, global_ = _aspp((4, 6)), _aspp(None)
+    global_.load_state_dict(fixed.state_dict())
+    small = torch.randn(1, 8, 3, 5)
+    torch.testing.assert_close(fixed(small), global_(small))
+    # 3 rows (< 4) pooled whole, 6-wide windows sliding over 9 columns
+    wide = torch.randn(1, 8, 3, 9)
+    windows = wide.mean(dim=2, keepdim=True).unfold(3, 6, 1).mean(dim=-1)
+    assert tuple(fixed.image_pool[0](wide).shape) == (1, 8, 1, 4)
+    torch.testing.assert_close(fixed.image_pool[0](wide), windows)
 
 
 @pytest.mark.parametrize('bad', [(4, ), (0, 3), (2.5, 3)])
