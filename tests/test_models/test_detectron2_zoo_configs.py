@@ -236,6 +236,7 @@ def test_recipe_equals_detectron2_yaml(config_name):
     head, sem, ins = model.decode_head, d2.MODEL.SEM_SEG_HEAD, \
         d2.MODEL.INS_EMBED_HEAD
     assert head.num_classes == sem.NUM_CLASSES
+    assert head.init_style == 'detectron2'
     assert head.loss_semantic.top_k_percent_pixels == sem.LOSS_TOP_K
     assert head.loss_center.loss_weight == ins.CENTER_LOSS_WEIGHT
     assert head.loss_offset.loss_weight == ins.OFFSET_LOSS_WEIGHT
