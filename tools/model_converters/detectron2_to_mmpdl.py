@@ -43,11 +43,11 @@ from mmpdl.testing.detectron2_keys import (NUM_BATCHES, detectron2_rules,
                                            read_detectron2_state_dict,
                                            split_extras)
 from mmpdl.utils.atomic_io import atomic_write_bytes
-from mmpdl.utils.ckpt_convert import (CheckpointFormatError, KeyMappingError,
-                                      convert_back, convert_state_dict,
-                                      file_sha256, model_tensor_shapes,
-                                      read_state_dict, rename_keys,
-                                      save_converted)
+from mmpdl.utils.ckpt_convert import (KeyMappingError, convert_back,
+                                      convert_state_dict, file_sha256,
+                                      model_tensor_shapes, read_state_dict,
+                                      rename_keys, save_converted)
+from mmpdl.utils.ckpt_convert_cli import run_conversion
 from mmpdl.utils.safe_load import UnsafePickleError
 
 CONVERTER = 'tools/model_converters/detectron2_to_mmpdl.py'
@@ -204,19 +204,12 @@ def to_detectron2(src, dst, config_path):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        if args.reverse:
-            count = to_detectron2(args.src, args.dst, args.config)
-        else:
-            count = to_mmpdl(args.src, args.dst, args.config, args.categories)
-    except (CheckpointFormatError, KeyMappingError, FileNotFoundError,
-            pickle.UnpicklingError, ValueError) as err:
-        kind = 'refused' if isinstance(err, UnsafePickleError) else 'error'
-        print(f'{kind}: {err}', file=sys.stderr)
-        print(f'nothing was written to {args.dst}', file=sys.stderr)
-        return 1
-    print(f'wrote {count} tensors to {args.dst}')
-    return 0
+    if args.reverse:
+        return run_conversion(
+            lambda: to_detectron2(args.src, args.dst, args.config), args.dst)
+    return run_conversion(
+        lambda: to_mmpdl(args.src, args.dst, args.config, args.categories),
+        args.dst, (UnsafePickleError, ))
 
 
 if __name__ == '__main__':

@@ -37,11 +37,11 @@ from mmengine import Config
 from mmengine.fileio import load
 
 from mmpdl.testing.original import ORIGINAL_RULES
-from mmpdl.utils.ckpt_convert import (CheckpointFormatError, KeyMappingError,
-                                      convert_back, convert_state_dict,
+from mmpdl.utils.ckpt_convert import (convert_back, convert_state_dict,
                                       file_sha256, model_tensor_shapes,
                                       read_state_dict, save_converted,
                                       save_state_dict)
+from mmpdl.utils.ckpt_convert_cli import run_conversion
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METAFILE = osp.join(ROOT, 'configs', 'panoptic_deeplab', 'metafile.yaml')
@@ -130,17 +130,9 @@ def to_original(src, dst, config_path):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        if args.reverse:
-            count = to_original(args.src, args.dst, args.config)
-        else:
-            count = to_mmpdl(args.src, args.dst, args.config)
-    except (CheckpointFormatError, KeyMappingError, FileNotFoundError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        print(f'nothing was written to {args.dst}', file=sys.stderr)
-        return 1
-    print(f'wrote {count} tensors to {args.dst}')
-    return 0
+    convert = to_original if args.reverse else to_mmpdl
+    return run_conversion(lambda: convert(args.src, args.dst, args.config),
+                          args.dst)
 
 
 if __name__ == '__main__':
