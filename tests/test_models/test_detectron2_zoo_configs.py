@@ -335,3 +335,20 @@ def test_trains_on_the_built_in_data(config_name, tiny_data):
     base = cfg.optim_wrapper.optimizer.lr
     assert wrapper.get_lr()['lr'][0] == pytest.approx(
         lr_of(2, base, 1000, cfg.train_cfg.max_iters))
+
+
+@pytest.mark.parametrize('config_name', [R52_DS, COCO])
+def test_any_input_size_works(config_name):
+    """Inputs smaller than the training crop and of odd sizes: padded to
+    the size divisor, pooled with the kernel cut to the feature, cropped
+    back."""
+    torch.manual_seed(0)
+    cfg = model_cfg(config_name)
+    cfg.size_divisor = 32
+    model = build_model(cfg).eval()
+    with torch.no_grad():
+        out = model._forward(torch.randn(1, 3, 70, 100))
+    classes = model.decode_head.num_classes
+    assert tuple(out['sem_seg'].shape) == (1, classes, 70, 100)
+    assert tuple(out['offset'].shape) == (1, 2, 70, 100)
+    assert all(torch.isfinite(v).all() for v in out.values())
