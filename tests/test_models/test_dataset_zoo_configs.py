@@ -16,12 +16,20 @@ from mmpdl.structures.panoptic_ids import id_to_rgb
 from .model_zoo_utils import CONFIG_DIR, build_model, model_cfg
 
 # config -> (classes, parameters of the original implementation's model
-# built with DATASET.NUM_CLASSES = classes: R50 / R101 os32 YAML configs)
+# of the same backbone built with DATASET.NUM_CLASSES = classes)
 DATASET_CONFIGS = {
     'panoptic-deeplab_r50-os32_16xb4-200k_coco-panoptic-640x640.py':
     (133, 55_338_168),
     'panoptic-deeplab_r101-os32_16xb4-200k_coco-panoptic-640x640.py':
     (133, 74_330_296),
+    'panoptic-deeplab_x101-32x8d-os32_16xb4-200k_coco-panoptic-640x640.py':
+    (133, 118_572_472),
+    'panoptic-deeplab_xception65-os32_16xb4-200k_coco-panoptic-640x640.py':
+    (133, 69_661_352),
+    'panoptic-deeplab_mobilenetv2-os32_16xb4-200k_coco-panoptic-640x640.py':
+    (133, 7_749_112),
+    'panoptic-deeplab_hrnetw48-os4_16xb4-200k_coco-panoptic-640x640.py':
+    (133, 72_238_520),
     'panoptic-deeplab_r50-os32_16xb4-200k_mapillary-vistas-v1.2-1025x1025.py':
     (65, 55_320_692),
     'panoptic-deeplab_r50-os32_16xb4-200k_mapillary-vistas-v2.0-1025x1025.py':

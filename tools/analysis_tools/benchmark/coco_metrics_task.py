@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from mmpdl.evaluation import PanopticQualityMetric
-from .metrics_task import official_evaluation, write_official
+from .metrics_task import metric_runner, official_evaluation, write_official
 from .utils import children_peak_mib, make_row, measure_alternating
 
 DIVISOR, IGNORE = 1000, 255
@@ -162,16 +162,7 @@ def run_coco_panoptic_eval(num_images: int, height: int, width: int,
             pred_panoptic_seg=dict(data=torch.from_numpy(p)[None]))
         for i, (g, p) in enumerate(zip(gts, preds))
     ]
-    metric = PanopticQualityMetric()
-    metric.dataset_meta = meta
-
-    def ours_fn():
-        metric.results.clear()
-        for sample in samples:
-            metric.process({}, [sample])
-        with contextlib.redirect_stdout(io.StringIO()):
-            return metric.compute_metrics(metric.results)
-
+    ours_fn = metric_runner(PanopticQualityMetric(), meta, samples)
     with tempfile.TemporaryDirectory() as tmp:
         gt_json = write_official(gts, osp.join(tmp, 'gt'), meta, True)
         pred_json = write_official(preds, osp.join(tmp, 'pred'), meta, False)

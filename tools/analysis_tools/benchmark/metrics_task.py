@@ -85,6 +85,31 @@ def write_official(maps, folder, meta, crowd):
     return json_path
 
 
+def metric_runner(metric, meta: dict, samples: list):
+    """A call that evaluates ``samples`` with ``metric`` from scratch.
+
+    Args:
+        metric (BaseMetric): A panoptic metric.
+        meta (dict): Its ``dataset_meta``.
+        samples (list[dict]): Data samples with ``gt_panoptic_seg`` and
+            ``pred_panoptic_seg`` ((1, H, W) int64).
+
+    Returns:
+        Callable[[], dict]: Runs ``process`` per sample, then
+        ``compute_metrics``; returns the metrics.
+    """
+    metric.dataset_meta = meta
+
+    def evaluate():
+        metric.results.clear()
+        for sample in samples:
+            metric.process({}, [sample])
+        with contextlib.redirect_stdout(io.StringIO()):
+            return metric.compute_metrics(metric.results)
+
+    return evaluate
+
+
 def official_evaluation(tmp: str, gt_json: str, pred_json: str) -> dict:
     """cityscapesscripts' ``evaluatePanoptic`` (its ``pq_compute``) on the
     files :func:`write_official` wrote under ``tmp/gt`` and ``tmp/pred``.
@@ -121,17 +146,8 @@ def run_panoptic_eval(num_images: int, height: int, width: int, warmup: int,
             pred_panoptic_seg=dict(data=torch.from_numpy(p)[None]))
         for g, p in zip(gts, preds)
     ]
-    metric = CityscapesPanopticMetric()
-    metric.dataset_meta = meta
-
-    def ours_fn():
-        metric.results.clear()
-        for sample in samples:
-            metric.process({}, [sample])
-        with contextlib.redirect_stdout(io.StringIO()):
-            return metric.compute_metrics(metric.results)['PQ']
-
-    ours = measure(ours_fn, 'cpu', warmup, repeats)
+    evaluate = metric_runner(CityscapesPanopticMetric(), meta, samples)
+    ours = measure(lambda: evaluate()['PQ'], 'cpu', warmup, repeats)
     with tempfile.TemporaryDirectory() as tmp:
         gt_json = write_official(gts, osp.join(tmp, 'gt'), meta, True)
         pred_json = write_official(preds, osp.join(tmp, 'pred'), meta, False)
