@@ -24,6 +24,18 @@ ORIGINAL_PARAMS = {
     'mobilenetv3-small-os16': 10_483_174,
     'mobilenetv3-small-os32': 10_483_174,
 }
+# parameter counts of detectron2's models (19 classes; built from its
+# source: tests/test_models/test_detectron2_zoo_configs.py), by algorithm
+# and row
+DETECTRON2_PARAMS = {
+    ('panoptic-deeplab', 'r52-dc5-os16'): 59_770_166,
+    ('panoptic-deeplab-dsconv', 'r52-dc5-os16'): 30_271_350,
+    ('panoptic-deeplab', 'r50-dc5-os16'): 59_646_390,
+    ('panoptic-deeplab', 'xception65-os16'): 74_033_318,
+    ('panoptic-deeplab-dsconv', 'xception65-os16'): 44_534_502,
+    ('panoptic-deeplab', 'hrnetw48-os32'): 78_657_974,
+    ('panoptic-deeplab-dsconv', 'hrnetw48-os32'): 67_727_222,
+}
 # the same networks with another class count: the semantic classifier (a
 # 1x1 conv from 256 channels, with bias) has (classes - 19) * 257 more
 CLASSES = {'cityscapes': 19, 'coco-panoptic': 133}
@@ -36,7 +48,8 @@ README_COLUMNS = {
     'AP': 'AP',
     'AP (semantic x center score)': 'AP',
     'mIoU': 'mIoU',
-    'Mask AP': 'mask AP'
+    'Mask AP': 'mask AP',
+    'Box AP': 'box AP'
 }
 
 
@@ -96,9 +109,12 @@ def test_every_zoo_config_has_one_entry():
 
 def test_parameters_are_the_original_models():
     for model, _ in models():
-        _, row, _, dataset = model['Name'].split('_')
+        algorithm, row, _, dataset = model['Name'].split('_')
         dataset = dataset.rsplit('-', 1)[0]
-        expected = ORIGINAL_PARAMS[row] + (CLASSES[dataset] - 19) * 257
+        reference = DETECTRON2_PARAMS.get((algorithm, row))
+        if reference is None:
+            reference = ORIGINAL_PARAMS[row]
+        expected = reference + (CLASSES[dataset] - 19) * 257
         assert model['Metadata']['Parameters'] == expected, model['Name']
 
 

@@ -126,7 +126,9 @@ def resize_split(args, split):
     from mmpdl.datasets.panoptic_checks import load_panoptic_json
     from mmpdl.datasets.panoptic_export import write_json
     src_json = osp.join(args.root, ann_path(split, args.version))
-    ann = load_panoptic_json(src_json)
+    ann = load_panoptic_json(
+        src_json, 'by unzipping the Vistas release again (see '
+        'docs/dataset_prepare.md)')
     images = {image['id']: image for image in ann['images']}
     tasks = [(args.root, args.out_dir, split, args.version,
               args.resize_longest, images[item['image_id']], item)

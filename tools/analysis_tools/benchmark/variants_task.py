@@ -10,7 +10,9 @@ scene of the input size (random weights give the network almost no
 centers, so its own post-processing would be nearly free), their sum, and
 the whole ``inference_model`` call (image pipeline + network +
 post-processing of the random-weight outputs; its instance count is
-reported). Run through the suite's entry point::
+reported). The models are timed in turns (all networks, then all
+``inference_model`` calls, then all post-processings), so they share the
+load of a busy machine alike. Run through the suite's entry point::
 
     python tools/analysis_tools/benchmark.py --task variants --threads 1
     python tools/analysis_tools/benchmark.py --task variants --device cuda
@@ -26,7 +28,7 @@ import numpy as np
 import torch
 
 from .inputs import THING_IDS, post_processing_inputs, synthetic_panoptic
-from .utils import measure
+from .utils import measure_alternating
 
 ROOT = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -92,21 +94,21 @@ def _post_processing_fn(post_cfg: dict, height: int, width: int, device: str):
     return run
 
 
-def variant_row(key: str, height: int, width: int, device: str, warmup: int,
-                repeats: int) -> Dict:
-    """Parameters, FLOPs and timings of one variant (see the module).
+def prepare_variant(key: str, height: int, width: int, device: str) -> Dict:
+    """Build one variant and what its timings call (see the module).
 
     Args:
         key (str): A key of :data:`VARIANTS`.
         height, width (int): Input size (1025x2049 for the real rows).
         device (str): ``'cpu'`` or ``'cuda'``.
-        warmup, repeats (int): See ``utils.measure``.
 
     Returns:
-        dict: ``model``, ``config``, ``params``, ``head_params``, ``flops``,
-        ``network_ms``, ``post_ms``, ``network_post_ms``,
-        ``end_to_end_ms``, ``instances``, ``size``; or ``model``,
-        ``config`` and ``note`` when the config is not in this checkout.
+        dict: ``row`` (``model``, ``config``, ``size``, ``params``,
+        ``head_params``, ``flops``) and the calls ``network`` (``_forward``
+        of the normalised (1, 3, H, W) image), ``end_to_end``
+        (``inference_model`` of the (H, W, 3) uint8 BGR image) and ``post``
+        (the post-processing of a 30-instance scene); only ``row`` (with a
+        ``note``) when the config is not in this checkout.
     """
     from get_flops import count
 
@@ -116,45 +118,72 @@ def variant_row(key: str, height: int, width: int, device: str, warmup: int,
     config = osp.join(CONFIG_DIR, name)
     if not osp.isfile(config):
         return dict(
-            model=label,
-            config=name,
-            note='not run: the config is not in this checkout')
+            row=dict(
+                model=label,
+                config=name,
+                note='not run: the config is not in this checkout'))
     torch.manual_seed(0)
     model = init_model(config, None, device)
-    flops = count(config, (height, width))['flops']
     rgb, _ = render_scene(height, width, 11)
     image = np.ascontiguousarray(rgb[..., ::-1])
     tensor = model.data_preprocessor(
         dict(inputs=[torch.from_numpy(image).permute(2, 0, 1).to(device)]),
         False)['inputs']
-    with torch.no_grad():
-        network = measure(lambda: model._forward(tensor), device, warmup,
-                          repeats)
-        network.pop('output')
-        end_to_end = measure(lambda: inference_model(model, image), device,
-                             warmup, repeats)
-    post = measure(
-        _post_processing_fn(model.cfg.model.post_processor, height, width,
-                            device), device, warmup, repeats)
-    return dict(
+    row = dict(
         model=label,
         config=name,
         size=[height, width],
         params=_count(model),
         head_params=_count(model.decode_head),
-        flops=flops,
-        network_ms=network['median_ms'],
-        network_runs_ms=network['runs_ms'],
-        post_ms=post['median_ms'],
-        network_post_ms=network['median_ms'] + post['median_ms'],
-        end_to_end_ms=end_to_end['median_ms'],
-        end_to_end_runs_ms=end_to_end['runs_ms'],
-        instances=len(end_to_end['output'].pred_instances),
-        peak_mib=max(network['peak_mib'], end_to_end['peak_mib']))
+        flops=count(config, (height, width))['flops'])
+    return dict(
+        row=row,
+        network=lambda: model._forward(tensor),
+        end_to_end=lambda: inference_model(model, image),
+        post=_post_processing_fn(model.cfg.model.post_processor, height, width,
+                                 device))
+
+
+def time_variants(prepared: List[Dict], device: str, warmup: int,
+                  repeats: int) -> List[Dict]:
+    """Time the variants of :func:`prepare_variant` in turns.
+
+    Each of the three calls is timed for all variants together, in turns
+    (``measure_alternating``), so that every variant gets the same share
+    of a machine whose load changes during the run.
+
+    Returns:
+        list[dict]: Each ``row`` with ``network_ms``, ``post_ms``,
+        ``network_post_ms``, ``end_to_end_ms`` (medians), their runs,
+        ``instances`` (found by ``inference_model`` with the random
+        weights) and ``peak_mib``.
+    """
+    ready = [p for p in prepared if 'network' in p]
+    results = {}
+    with torch.no_grad():
+        for part in ('network', 'end_to_end', 'post'):
+            results[part] = measure_alternating([p[part] for p in ready],
+                                                device, warmup, repeats)
+    for index, variant in enumerate(ready):
+        network, end_to_end, post = (
+            results[part][index] for part in ('network', 'end_to_end', 'post'))
+        variant['row'].update(
+            network_ms=network['median_ms'],
+            network_runs_ms=network['runs_ms'],
+            post_ms=post['median_ms'],
+            network_post_ms=network['median_ms'] + post['median_ms'],
+            end_to_end_ms=end_to_end['median_ms'],
+            end_to_end_runs_ms=end_to_end['runs_ms'],
+            instances=len(end_to_end['output'].pred_instances),
+            peak_mib=max(network['peak_mib'], end_to_end['peak_mib']))
+    for part in results.values():
+        for result in part:
+            result.pop('output')
+    return [p['row'] for p in prepared]
 
 
 def format_rows(rows: List[Dict]) -> str:
-    """Markdown table of :func:`variant_row` rows."""
+    """Markdown table of the rows of :func:`time_variants`."""
     lines = [
         '| model | params | head params | GFLOPs | network ms | '
         'post-processing ms (30 instances) | network + post ms | '
@@ -183,10 +212,11 @@ def run_variants(args) -> List[Dict]:
     register_all_modules()
     height, width = (65, 129) if args.quick else args.shape
     repeats = 1 if args.quick else args.model_repeats
-    rows = [
-        variant_row(key, height, width, args.device, args.warmup, repeats)
+    prepared = [
+        prepare_variant(key, height, width, args.device)
         for key in args.variant_models
     ]
+    rows = time_variants(prepared, args.device, args.warmup, repeats)
     print(f'variants: device {args.device}, torch threads '
           f'{torch.get_num_threads()}, {height}x{width}, median of '
           f'{repeats}')
