@@ -56,9 +56,11 @@ class OriginalEntry(NamedTuple):
     original_yaml: str
 
 
-#: ``Original Config`` URLs of this converter's format (other entries cite
-#: other codebases, e.g. deeplab2, whose checkpoints it does not read)
-ORIGINAL_REPO_URL = 'https://github.com/bowenc0221/panoptic-deeplab/'
+#: ``Original Config`` URLs of this converter's format: the original's own
+#: yamls (other entries cite deeplab2 or the original's detectron2 configs
+#: under ``tools_d2/``, whose checkpoints this converter does not read)
+ORIGINAL_REPO_URL = ('https://github.com/bowenc0221/panoptic-deeplab/blob/'
+                     'master/configs/')
 
 
 def original_entries(metafile: str = METAFILE) -> List[OriginalEntry]:
