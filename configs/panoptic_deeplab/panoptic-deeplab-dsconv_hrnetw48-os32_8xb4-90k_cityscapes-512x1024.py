@@ -2,52 +2,30 @@
 # mg124_poly_90k_bs32_crop_512_1024_dsconv.yaml: HRNet-W48 (the original's,
 # mmpdl's PanopticHRNet), ASPP (rates 3/6/9) on the 384-channel stride-32
 # branch (so the pooling kernel is the crop // 32), three low-level branches
-# (192 / 96 / 48 channels) projected to 128 / 64 / 32, detectron2's DSConv
-# layout.
+# (192 / 96 / 48 channels) projected to 128 / 64 / 32 in both decoders,
+# detectron2's DSConv layout, recipe and schedule (see
+# panoptic-deeplab-dsconv_r52-dc5-os16_8xb4-90k_cityscapes-512x1024.py).
 _base_ = [
-    './panoptic-deeplab-dsconv_r52-dc5-os16_8xb4-90k_cityscapes-512x1024.py'
+    '../_base_/models/panoptic_deeplab_hrnetw48.py',
+    '../_base_/datasets/cityscapes_panoptic_512x1024.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_90k_adam_warmuppoly.py'
 ]
 norm_cfg = dict(type='SyncBN', momentum=0.1, requires_grad=True)
-crop_size = (512, 1024)
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='PanopticHRNet',
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        extra=dict(
-            stage1=dict(
-                num_modules=1,
-                num_branches=1,
-                block='BOTTLENECK',
-                num_blocks=(4, ),
-                num_channels=(64, )),
-            stage2=dict(
-                num_modules=1,
-                num_branches=2,
-                block='BASIC',
-                num_blocks=(4, 4),
-                num_channels=(48, 96)),
-            stage3=dict(
-                num_modules=4,
-                num_branches=3,
-                block='BASIC',
-                num_blocks=(4, 4, 4),
-                num_channels=(48, 96, 192)),
-            stage4=dict(
-                num_modules=3,
-                num_branches=4,
-                block='BASIC',
-                num_blocks=(4, 4, 4, 4),
-                num_channels=(48, 96, 192, 384))),
-        init_cfg=dict(
-            type='Pretrained', checkpoint='open-mmlab://msra/hrnetv2_w48')),
+    backbone=dict(norm_cfg=norm_cfg),
     decode_head=dict(
-        in_channels=384,
-        low_level_channels=(192, 96, 48),
-        low_level_in_index=(2, 1, 0),
-        atrous_rates=(3, 6, 9),
-        semantic_branch=dict(low_level_projections=(128, 64, 32)),
         instance_branch=dict(low_level_projections=(128, 64, 32)),
+        norm_cfg=norm_cfg,
+        dropout_ratio=0.1,
+        align_corners=False,
+        fuse_conv='dsconv5x5',
+        head_conv=dict(
+            sem_seg='dsconv5x5', center='conv3x3x2', offset='dsconv5x5'),
+        low_level_first=True,
+        init_style='detectron2',
         aspp_cfg=dict(
-            pool_kernel_size=(crop_size[0] // 32, crop_size[1] // 32))))
+            depthwise_separable=True,
+            # the 512x1024 training crop // output stride 32
+            pool_kernel_size=(16, 32),
+            image_pool_bias=True)))

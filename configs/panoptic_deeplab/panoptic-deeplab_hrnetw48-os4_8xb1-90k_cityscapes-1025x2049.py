@@ -1,45 +1,7 @@
-# Original: panoptic_deeplab_H48_os4_cityscapes.yaml: HRNet-W48 (mmseg's
-# HRNet, fused with align_corners=True as the original: PanopticHRNet);
-# ASPP on the 384-channel stride-32 branch, low-level features from the
-# 192/96/48-channel branches.
+# Original: panoptic_deeplab_H48_os4_cityscapes.yaml: HRNet-W48.
 _base_ = [
-    '../_base_/models/panoptic_deeplab_r50.py',
+    '../_base_/models/panoptic_deeplab_hrnetw48.py',
     '../_base_/datasets/cityscapes_panoptic.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_90k_adam_poly.py'
 ]
-norm_cfg = dict(type='SyncBN', momentum=0.01, requires_grad=True)
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='PanopticHRNet',
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        extra=dict(
-            stage1=dict(
-                num_modules=1,
-                num_branches=1,
-                block='BOTTLENECK',
-                num_blocks=(4, ),
-                num_channels=(64, )),
-            stage2=dict(
-                num_modules=1,
-                num_branches=2,
-                block='BASIC',
-                num_blocks=(4, 4),
-                num_channels=(48, 96)),
-            stage3=dict(
-                num_modules=4,
-                num_branches=3,
-                block='BASIC',
-                num_blocks=(4, 4, 4),
-                num_channels=(48, 96, 192)),
-            stage4=dict(
-                num_modules=3,
-                num_branches=4,
-                block='BASIC',
-                num_blocks=(4, 4, 4, 4),
-                num_channels=(48, 96, 192, 384))),
-        init_cfg=dict(
-            type='Pretrained', checkpoint='open-mmlab://msra/hrnetv2_w48')),
-    decode_head=dict(in_channels=384, low_level_channels=(192, 96, 48)))

@@ -1,9 +1,7 @@
 # Original: panoptic_deeplab_R101_os32_cityscapes.yaml.
-_base_ = './panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py'
-model = dict(
-    backbone=dict(
-        depth=101,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.pytorch.org/models/'
-            'resnet101-5d3b4d8f.pth')))
+_base_ = [
+    '../_base_/models/panoptic_deeplab_r101.py',
+    '../_base_/datasets/cityscapes_panoptic.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_90k_adam_poly.py'
+]

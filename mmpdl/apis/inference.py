@@ -44,7 +44,9 @@ def _annotation_file_meta(dataset: dict) -> dict:
     if not ann_file or not osp.isfile(path):
         return {}
     meta = metainfo_from_categories(
-        read_panoptic_json(path).get('categories'), path)
+        read_panoptic_json(path,
+                           'with the tool that wrote it').get('categories'),
+        path)
     meta.update(dataset.get('metainfo') or {})
     return meta
 

@@ -5,14 +5,12 @@ Used by the dataset tools that produce COCO-panoptic files
 (``tools/dataset_converters/labels_to_coco_panoptic.py``,
 ``tools/dataset_converters/mapillary_vistas.py``).
 """
-import json
 from typing import List, Tuple
 
-import cv2
 import numpy as np
 
 from mmpdl.structures.panoptic_ids import dense_segment_ids, id_to_rgb
-from mmpdl.utils.atomic_io import atomic_write_bytes
+from mmpdl.utils.atomic_io import save_png
 
 
 def segment_stats(seg_map: np.ndarray) -> Tuple[np.ndarray, np.ndarray, list]:
@@ -58,16 +56,7 @@ def write_id_png(seg_map: np.ndarray, path: str) -> None:
         seg_map (np.ndarray): (H, W) int64 ids in ``[0, 2^24)``.
         path (str): Destination ``.png``; its folder is created.
     """
-    rgb = id_to_rgb(seg_map)
-    ok, data = cv2.imencode('.png', np.ascontiguousarray(rgb[..., ::-1]))
-    if not ok:
-        raise OSError(f'could not encode the PNG for {path!r}')
-    atomic_write_bytes(data.tobytes(), path)
-
-
-def write_json(content: dict, path: str) -> None:
-    """Write ``content`` as JSON to ``path``, atomically."""
-    atomic_write_bytes(json.dumps(content).encode('utf-8'), path)
+    save_png(id_to_rgb(seg_map), path)
 
 
 def segments_info_of(seg_map: np.ndarray, categories: dict,

@@ -29,8 +29,8 @@ import cv2
 import numpy as np
 
 from mmpdl.structures.panoptic_ids import rgb_to_id
-from mmpdl.utils.atomic_io import atomic_write_bytes
-from .panoptic_export import segments_info_of, write_id_png, write_json
+from mmpdl.utils.atomic_io import atomic_write_bytes, save_json
+from .panoptic_export import segments_info_of, write_id_png
 from .synthetic_scenes import (BICYCLE, BUILDING, BUS, CAR, PERSON, ROAD,
                                SIDEWALK, SKY, VEGETATION, begin_generation,
                                finish_generation, render_scene, scene_seed)
@@ -158,7 +158,7 @@ def _write_split(out_dir: str, split: str, num: int, size: Tuple[int, int],
         images=images,
         annotations=annotations,
         categories=SYNTHETIC_COCO_CATEGORIES)
-    write_json(ann, osp.join(out_dir, 'annotations', f'panoptic_{split}.json'))
+    save_json(ann, osp.join(out_dir, 'annotations', f'panoptic_{split}.json'))
 
 
 def make_synthetic_coco_panoptic(out_dir: str,

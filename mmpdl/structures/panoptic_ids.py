@@ -28,6 +28,10 @@ Array = Union[np.ndarray, torch.Tensor]
 #: Ids below this value are indexed through a lookup table; larger ones
 #: through a sort (``unique``).
 MAX_TABLE_ID = 1 << 22
+# On CPU, a sort also replaces the table when the largest id exceeds this
+# many times the number of values (e.g. a few thousand runs of pixels with
+# void at 255000): filling and scanning the table would cost more.
+_TABLE_SPAN_PER_VALUE = 16
 # Runs are counted instead of pixels while there are at most this fraction
 # of the pixels (beyond it, gathering the runs costs more than it saves).
 _MAX_RUN_FRACTION = 0.25
@@ -80,7 +84,8 @@ def dense_segment_ids(seg_map: Array) -> Tuple[Array, Array]:
     """The distinct ids of a segment map and each pixel's index among them.
 
     For the usual panoptic ids (``< 2**22``) this is one ``bincount`` and a
-    lookup table (linear time); larger ids fall back to ``unique``.
+    lookup table (linear time); larger ids, and on CPU few values with a
+    large id range, go through ``unique`` (a sort).
 
     Args:
         seg_map (np.ndarray | Tensor): (H, W) or (N,) non-negative integer
@@ -100,11 +105,12 @@ def dense_segment_ids(seg_map: Array) -> Tuple[Array, Array]:
     low, high = (torch.aminmax(flat) if is_torch else (flat.min(), flat.max()))
     if int(low) < 0:
         raise ValueError(f'Segment ids must be non-negative, got {int(low)}.')
-    if int(high) >= MAX_TABLE_ID:
+    sparse = not is_torch and int(high) > _TABLE_SPAN_PER_VALUE * len(flat)
+    if int(high) >= MAX_TABLE_ID or sparse:
         if is_torch:
             return torch.unique(flat, return_inverse=True)
-        ids, index = np.unique(flat, return_inverse=True)
-        return ids.astype(np.int64), index.ravel().astype(np.int64)
+        ids = np.unique(flat).astype(np.int64)
+        return ids, np.searchsorted(ids, flat).astype(np.int64)
     if is_torch:
         counts = torch.bincount(flat)
         ids = torch.nonzero(counts).flatten()
@@ -163,10 +169,11 @@ def pixel_runs(flat_a: np.ndarray,
     change = np.empty(num, dtype=bool)
     change[:1] = True
     np.not_equal(flat_a[1:], flat_a[:-1], out=change[1:])
-    change[1:] |= flat_b[1:] != flat_b[:-1]
-    if np.count_nonzero(change) > _MAX_RUN_FRACTION * num:
-        return None
+    other = np.not_equal(flat_b[1:], flat_b[:-1])
+    np.logical_or(change[1:], other, out=change[1:])
     starts = np.flatnonzero(change)
+    if len(starts) > _MAX_RUN_FRACTION * num:
+        return None
     return starts, np.diff(starts, append=num)
 
 

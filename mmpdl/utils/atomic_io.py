@@ -6,9 +6,13 @@ saving leaves a truncated ``iter_N.pth`` that ``--resume`` then fails on.
 ``PanopticCheckpointHook`` uses it by default) writes to a temporary file in
 the same folder, flushes it to disk and renames it over the target, so a
 checkpoint file either exists complete or not at all.
+
+``save_png`` and ``save_json`` write result and dataset files the same way.
 """
 import errno
 import glob
+import io
+import json
 import os
 import os.path as osp
 import re
@@ -18,8 +22,10 @@ import zipfile
 from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
+import numpy as np
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import print_log
+from PIL import Image
 
 TMP_PREFIX = '.tmp-'
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
@@ -90,6 +96,23 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
             raise _disk_full_error(err, filepath, len(data)) from err
         raise
     _fsync_folder(folder)
+
+
+def save_png(array: np.ndarray, path: str) -> None:
+    """Write an image array as a PNG, atomically (folder created).
+
+    Args:
+        array (np.ndarray): (H, W) uint8/uint16 or (H, W, 3) uint8.
+        path (str): Destination ``.png``.
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format='PNG')
+    atomic_write_bytes(buffer.getvalue(), path)
+
+
+def save_json(data: Union[dict, list], path: str) -> None:
+    """Write ``data`` as JSON, atomically (folder created)."""
+    atomic_write_bytes(json.dumps(data).encode('utf-8'), path)
 
 
 def _fsync_folder(folder: str) -> None:

@@ -244,6 +244,36 @@ def convert_state_dict(
     return OrderedDict((d, state_dict[by_target[d]]) for d in target_shapes)
 
 
+def convert_back(
+        state_dict: Dict[str, torch.Tensor],
+        target_shapes: Dict[str, torch.Size],
+        rules: Sequence[KeyRule],
+        foreign: str,
+        what: Optional[str] = None) -> 'OrderedDict[str, torch.Tensor]':
+    """mmpdl -> a foreign format (``foreign`` names it in errors).
+
+    ``state_dict`` must fit the model of ``target_shapes`` exactly; the
+    foreign names are those the ``rules`` map onto the model's keys.
+    Returns foreign key -> tensor in model order; raises
+    :class:`KeyMappingError` if the state dict does not fit the model or a
+    model tensor has no foreign name.
+    """
+    check_state_dict(state_dict, target_shapes, what=what)
+    names, unmatched = rename_keys(target_shapes, rules, reverse=True)
+    if unmatched:
+        raise KeyMappingError(
+            f'the model of the config has tensors {foreign} does not have; '
+            'it cannot be converted back', {'model keys': unmatched})
+    return convert_state_dict(
+        state_dict, {
+            names[k]: s
+            for k, s in target_shapes.items()
+        },
+        rules,
+        reverse=True,
+        what=what)
+
+
 def check_state_dict(state_dict: Dict[str, torch.Tensor],
                      expected_shapes: Dict[str, torch.Size],
                      what: Optional[str] = None) -> None:

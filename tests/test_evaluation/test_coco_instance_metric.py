@@ -225,3 +225,10 @@ def test_format_only_writes_detectron2_results(tmp_path):
     assert first['category_id'] == 1 and first['score'] == pytest.approx(0.9)
     assert first['bbox'] == [5.0, 5.0, 10.0, 10.0]
     assert (tmp_path / 'coco_instances_results.json').exists()
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match=r"unknown score_types \['center'\]"):
+        CocoInstanceMetric(score_types=('center', ))
+    with pytest.raises(ValueError, match=r'CocoInstanceMetric\(format_only'):
+        CocoInstanceMetric(format_only=True)

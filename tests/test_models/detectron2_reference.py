@@ -1,16 +1,14 @@
 """detectron2's Panoptic-DeepLab from its source, as a test oracle.
 
-detectron2's Python code imports without its compiled ops. Its source tree
-comes from ``$DETECTRON2_REPO`` (default ``/work/ref/detectron2``) and
-panopticapi's from ``$PANOPTICAPI_REPO`` (default ``/work/ref/panopticapi``);
-fvcore, iopath and omegaconf must be installed. Tests that need it are
-skipped when it is missing.
+The checkout is ``$MMPDL_DETECTRON2_REPO`` (as for the converter's tests),
+else ``/work/ref/detectron2`` where this project keeps one; fvcore, iopath
+and omegaconf must be installed. Tests that need it are skipped without it.
 """
 import os
-import os.path as osp
-import sys
 
 import pytest
+
+REPO = os.environ.get('MMPDL_DETECTRON2_REPO', '/work/ref/detectron2')
 
 
 def import_panoptic_deeplab():
@@ -20,18 +18,12 @@ def import_panoptic_deeplab():
         module: ``panoptic_deeplab`` (its ``panoptic_seg`` submodule holds
         ``PanopticDeepLabSemSegHead`` and ``PanopticDeepLabInsEmbedHead``).
     """
-    repo = os.environ.get('DETECTRON2_REPO', '/work/ref/detectron2')
-    api = os.environ.get('PANOPTICAPI_REPO', '/work/ref/panopticapi')
-    project = osp.join(repo, 'projects', 'Panoptic-DeepLab')
-    if not osp.isdir(project):
-        pytest.skip(f'detectron2 source not found at {repo} '
-                    '(set DETECTRON2_REPO)')
-    for path in (api, project, repo):
-        if osp.isdir(path) and path not in sys.path:
-            sys.path.insert(0, path)
+    from mmpdl.testing.detectron2 import add_detectron2_package
     try:
+        add_detectron2_package(REPO)
         import panoptic_deeplab
         import panoptic_deeplab.panoptic_seg  # noqa: F401
-    except ImportError as error:
-        pytest.skip(f'detectron2 from {repo} does not import: {error}')
+    except (FileNotFoundError, ImportError) as error:
+        pytest.skip(f'no detectron2 checkout at {REPO} '
+                    f'(MMPDL_DETECTRON2_REPO): {error}')
     return panoptic_deeplab

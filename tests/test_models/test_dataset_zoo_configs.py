@@ -16,12 +16,20 @@ from mmpdl.structures.panoptic_ids import id_to_rgb
 from .model_zoo_utils import CONFIG_DIR, build_model, model_cfg
 
 # config -> (classes, parameters of the original implementation's model
-# built with DATASET.NUM_CLASSES = classes: R50 / R101 os32 YAML configs)
+# of the same backbone built with DATASET.NUM_CLASSES = classes)
 DATASET_CONFIGS = {
     'panoptic-deeplab_r50-os32_16xb4-200k_coco-panoptic-640x640.py':
     (133, 55_338_168),
     'panoptic-deeplab_r101-os32_16xb4-200k_coco-panoptic-640x640.py':
     (133, 74_330_296),
+    'panoptic-deeplab_x101-32x8d-os32_16xb4-200k_coco-panoptic-640x640.py':
+    (133, 118_572_472),
+    'panoptic-deeplab_xception65-os32_16xb4-200k_coco-panoptic-640x640.py':
+    (133, 69_661_352),
+    'panoptic-deeplab_mobilenetv2-os32_16xb4-200k_coco-panoptic-640x640.py':
+    (133, 7_749_112),
+    'panoptic-deeplab_hrnetw48-os4_16xb4-200k_coco-panoptic-640x640.py':
+    (133, 72_238_520),
     'panoptic-deeplab_r50-os32_16xb4-200k_mapillary-vistas-v1.2-1025x1025.py':
     (65, 55_320_692),
     'panoptic-deeplab_r50-os32_16xb4-200k_mapillary-vistas-v2.0-1025x1025.py':
@@ -125,3 +133,39 @@ def test_datasets_pipelines_and_evaluators_build(config_name, tmp_path):
             ] == ['PanopticQualityMetric', 'CocoInstanceMetric', 'IoUMetric']
     for metric in cfg.val_evaluator:
         METRICS.build(metric)
+
+
+def test_coco_tta_pipeline_runs_through_the_tta_model(tmp_path):
+    """The COCO --tta pipeline with PanopticTTAModel (the small model of
+    the built-in data in place of R-50): one prediction at the original
+    size."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.model import revert_sync_batchnorm
+
+    from mmpdl.registry import MODELS
+    from mmpdl.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(
+        osp.join(
+            CONFIG_DIR,
+            'panoptic-deeplab_r50-os32_16xb4-200k_coco-panoptic-640x640.py'))
+    dataset = cfg.val_dataloader.dataset
+    dataset.data_root = str(tmp_path)
+    write_fake_split(tmp_path, dataset.ann_file, dataset.data_prefix.img_path,
+                     dataset.data_prefix.seg_map_path)
+    data = DATASETS.build(dict(dataset, pipeline=cfg.tta_pipeline))
+    small = Config.fromfile(
+        osp.join(CONFIG_DIR, '..', '_base_', 'models',
+                 'panoptic_deeplab_r18_small.py')).model
+    small.decode_head.num_classes = 2
+    torch.manual_seed(0)
+    tta = MODELS.build(
+        dict(
+            type='PanopticTTAModel',
+            module=revert_sync_batchnorm(MODELS.build(small)).eval()))
+    tta.module.dataset_meta = data.metainfo
+    batch = pseudo_collate([data[0]])
+    with torch.no_grad():
+        (prediction, ) = tta.test_step(batch)
+    assert prediction.pred_panoptic_seg.data.shape[1:] == (48, 64)
+    assert prediction.pred_sem_seg.data.max() < 2

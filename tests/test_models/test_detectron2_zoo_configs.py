@@ -2,7 +2,6 @@
 parameter counts of the models detectron2 builds, its ResNet geometry, its
 YAML recipes, its WarmupPolyLR, and training steps of every config."""
 import math
-import os
 import os.path as osp
 import re
 
@@ -11,7 +10,7 @@ import torch
 from mmengine.config import Config
 
 from mmpdl.registry import MODELS, PARAM_SCHEDULERS
-from .detectron2_reference import import_panoptic_deeplab
+from .detectron2_reference import REPO, import_panoptic_deeplab
 from .model_zoo_utils import CONFIG_DIR, build_model, model_cfg
 
 R52 = 'panoptic-deeplab_r52-dc5-os16_8xb4-90k_cityscapes-512x1024.py'
@@ -56,18 +55,11 @@ DETECTRON2_YAMLS = {
 
 
 def detectron2_cfg(config_name):
-    """detectron2's config of a row (BN instead of SyncBN), or skip."""
+    """detectron2's config of a row (BN for SyncBN, CPU), or skip."""
     import_panoptic_deeplab()
-    from detectron2.config import get_cfg
-    from panoptic_deeplab import add_panoptic_deeplab_config
-    repo = os.environ.get('DETECTRON2_REPO', '/work/ref/detectron2')
+    from mmpdl.testing.detectron2 import detectron2_config
     yaml, options = DETECTRON2_YAMLS[config_name]
-    cfg = get_cfg()
-    add_panoptic_deeplab_config(cfg)
-    cfg.merge_from_file(
-        osp.join(repo, 'projects', 'Panoptic-DeepLab', 'configs', yaml))
-    cfg.merge_from_list(options + ['MODEL.DEVICE', 'cpu'])
-    return cfg
+    return detectron2_config(REPO, yaml, options)
 
 
 def test_every_detectron2_leaf_is_listed():
@@ -91,8 +83,6 @@ def test_parameter_count_equals_detectron2s(config_name):
 @pytest.mark.parametrize('config_name', sorted(DETECTRON2_YAMLS))
 def test_parameter_count_rebuilt_from_detectron2(config_name):
     cfg = detectron2_cfg(config_name)
-    for key in ('RESNETS', 'SEM_SEG_HEAD', 'INS_EMBED_HEAD'):
-        cfg.MODEL[key].NORM = 'BN'
     cfg.MODEL.DEVICE = 'meta'
     from detectron2.modeling import build_model as build_detectron2
     with torch.device('meta'):
@@ -232,10 +222,12 @@ def test_recipe_equals_detectron2_yaml(config_name):
     ]
     assert model.backbone.style == ('caffe'
                                     if resnets.STRIDE_IN_1X1 else 'pytorch')
-    assert model.backbone.norm_cfg.type == resnets.NORM == 'SyncBN'
+    # detectron2_config makes detectron2's SyncBN a BN (CPU)
+    assert (model.backbone.norm_cfg.type, resnets.NORM) == ('SyncBN', 'BN')
     head, sem, ins = model.decode_head, d2.MODEL.SEM_SEG_HEAD, \
         d2.MODEL.INS_EMBED_HEAD
     assert head.num_classes == sem.NUM_CLASSES
+    assert head.init_style == 'detectron2'
     assert head.loss_semantic.top_k_percent_pixels == sem.LOSS_TOP_K
     assert head.loss_center.loss_weight == ins.CENTER_LOSS_WEIGHT
     assert head.loss_offset.loss_weight == ins.OFFSET_LOSS_WEIGHT
@@ -334,3 +326,20 @@ def test_trains_on_the_built_in_data(config_name, tiny_data):
     base = cfg.optim_wrapper.optimizer.lr
     assert wrapper.get_lr()['lr'][0] == pytest.approx(
         lr_of(2, base, 1000, cfg.train_cfg.max_iters))
+
+
+@pytest.mark.parametrize('config_name', [R52_DS, COCO])
+def test_any_input_size_works(config_name):
+    """Inputs smaller than the training crop and of odd sizes: padded to
+    the size divisor, pooled with the kernel cut to the feature, cropped
+    back."""
+    torch.manual_seed(0)
+    cfg = model_cfg(config_name)
+    cfg.size_divisor = 32
+    model = build_model(cfg).eval()
+    with torch.no_grad():
+        out = model._forward(torch.randn(1, 3, 70, 100))
+    classes = model.decode_head.num_classes
+    assert tuple(out['sem_seg'].shape) == (1, classes, 70, 100)
+    assert tuple(out['offset'].shape) == (1, 2, 70, 100)
+    assert all(torch.isfinite(v).all() for v in out.values())

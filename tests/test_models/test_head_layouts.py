@@ -1,7 +1,5 @@
 """The detectron2 layouts of PanopticDeepLabHead (regular and DSConv) and
 the fixed-kernel ASPP image pooling, against detectron2's own heads."""
-import re
-
 import pytest
 import torch
 import torch.nn as nn
@@ -19,9 +17,11 @@ FEATURES = dict(res2=(16, 4), res3=(32, 8), res5=(64, 16))
 TRAIN_SIZE = (64, 128)
 
 
-def d2_layout_head(depthwise_separable: bool, pool_kernel_size=(4, 8)):
+def d2_layout_head(depthwise_separable: bool, pool_kernel_size=(4, 8),
+                   **extra):
     """Reduced widths, detectron2's layout, os16 (res5 / res3 / res2)."""
     return PanopticDeepLabHead(
+        **extra,
         in_channels=64,
         in_index=2,
         low_level_channels=(32, 16),
@@ -62,7 +62,7 @@ def test_dsconv_layout_is_detectron2s():
         assert isinstance(branch.depthwise_conv.bn, nn.BatchNorm2d)
         assert branch.pointwise_conv.conv.kernel_size == (1, 1)
         assert isinstance(branch.pointwise_conv.bn, nn.BatchNorm2d)
-    assert isinstance(aspp.image_pool[0], nn.AvgPool2d)
+    assert aspp.image_pool[0].kernel_size == (4, 8)
     assert aspp.image_pool[1].conv.bias is not None
     assert aspp.project[1].p == 0.1
     fuse = head.instance_decoder.fuse[0]
@@ -109,9 +109,16 @@ def test_fixed_kernel_pooling_is_global_on_the_crop_and_slides_beyond():
     torch.testing.assert_close(fixed(big)[:, 16:], expected)
 
 
-def test_input_smaller_than_the_kernel_is_refused():
-    with pytest.raises(ValueError, match=r'\(3, 6\).*\(4, 6\).*crop'):
-        _aspp((4, 6))(torch.randn(1, 8, 3, 6))
+def test_a_side_shorter_than_the_kernel_is_pooled_whole():
+    fixed, global_ = _aspp((4, 6)), _aspp(None)
+    global_.load_state_dict(fixed.state_dict())
+    small = torch.randn(1, 8, 3, 5)
+    torch.testing.assert_close(fixed(small), global_(small))
+    # 3 rows (< 4) pooled whole, 6-wide windows sliding over 9 columns
+    wide = torch.randn(1, 8, 3, 9)
+    windows = wide.mean(dim=2, keepdim=True).unfold(3, 6, 1).mean(dim=-1)
+    assert tuple(fixed.image_pool[0](wide).shape) == (1, 8, 1, 4)
+    torch.testing.assert_close(fixed.image_pool[0](wide), windows)
 
 
 @pytest.mark.parametrize('bad', [(4, ), (0, 3), (2.5, 3)])
@@ -150,45 +157,13 @@ def test_bad_layout_values_are_named(overrides, match):
         PanopticDeepLabHead(**kwargs)
 
 
-# detectron2 head key -> ours: module prefixes, then the layer names.
-D2_PREFIXES = [
-    (r'^decoder\.res5\.project_conv\.convs\.4\.1\.', 'aspp.image_pool.1.'),
-    (r'^decoder\.res5\.project_conv\.convs\.(\d)\.', r'aspp.aspp_convs.\1.'),
-    (r'^decoder\.res5\.project_conv\.project\.', 'aspp.project.0.'),
-    (r'^decoder\.res3\.project_conv\.', 'project.0.'),
-    (r'^decoder\.res2\.project_conv\.', 'project.1.'),
-    (r'^decoder\.res3\.fuse_conv\.', 'fuse.0.'),
-    (r'^decoder\.res2\.fuse_conv\.', 'fuse.1.'),
-]
-D2_PREDICTORS = dict(
-    head='semantic_head.sem_seg',
-    predictor='semantic_head.sem_seg',
-    center_head='instance_head.center',
-    center_predictor='instance_head.center',
-    offset_head='instance_head.offset',
-    offset_predictor='instance_head.offset')
-
-
-def d2_key_to_ours(key: str, branch: str) -> str:
-    """A key of detectron2's semantic / instance head in our head."""
-    first, rest = key.split('.', 1)
-    if first in D2_PREDICTORS:
-        index = '1' if first.endswith('predictor') else '0'
-        if index == '1':
-            return f'{D2_PREDICTORS[first]}.1.{rest}'
-        key = f'{D2_PREDICTORS[first]}.0.{rest}'
-    else:
-        for pattern, repl in D2_PREFIXES:
-            key, found = re.subn(pattern, repl, key)
-            if found:
-                break
-        key = f'{branch}_decoder.{key}'
-    key = key.replace('depthwise.',
-                      'depthwise_conv.').replace('pointwise.',
-                                                 'pointwise_conv.')
-    key = re.sub(r'\.norm\.', '.bn.', key)
-    return re.sub(r'\.(weight|bias)$', r'.conv.\1', key) if '.bn.' not in \
-        key else key
+def d2_key_to_ours(key: str, d2_head: str) -> str:
+    """A key of detectron2's ``sem_seg_head`` / ``ins_embed_head`` in our
+    head (the checkpoint converter's renaming rules)."""
+    from mmpdl.testing.detectron2_keys import head_rules
+    from mmpdl.utils.ckpt_convert import rename_keys
+    renamed, _ = rename_keys([f'{d2_head}.{key}'], head_rules(2))
+    return renamed[f'{d2_head}.{key}'][len('decode_head.'):]
 
 
 def d2_heads(depthwise_separable: bool):
@@ -232,15 +207,16 @@ def test_outputs_equal_detectron2s_heads(depthwise_separable):
     semantic, instance = d2_heads(depthwise_separable)
     ours = d2_layout_head(depthwise_separable).eval()
     state = {}
-    for branch, d2_head in (('semantic', semantic), ('instance', instance)):
+    heads = (('sem_seg_head', semantic), ('ins_embed_head', instance))
+    for name, d2_head in heads:
         for key, value in d2_head.state_dict().items():
             if value.is_floating_point():
                 value = torch.rand_like(value) + 0.5
-            state[d2_key_to_ours(key, branch)] = value
+            state[d2_key_to_ours(key, name)] = value
     ours.load_state_dict(state, strict=True)
-    for branch, d2_head in (('semantic', semantic), ('instance', instance)):
+    for name, d2_head in heads:
         d2_head.load_state_dict({
-            key: state[d2_key_to_ours(key, branch)]
+            key: state[d2_key_to_ours(key, name)]
             for key in d2_head.state_dict()
         })
     # an input of twice the training crop: the pooling window slides
@@ -279,3 +255,31 @@ def test_offsets_scale_by_the_stride_without_align_corners():
     preds = dict(offset=torch.ones(1, 2, 16, 32))
     out = upsample_predictions(preds, (64, 128), align_corners=False)
     torch.testing.assert_close(out['offset'], torch.full((1, 2, 64, 128), 4.))
+
+
+def _std_ratio(weight, expected_std):
+    return float(weight.std()) / expected_std
+
+
+def test_detectron2_init():
+    """fvcore's c2_xavier_fill (uniform, bound sqrt(3 / fan_in)) on regular
+    convs, c2_msra_fill (normal, std sqrt(2 / fan_out)) on separable ones,
+    N(0, 0.001) predictors, zero biases."""
+    torch.manual_seed(0)
+    head = d2_layout_head(True, init_style='detectron2')
+    head.init_weights()
+    aspp = head.semantic_decoder.aspp
+    project = aspp.project[0].conv.weight  # 1x1, fan_in 5 * 24
+    assert float(project.abs().max()) <= (3 / 120)**0.5
+    assert _std_ratio(project, (1 / 120)**0.5) == pytest.approx(1, abs=0.1)
+    assert not aspp.image_pool[1].conv.bias.any()
+    pointwise = head.semantic_decoder.fuse[0].pointwise_conv.conv.weight
+    assert _std_ratio(pointwise, (2 / 16)**0.5) == pytest.approx(1, abs=0.1)
+    depthwise = aspp.aspp_convs[1].depthwise_conv.conv.weight  # fan_out 64*9
+    assert _std_ratio(depthwise, (2 / 576)**0.5) == pytest.approx(1, abs=0.2)
+    for predictor in (head.semantic_head['sem_seg'][1],
+                      head.instance_head['center'][1]):
+        assert _std_ratio(predictor.weight, 0.001) == pytest.approx(1, abs=0.3)
+        assert not predictor.bias.any()
+    with pytest.raises(ValueError, match='init_style'):
+        d2_layout_head(True, init_style='xavier')

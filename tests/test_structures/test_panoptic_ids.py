@@ -78,10 +78,12 @@ def test_id_to_rgb_inverts_rgb_to_id():
         id_to_rgb(np.array([[1 << 24]]))
 
 
-@pytest.mark.parametrize('offset', [0, MAX_TABLE_ID])  # table, then sort
-def test_dense_segment_ids_equal_numpy_unique(offset):
+# a table; a sort (few values over a wide id range); a sort (large ids)
+@pytest.mark.parametrize('offset,size', [(0, 20000), (0, 5000),
+                                         (MAX_TABLE_ID, 20000)])
+def test_dense_segment_ids_equal_numpy_unique(offset, size):
     rng = np.random.default_rng(0)
-    ids = rng.choice([0, 7, 13001, 13002, 255000], size=5000) + offset
+    ids = rng.choice([0, 7, 13001, 13002, 255000], size=size) + offset
     values, index = dense_segment_ids(ids)
     ref_values, ref_index = np.unique(ids, return_inverse=True)
     np.testing.assert_array_equal(values, ref_values)

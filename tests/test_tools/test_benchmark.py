@@ -53,6 +53,24 @@ def test_our_side_and_official_evaluator(tmp_path, monkeypatch):
     assert rows['post-processing']['theirs_ms'] is None
 
 
+def test_coco_metrics_task_equals_pq_compute(tmp_path, monkeypatch):
+    rows = _run(tmp_path, monkeypatch, '--task', 'coco-metrics')
+    for task in ('COCO panoptic eval (4 imgs)',
+                 'COCO panoptic eval (4 imgs, official in 1 process)'):
+        row = rows[task]
+        # PQ, SQ and RQ of all 133 classes and the groups agree
+        assert row['equal'] is True, row
+        assert row['max_abs_diff'] < 1e-9
+        assert row['pq_ours'] == pytest.approx(row['pq_official'], abs=1e-9)
+        assert 0 < row['pq_official'] < 100
+        assert row['ours_ms'] > 0 and row['theirs_ms'] > 0
+    from benchmark.coco_metrics_task import coco_like_meta
+    meta = coco_like_meta()
+    ids = meta['label_ids']
+    assert len(ids) == 133 and len(set(ids)) == 133
+    assert max(ids[:80]) <= 90 and min(ids[80:]) >= 92 and max(ids) > 133
+
+
 @pytest.mark.skipif(
     not HAS_ORIGINAL,
     reason='no checkout of the original panoptic-deeplab '

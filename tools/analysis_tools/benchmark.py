@@ -3,11 +3,12 @@
 Tasks (``--task``, several allowed; ``all`` is the default): ``postprocess``
 (panoptic post-processing, single image and a batch), ``targets`` (training
 targets from the panoptic PNG), ``metrics`` (panoptic evaluation against
-cityscapesscripts) and ``model`` (forward / forward+backward of the models
-of ``--models``). Each runs on identical inputs for both sides after
-checking that their outputs agree; one Markdown table (task, ours,
-original/official, ratio = how many times faster ours is, equal?, peak
-memory) is printed and the rows are written as JSON.
+cityscapesscripts), ``coco-metrics`` (the same on 500 COCO-size images of a
+133-class list against its ``pq_compute``) and ``model`` (forward /
+forward+backward of the models of ``--models``). Each runs on identical
+inputs for both sides after checking that their outputs agree; one Markdown
+table (task, ours, original/official, ratio = how many times faster ours
+is, equal?, peak memory) is printed and the rows are written as JSON.
 
 ``deploy`` (only when named; not part of ``all``) times the whole inference
 (network + post-processing) of ``--deploy-models`` at ``--shape`` with
@@ -45,13 +46,22 @@ from benchmark.variants_task import DEFAULT_VARIANTS, VARIANTS
 
 import mmpdl  # noqa: F401  (applies compat fixes)
 
-TASKS = ('postprocess', 'targets', 'metrics', 'model')
+TASKS = ('postprocess', 'targets', 'metrics', 'coco-metrics', 'model')
 MODELS = ('r50', 'mbnv2')
 DEPLOY_MODELS = ('r50', 'mbnv2', 'r18')
 DEPLOY_BACKENDS = ('compile', 'onnxruntime')
-# (post-processing/targets H, W), (eval images, H, W), model (H, W)
-FULL = dict(data=(1024, 2048), eval=(50, 1024, 2048), model=(1025, 2049))
-QUICK = dict(data=(128, 256), eval=(4, 128, 256), model=(65, 129))
+# (post-processing/targets H, W), (eval images, H, W), COCO eval (images,
+# H, W), model (H, W)
+FULL = dict(
+    data=(1024, 2048),
+    eval=(50, 1024, 2048),
+    coco_eval=(500, 480, 640),
+    model=(1025, 2049))
+QUICK = dict(
+    data=(128, 256),
+    eval=(4, 128, 256),
+    coco_eval=(4, 96, 128),
+    model=(65, 129))
 
 
 def parse_args(argv=None):
@@ -68,7 +78,7 @@ def parse_args(argv=None):
         nargs='+',
         default=['all'],
         choices=TASKS + ('all', 'deploy', 'variants'),
-        help='tasks to run (default: all = the four comparison tasks; '
+        help='tasks to run (default: all = the five comparison tasks; '
         'deploy and variants only when named)')
     parser.add_argument(
         '--models',
@@ -192,6 +202,10 @@ def _task_rows(task: str, args) -> list:
     if task == 'metrics':
         from benchmark.metrics_task import run_panoptic_eval
         return run_panoptic_eval(*sizes['eval'], args.warmup, args.repeats)
+    if task == 'coco-metrics':
+        from benchmark.coco_metrics_task import run_coco_panoptic_eval
+        return run_coco_panoptic_eval(*sizes['coco_eval'], args.warmup,
+                                      args.repeats)
     from benchmark.model_task import run_model
     rows = []
     for name in args.models:

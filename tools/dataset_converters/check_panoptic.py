@@ -158,12 +158,15 @@ def find_problems(ann_file, img_dir, seg_dir, img_suffix, layout='cityscapes'):
         tuple[list[str], int, int]: problem lines, annotations checked,
         images on disk without an entry.
     """
-    from mmpdl.datasets.panoptic_checks import (panoptic_json_problems,
+    from mmpdl.datasets.panoptic_checks import (CITYSCAPES_REMAKE,
+                                                panoptic_json_problems,
                                                 read_panoptic_json)
     if not osp.isfile(ann_file):
         return [f'{ann_file}: the file does not exist'], 0, 0
     try:
-        ann = read_panoptic_json(ann_file)
+        ann = read_panoptic_json(
+            ann_file, 'with the tool that wrote it'
+            if layout == 'coco' else CITYSCAPES_REMAKE)
     except ValueError as err:
         return [str(err)], 0, 0
     problems = panoptic_json_problems(ann)

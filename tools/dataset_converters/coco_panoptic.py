@@ -73,7 +73,8 @@ def listed_files_missing(root):
     lines = []
     for split in ('train2017', 'val2017'):
         ann_file = osp.join(root, 'annotations', f'panoptic_{split}.json')
-        ann = read_panoptic_json(ann_file)
+        ann = read_panoptic_json(ann_file,
+                                 f'by unzipping {ANNS}/{PANOPTIC_ZIP} again')
         for key, folder in (('images', osp.join(root, split)),
                             ('annotations',
                              osp.join(root, 'annotations',

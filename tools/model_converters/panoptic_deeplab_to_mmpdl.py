@@ -37,11 +37,11 @@ from mmengine import Config
 from mmengine.fileio import load
 
 from mmpdl.testing.original import ORIGINAL_RULES
-from mmpdl.utils.ckpt_convert import (CheckpointFormatError, KeyMappingError,
-                                      check_state_dict, convert_state_dict,
+from mmpdl.utils.ckpt_convert import (convert_back, convert_state_dict,
                                       file_sha256, model_tensor_shapes,
-                                      read_state_dict, rename_keys,
-                                      save_converted, save_state_dict)
+                                      read_state_dict, save_converted,
+                                      save_state_dict)
+from mmpdl.utils.ckpt_convert_cli import run_conversion
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METAFILE = osp.join(ROOT, 'configs', 'panoptic_deeplab', 'metafile.yaml')
@@ -56,9 +56,11 @@ class OriginalEntry(NamedTuple):
     original_yaml: str
 
 
-#: ``Original Config`` URLs of this converter's format (other entries cite
-#: other codebases, e.g. deeplab2, whose checkpoints it does not read)
-ORIGINAL_REPO_URL = 'https://github.com/bowenc0221/panoptic-deeplab/'
+#: ``Original Config`` URLs of this converter's format: the original's own
+#: yamls (other entries cite deeplab2 or the original's detectron2 configs
+#: under ``tools_d2/``, whose checkpoints this converter does not read)
+ORIGINAL_REPO_URL = ('https://github.com/bowenc0221/panoptic-deeplab/blob/'
+                     'master/configs/')
 
 
 def original_entries(metafile: str = METAFILE) -> List[OriginalEntry]:
@@ -118,46 +120,21 @@ def to_mmpdl(src, dst, config_path):
 
 def to_original(src, dst, config_path):
     """mmpdl -> original; returns the number of tensors written."""
-    cfg = Config.fromfile(config_path)
-    state_dict = read_state_dict(src)
-    shapes = model_tensor_shapes(cfg)
-    what = f'{src} with config {config_path}'
-    check_state_dict(state_dict, shapes, what=what)
-    rules = ORIGINAL_RULES
-    # the original's names are those the forward rules map onto the model
-    original_shapes = {
-        name: shapes[key]
-        for key, name in _original_names(shapes, rules).items()
-    }
-    converted = convert_state_dict(
-        state_dict, original_shapes, rules, reverse=True, what=what)
+    converted = convert_back(
+        read_state_dict(src),
+        model_tensor_shapes(Config.fromfile(config_path)),
+        ORIGINAL_RULES,
+        'the original',
+        what=f'{src} with config {config_path}')
     save_state_dict(converted, dst)
     return len(converted)
 
 
-def _original_names(shapes, rules):
-    """mmpdl key -> original key for every model key (checked bijection)."""
-    names, unmatched = rename_keys(shapes, rules, reverse=True)
-    if unmatched:
-        raise KeyMappingError(
-            'the model of the config has tensors the original does not '
-            'have; it cannot be converted back', {'model keys': unmatched})
-    return names
-
-
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        if args.reverse:
-            count = to_original(args.src, args.dst, args.config)
-        else:
-            count = to_mmpdl(args.src, args.dst, args.config)
-    except (CheckpointFormatError, KeyMappingError, FileNotFoundError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        print(f'nothing was written to {args.dst}', file=sys.stderr)
-        return 1
-    print(f'wrote {count} tensors to {args.dst}')
-    return 0
+    convert = to_original if args.reverse else to_mmpdl
+    return run_conversion(lambda: convert(args.src, args.dst, args.config),
+                          args.dst)
 
 
 if __name__ == '__main__':

@@ -67,6 +67,28 @@ val_dataloader = dict(
             img_path='val2017', seg_map_path='annotations/panoptic_val2017'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# Test-time augmentation (`tools/test.py CONFIG CKPT --tta`): flips at the
+# test size; for multi-scale testing list more long sides in tta_sizes.
+# Ground truth is loaded at the original size.
+tta_sizes = [640]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(
+                    type='PanopticResizeShortestEdge',
+                    short_edge_lengths=[size],
+                    max_size=size) for size in tta_sizes
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadPanopticAnnotations')],
+            [dict(type='PackPanopticInputs')]
+        ])
+]
 # PQ with panopticapi's rules; box and mask AP with pycocotools for both
 # instance scores, against instances derived from the panoptic ground truth
 # (with the official instances: `--cfg-options val_evaluator.1.ann_file=

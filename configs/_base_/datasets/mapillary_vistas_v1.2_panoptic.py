@@ -58,5 +58,27 @@ val_dataloader = dict(
             seg_map_path=f'validation/{version}/panoptic'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# Test-time augmentation (`tools/test.py CONFIG CKPT --tta`): flips at the
+# test size (longest side 2177); for multi-scale testing list more long
+# sides in tta_sizes. Ground truth is loaded at the original size.
+tta_sizes = [2177]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(
+                    type='PanopticResizeShortestEdge',
+                    short_edge_lengths=[size],
+                    max_size=size) for size in tta_sizes
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadPanopticAnnotations')],
+            [dict(type='PackPanopticInputs')]
+        ])
+]
 # The evaluators of coco_panoptic.py: PQ, box and mask AP (pycocotools,
 # against instances derived from the panoptic ground truth), mIoU.

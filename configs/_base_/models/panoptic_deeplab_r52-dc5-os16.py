@@ -12,7 +12,8 @@
 # concatenation [low-level, upsampled]; the ASPP's image pooling is an
 # AvgPool2d with the kernel crop // 16 (global on the 512x1024 training
 # crop), its 1x1 conv has a bias; all upsampling with align_corners=False,
-# so inputs are padded to multiples of 32 (see PanopticDeepLab).
+# so inputs are padded to multiples of 32 (see PanopticDeepLab); the head's
+# weights are initialised as detectron2's.
 # Norms: SyncBN with PyTorch's default momentum (detectron2's).
 norm_cfg = dict(type='SyncBN', momentum=0.1, requires_grad=True)
 data_preprocessor = dict(
@@ -69,6 +70,7 @@ model = dict(
         head_conv=dict(
             sem_seg='conv3x3x2', center='conv3x3x2', offset='conv3x3x2'),
         low_level_first=True,
+        init_style='detectron2',
         aspp_cfg=dict(
             depthwise_separable=False,
             # the 512x1024 training crop // output stride 16

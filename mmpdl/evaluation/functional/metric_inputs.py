@@ -1,6 +1,6 @@
 """Shared input handling of the metrics: dataset metadata and sample fields."""
 import os.path as osp
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -74,6 +74,28 @@ def sample_field(data_sample: Any, key: str, required: bool = True) -> Any:
                   torch.Tensor) and value.dim() == 3 and key.endswith('_seg'):
         value = value[0]
     return value
+
+
+def check_writer_args(owner: str,
+                      format_only: bool,
+                      outfile_prefix: Optional[str],
+                      score_types: Optional[Sequence[str]] = None) -> None:
+    """Raise on arguments of a metric that cannot work together.
+
+    Args:
+        owner (str): The metric's class name, for the message.
+        format_only (bool): Only write result files.
+        outfile_prefix (str, optional): Where they are written.
+        score_types (Sequence[str], optional): Instance scores asked for
+            (keys of :data:`SCORE_TYPES`).
+    """
+    unknown = [t for t in score_types or () if t not in SCORE_TYPES]
+    if unknown:
+        raise ValueError(f'{owner}: unknown score_types {unknown}; choose '
+                         f'from {sorted(SCORE_TYPES)}.')
+    if format_only and not outfile_prefix:
+        raise ValueError(f'{owner}(format_only=True) needs '
+                         'outfile_prefix=<folder to write to>.')
 
 
 def instance_field(inst: Any, key: str) -> Any:

@@ -11,33 +11,13 @@ per image, ``image_id``, ``file_name`` and ``segments_info`` (``id``,
 test-dev submission and of cityscapesscripts' panoptic evaluation.
 Files are written atomically.
 """
-import io
-import json
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
-from PIL import Image
 
 from mmpdl.structures.panoptic_ids import id_to_rgb
-from mmpdl.utils.atomic_io import atomic_write_bytes
-
-
-def save_png(array: np.ndarray, path: str) -> None:
-    """Write an image array as a PNG, atomically (folder created).
-
-    Args:
-        array (np.ndarray): (H, W) uint8/uint16 or (H, W, 3) uint8.
-        path (str): Destination ``.png``.
-    """
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format='PNG')
-    atomic_write_bytes(buffer.getvalue(), path)
-
-
-def save_json(data: Union[dict, list], path: str) -> None:
-    """Write ``data`` as JSON, atomically (folder created)."""
-    atomic_write_bytes(json.dumps(data).encode('utf-8'), path)
+from mmpdl.utils.atomic_io import save_json, save_png
 
 
 def panoptic_segment_ids(pred_panoptic: np.ndarray, label_ids: Sequence[int],

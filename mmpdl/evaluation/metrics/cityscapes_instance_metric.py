@@ -15,8 +15,9 @@ from ..functional.instance_ap import (MIN_REGION_SIZE, OVERLAPS,
                                       concat_instance_statistics,
                                       evaluate_instance_ap)
 from ..functional.instance_statistics import instance_image_statistics
-from ..functional.metric_inputs import (SCORE_TYPES, instance_field,
-                                        resolve_meta, sample_field)
+from ..functional.metric_inputs import (SCORE_TYPES, check_writer_args,
+                                        instance_field, resolve_meta,
+                                        sample_field)
 
 
 @METRICS.register_module()
@@ -59,13 +60,8 @@ class CityscapesInstanceMetric(BaseMetric):
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        unknown = set(score_types) - set(SCORE_TYPES)
-        if unknown:
-            raise ValueError(f'Unknown score_types {sorted(unknown)}; choose '
-                             f'from {sorted(SCORE_TYPES)}.')
-        if format_only and not outfile_prefix:
-            raise ValueError('CityscapesInstanceMetric(format_only=True) '
-                             'needs outfile_prefix=<folder to write to>.')
+        check_writer_args(
+            type(self).__name__, format_only, outfile_prefix, score_types)
         self.score_types = list(score_types)
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix

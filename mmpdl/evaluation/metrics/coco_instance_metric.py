@@ -12,9 +12,9 @@ from mmpdl.registry import METRICS
 from ..functional.coco_instances import (coco_ground_truth, coco_results,
                                          encode_masks, evaluate_coco,
                                          panoptic_to_instances)
-from ..functional.metric_inputs import (SCORE_TYPES, instance_field,
-                                        resolve_meta, sample_field,
-                                        sample_image_id)
+from ..functional.metric_inputs import (SCORE_TYPES, check_writer_args,
+                                        instance_field, resolve_meta,
+                                        sample_field, sample_image_id)
 from ..functional.panoptic_writers import save_json
 
 IOU_TYPES = (('segm', 'mask'), ('bbox', 'bbox'))
@@ -68,13 +68,8 @@ class CocoInstanceMetric(BaseMetric):
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        unknown = [t for t in score_types if t not in SCORE_TYPES]
-        if unknown:
-            raise ValueError(f'CocoInstanceMetric: unknown score_types '
-                             f'{unknown}; choose from {list(SCORE_TYPES)}.')
-        if format_only and not outfile_prefix:
-            raise ValueError('CocoInstanceMetric(format_only=True) needs '
-                             'outfile_prefix=<folder to write to>.')
+        check_writer_args(
+            type(self).__name__, format_only, outfile_prefix, score_types)
         self.ann_file = ann_file
         self.score_types = list(score_types)
         self.format_only = format_only

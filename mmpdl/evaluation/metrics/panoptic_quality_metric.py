@@ -8,8 +8,8 @@ from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from mmpdl.registry import METRICS
-from ..functional.metric_inputs import (resolve_meta, sample_field,
-                                        sample_image_id)
+from ..functional.metric_inputs import (check_writer_args, resolve_meta,
+                                        sample_field, sample_image_id)
 from ..functional.panoptic_quality import (panoptic_image_statistics,
                                            summarize_panoptic_quality)
 from ..functional.panoptic_writers import (write_panoptic_json,
@@ -73,9 +73,7 @@ class PanopticQualityMetric(BaseMetric):
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if format_only and not outfile_prefix:
-            raise ValueError(f'{type(self).__name__}(format_only=True) '
-                             'needs outfile_prefix=<folder to write to>.')
+        check_writer_args(type(self).__name__, format_only, outfile_prefix)
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
         self.split = split

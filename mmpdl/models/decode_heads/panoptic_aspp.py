@@ -24,6 +24,28 @@ def _check_pool_kernel_size(
     return int(kernel[0]), int(kernel[1])
 
 
+class SlidingAvgPool(nn.Module):
+    """Average pooling with a fixed (kh, kw) kernel and stride 1.
+
+    A side shorter than the kernel is averaged whole (the kernel is cut to
+    the input), so any input size works: (N, C, H, W) -> (N, C,
+    max(H - kh, 0) + 1, max(W - kw, 0) + 1).
+
+    Args:
+        kernel_size (tuple[int, int]): (kh, kw).
+    """
+
+    def __init__(self, kernel_size: Tuple[int, int]):
+        super().__init__()
+        self.kernel_size = tuple(kernel_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) -> pooled (N, C, H', W')."""
+        kernel_h = min(self.kernel_size[0], int(x.shape[2]))
+        kernel_w = min(self.kernel_size[1], int(x.shape[3]))
+        return F.avg_pool2d(x, (kernel_h, kernel_w), stride=1)
+
+
 class PanopticASPP(nn.Module):
     """Atrous spatial pyramid pooling with a norm-free image-pooling branch.
 
@@ -39,10 +61,13 @@ class PanopticASPP(nn.Module):
     Panoptic-DeepLab's has none.
 
     Image pooling is global (``pool_kernel_size=None``, the original's
-    choice, any input size) or, as detectron2 builds it, an ``AvgPool2d``
-    with a fixed kernel (the training crop divided by the output stride) and
-    stride 1: global on a training crop, a sliding window on larger inputs.
-    Inputs smaller than the kernel are refused.
+    choice) or, as detectron2 builds it, an average pooling with a fixed
+    kernel (the training crop divided by the output stride) and stride 1
+    (:class:`SlidingAvgPool`): global on a training crop, a sliding window
+    on larger inputs. detectron2 refuses inputs that are smaller than the
+    kernel or not a multiple of it; here every size works (a side shorter
+    than the kernel is pooled whole), and the sizes detectron2 accepts give
+    its result.
 
     Args:
         in_channels (int): Input channels.
@@ -95,7 +120,7 @@ class PanopticASPP(nn.Module):
             act_cfg=act_cfg)
         pool = (
             nn.AdaptiveAvgPool2d(1) if self.pool_kernel_size is None else
-            nn.AvgPool2d(self.pool_kernel_size, stride=1))
+            SlidingAvgPool(self.pool_kernel_size))
         self.image_pool = nn.Sequential(
             pool,
             ConvModule(
@@ -115,21 +140,8 @@ class PanopticASPP(nn.Module):
                 norm_cfg=norm_cfg,
                 act_cfg=act_cfg), nn.Dropout(dropout_ratio))
 
-    def _check_pooling_input(self, size: Tuple[int, int]) -> None:
-        """Refuse a feature smaller than the fixed pooling kernel."""
-        kernel = self.pool_kernel_size
-        if kernel is not None and (size[0] < kernel[0] or size[1] < kernel[1]):
-            raise ValueError(
-                f'PanopticASPP: the ASPP input is {tuple(size)} but the image '
-                f'pooling kernel (pool_kernel_size) is {kernel}: with a fixed '
-                'kernel the network input must be at least the training crop '
-                '(kernel x output stride); pad the input (the segmentor\'s '
-                'size_divisor) or set pool_kernel_size=None for global pooling'
-            )
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C_in, H, W) -> (N, channels, H, W)."""
-        self._check_pooling_input(x.shape[2:])
         pooled = F.interpolate(
             self.image_pool(x),
             size=x.shape[2:],

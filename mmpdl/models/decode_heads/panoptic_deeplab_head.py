@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpdl.registry import MODELS
+from .detectron2_init import detectron2_head_init
 from .panoptic_decoder_branch import (CONV_BLOCKS, PanopticDecoderBranch,
                                       check_same_length, conv_block)
 
@@ -14,6 +15,7 @@ BRANCH_KEYS = ('aspp_channels', 'low_level_projections', 'decoder_channels',
                'head_channels')
 OUTPUT_KEYS = ('sem_seg', 'center', 'offset')
 ASPP_KEYS = ('depthwise_separable', 'pool_kernel_size', 'image_pool_bias')
+INIT_STYLES = ('original', 'detectron2')
 
 
 def _check_branch_cfg(name: str, cfg: dict) -> dict:
@@ -114,9 +116,11 @@ class PanopticDeepLabHead(BaseModule):
             ``pool_kernel_size`` ((kh, kw) or None), ``image_pool_bias``
             (bool) of both ASPPs (:class:`PanopticASPP`).
         loss_semantic, loss_center, loss_offset (dict): Loss configs.
-        init_cfg (dict, optional): Unused by default: :meth:`init_weights`
+        init_style (str): ``'original'`` (default): :meth:`init_weights`
             re-does the original's init (conv weights N(0, 0.001), norm
-            weight 1 / bias 0, conv biases left at PyTorch's default).
+            weight 1 / bias 0, conv biases left at PyTorch's default);
+            ``'detectron2'``: detectron2's (:func:`detectron2_head_init`).
+        init_cfg (dict, optional): Unused: see ``init_style``.
 
     State-dict layout (``{b}`` = ``semantic`` / ``instance``, ``{i}`` = low
     level 0 (coarsest) .. 2, ``{k}`` = ``sem_seg`` in ``semantic_head``,
@@ -159,6 +163,7 @@ class PanopticDeepLabHead(BaseModule):
                  head_conv: Union[str, Dict[str, str]] = 'dsconv5x5',
                  low_level_first: bool = False,
                  aspp_cfg: Optional[dict] = None,
+                 init_style: str = 'original',
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         semantic_branch = _check_branch_cfg('semantic_branch', semantic_branch)
@@ -181,6 +186,11 @@ class PanopticDeepLabHead(BaseModule):
             raise ValueError(f'PanopticDeepLabHead: fuse_conv={fuse_conv!r} '
                              f'is unknown; use one of {CONV_BLOCKS}')
         head_conv = _check_head_conv(head_conv)
+        if init_style not in INIT_STYLES:
+            raise ValueError(f'PanopticDeepLabHead: init_style='
+                             f'{init_style!r} is unknown; use one of '
+                             f'{INIT_STYLES}')
+        self.init_style = init_style
         common = dict(
             in_channels=in_channels,
             low_level_channels=low_level_channels,
@@ -221,10 +231,14 @@ class PanopticDeepLabHead(BaseModule):
     def init_weights(self) -> None:
         """Original init: conv weights N(0, 0.001), norms weight 1 bias 0.
 
-        Conv biases (only the three final 1x1 convs have one) keep PyTorch's
-        default init, as in the original.
+        Conv biases (the three final 1x1 convs, the image-pooling conv with
+        ``image_pool_bias``) keep PyTorch's default init, as in the
+        original. ``init_style='detectron2'``: :func:`detectron2_head_init`.
         """
         super().init_weights()
+        if self.init_style == 'detectron2':
+            detectron2_head_init(self)
+            return
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.normal_(m.weight, std=0.001)

@@ -56,16 +56,27 @@ def make_pair(rng, height, width):
 
 
 def write_official(maps, folder, meta, crowd):
-    """Write maps as COCO-panoptic PNGs + JSON; return the JSON path."""
+    """Write maps as COCO-panoptic PNGs + JSON; return the JSON path.
+
+    Args:
+        maps (Sequence[np.ndarray]): (H, W) int64 maps, mmpdl encoding.
+        folder (str): Gets ``panoptic.json`` and ``panoptic/*.png``.
+        meta (dict): Dataset metadata (``classes``, ``label_ids``,
+            ``thing_ids``, ``label_divisor``, ``ignore_index``).
+        crowd (bool): Mark thing segments without instance id as crowd
+            (ground truth).
+    """
     annotations = []
+    divisor = meta['label_divisor']
     thing_label_ids = {meta['label_ids'][i] for i in meta['thing_ids']}
     for i, pan in enumerate(maps):
         ann = write_panoptic_png(pan, f'bench_000000_{i:06d}',
                                  f'bench_{i:06d}.png',
-                                 osp.join(folder, 'panoptic'),
-                                 meta['label_ids'], 1000, 255)
+                                 osp.join(folder,
+                                          'panoptic'), meta['label_ids'],
+                                 divisor, meta['ignore_index'])
         for seg in ann['segments_info']:
-            seg['iscrowd'] = int(crowd and seg['id'] < 1000
+            seg['iscrowd'] = int(crowd and seg['id'] < divisor
                                  and seg['id'] in thing_label_ids)
         annotations.append(ann)
     json_path = osp.join(folder, 'panoptic.json')
@@ -74,15 +85,44 @@ def write_official(maps, folder, meta, crowd):
     return json_path
 
 
-def _official_pq(tmp: str, gt_json: str, pred_json: str) -> float:
+def metric_runner(metric, meta: dict, samples: list):
+    """A call that evaluates ``samples`` with ``metric`` from scratch.
+
+    Args:
+        metric (BaseMetric): A panoptic metric.
+        meta (dict): Its ``dataset_meta``.
+        samples (list[dict]): Data samples with ``gt_panoptic_seg`` and
+            ``pred_panoptic_seg`` ((1, H, W) int64).
+
+    Returns:
+        Callable[[], dict]: Runs ``process`` per sample, then
+        ``compute_metrics``; returns the metrics.
+    """
+    metric.dataset_meta = meta
+
+    def evaluate():
+        metric.results.clear()
+        for sample in samples:
+            metric.process({}, [sample])
+        with contextlib.redirect_stdout(io.StringIO()):
+            return metric.compute_metrics(metric.results)
+
+    return evaluate
+
+
+def official_evaluation(tmp: str, gt_json: str, pred_json: str) -> dict:
+    """cityscapesscripts' ``evaluatePanoptic`` (its ``pq_compute``) on the
+    files :func:`write_official` wrote under ``tmp/gt`` and ``tmp/pred``.
+
+    Returns:
+        dict: Its results (``All``/``Things``/``Stuff``, ``per_class``).
+    """
     from cityscapesscripts.evaluation.evalPanopticSemanticLabeling import \
         evaluatePanoptic
     with contextlib.redirect_stdout(io.StringIO()):
-        results = evaluatePanoptic(gt_json, osp.join(tmp, 'gt',
-                                                     'panoptic'), pred_json,
-                                   osp.join(tmp, 'pred', 'panoptic'),
-                                   osp.join(tmp, 'results.json'))
-    return 100 * results['All']['pq']
+        return evaluatePanoptic(gt_json, osp.join(tmp, 'gt', 'panoptic'),
+                                pred_json, osp.join(tmp, 'pred', 'panoptic'),
+                                osp.join(tmp, 'results.json'))
 
 
 def run_panoptic_eval(num_images: int, height: int, width: int, warmup: int,
@@ -106,23 +146,15 @@ def run_panoptic_eval(num_images: int, height: int, width: int, warmup: int,
             pred_panoptic_seg=dict(data=torch.from_numpy(p)[None]))
         for g, p in zip(gts, preds)
     ]
-    metric = CityscapesPanopticMetric()
-    metric.dataset_meta = meta
-
-    def ours_fn():
-        metric.results.clear()
-        for sample in samples:
-            metric.process({}, [sample])
-        with contextlib.redirect_stdout(io.StringIO()):
-            return metric.compute_metrics(metric.results)['PQ']
-
-    ours = measure(ours_fn, 'cpu', warmup, repeats)
+    evaluate = metric_runner(CityscapesPanopticMetric(), meta, samples)
+    ours = measure(lambda: evaluate()['PQ'], 'cpu', warmup, repeats)
     with tempfile.TemporaryDirectory() as tmp:
         gt_json = write_official(gts, osp.join(tmp, 'gt'), meta, True)
         pred_json = write_official(preds, osp.join(tmp, 'pred'), meta, False)
         del gts, preds
-        theirs = measure(lambda: _official_pq(tmp, gt_json, pred_json), 'cpu',
-                         warmup, repeats)
+        theirs = measure(
+            lambda: 100 * official_evaluation(tmp, gt_json, pred_json)['All'][
+                'pq'], 'cpu', warmup, repeats)
     theirs['peak_mib'] = max(theirs['peak_mib'], children_peak_mib())
     theirs['peak_kind'] += ' / children ru_maxrss'
     pq_ours, pq_theirs = ours['output'], theirs['output']

@@ -1,0 +1,215 @@
+"""COCO panoptic-evaluation task: ``PanopticQualityMetric`` vs
+cityscapesscripts' ``pq_compute`` (``evaluatePanoptic``) on COCO-size
+images with a COCO-like class list.
+
+The class list has COCO's shape: 133 categories, 80 things with ids in
+1..90 and 53 stuff with ids in 92..200 (both with gaps). Each image
+(default 480x640, COCO's typical size) has 8-12 stuff regions, 15-40 thing
+instances (rectangles and ellipses), a crowd region and void seams; the
+prediction shifts, drops, relabels and merges some of them. The same maps go
+to both sides: as tensors to ours, as COCO-panoptic PNGs + JSON (written by
+:func:`benchmark.metrics_task.write_official`) to the official evaluation,
+which runs as shipped (one worker process per CPU) and in one process.
+PQ, SQ and RQ of every class must agree to 1e-9 before anything is timed.
+"""
+import contextlib
+import io
+import json
+import multiprocessing
+import os.path as osp
+import tempfile
+from typing import List
+
+import numpy as np
+import torch
+
+from mmpdl.evaluation import PanopticQualityMetric
+from .metrics_task import metric_runner, official_evaluation, write_official
+from .utils import children_peak_mib, make_row, measure_alternating
+
+DIVISOR, IGNORE = 1000, 255
+
+
+def coco_like_meta(seed: int = 0) -> dict:
+    """Metadata of 133 classes (80 things), non-contiguous category ids.
+
+    Returns:
+        dict: ``classes``, ``label_ids``, ``thing_ids``, ``stuff_ids``,
+        ``label_divisor``, ``ignore_index``.
+    """
+    rng = np.random.default_rng(seed)
+    thing_ids = np.sort(rng.choice(np.arange(1, 91), 80, replace=False))
+    stuff_ids = np.sort(rng.choice(np.arange(92, 201), 53, replace=False))
+    label_ids = [int(i) for i in np.concatenate([thing_ids, stuff_ids])]
+    return dict(
+        classes=tuple(f'class_{i}' for i in label_ids),
+        label_ids=label_ids,
+        thing_ids=list(range(80)),
+        stuff_ids=list(range(80, 133)),
+        label_divisor=DIVISOR,
+        ignore_index=IGNORE)
+
+
+def _ellipse(h: int, w: int) -> np.ndarray:
+    """(h, w) bool mask of the ellipse inscribed in an h x w box."""
+    rows, cols = np.ogrid[:h, :w]
+    return (((rows + 0.5 - h / 2) / (h / 2))**2 + ((cols + 0.5 - w / 2) /
+                                                   (w / 2))**2) <= 1
+
+
+def make_coco_pair(rng, height: int, width: int):
+    """A ground truth and a perturbed prediction (mmpdl encoding).
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: (H, W) int64 each.
+    """
+    gt = np.zeros((height, width), dtype=np.int64)
+    stuff = rng.choice(np.arange(80, 133), int(rng.integers(8, 13)), False)
+    cuts = np.sort(rng.integers(0, height, len(stuff) // 2))
+    for top, cls in zip(np.append(0, cuts), stuff):  # bands, then patches
+        gt[top:] = cls * DIVISOR
+    for cls in stuff[len(cuts) + 1:]:
+        h = int(rng.integers(height // 12, height // 2))
+        w = int(rng.integers(width // 12, width // 2))
+        y, x = int(rng.integers(0,
+                                height - h)), int(rng.integers(0, width - w))
+        gt[y:y + h, x:x + w] = cls * DIVISOR
+    next_k = {}
+    for _ in range(int(rng.integers(15, 41))):
+        cls = int(rng.integers(0, 80))
+        k = next_k.get(cls, 0) + 1
+        next_k[cls] = k
+        h, w = int(rng.integers(8, height // 3)), int(
+            rng.integers(8, width // 3))
+        y, x = int(rng.integers(0,
+                                height - h)), int(rng.integers(0, width - w))
+        box = gt[y:y + h, x:x + w]  # a view: painting it paints gt
+        box[_ellipse(h, w) if rng.random() < 0.5 else ...] = cls * DIVISOR + k
+    crowd = int(rng.integers(0, 80))
+    gt[height // 2:height // 2 + height // 12,
+       width // 3:width // 3 + width // 7] = crowd * DIVISOR
+    void = IGNORE * DIVISOR
+    gt[:, int(rng.integers(0, width)):][:, :3] = void  # void seams
+    gt[int(rng.integers(0, height)):][:3] = void
+    return gt, _perturb(gt, rng)
+
+
+def _perturb(gt, rng):
+    """Shift, drop, relabel or merge about half of the instances."""
+    pred = gt.copy()
+    pred[gt == IGNORE * DIVISOR] = pred[0, 0]
+    things = [v for v in np.unique(gt) if v // DIVISOR < 80 and v % DIVISOR]
+    for i, value in enumerate(things):
+        mask = gt == value
+        action = rng.random()
+        if action < 0.3:
+            dy, dx = rng.integers(-12, 13, size=2)
+            pred[mask & (pred == value)] = pred[0, 0]
+            pred[np.roll(np.roll(mask, dy, 0), dx, 1)] = value
+        elif action < 0.4:
+            pred[mask] = pred[0, 0]
+        elif action < 0.5:
+            pred[mask] = int(rng.integers(0, 80)) * DIVISOR + 900 + i % 99
+        elif action < 0.6 and i:
+            pred[mask] = things[i - 1]
+    return pred
+
+
+def official_single_process(tmp: str, gt_json: str, pred_json: str) -> dict:
+    """cityscapesscripts' panoptic evaluation in this process: the pairing
+    of ``evaluatePanoptic``, then its ``pq_compute_single_core`` on all
+    images and ``average_pq`` (no worker processes).
+
+    Returns:
+        dict: The results ``evaluatePanoptic`` returns.
+    """
+    from cityscapesscripts.evaluation import \
+        evalPanopticSemanticLabeling as official
+    with open(gt_json) as f:
+        gt = json.load(f)
+    with open(pred_json) as f:
+        pred = {a['image_id']: a for a in json.load(f)['annotations']}
+    categories = {c['id']: c for c in gt['categories']}
+    pairs = [(a, pred[a['image_id']]) for a in gt['annotations']]
+    with contextlib.redirect_stdout(io.StringIO()):
+        stat = official.pq_compute_single_core(
+            0, pairs, osp.join(tmp, 'gt', 'panoptic'),
+            osp.join(tmp, 'pred', 'panoptic'), categories)
+    return official.average_pq(stat, categories)
+
+
+def run_coco_panoptic_eval(num_images: int, height: int, width: int,
+                           warmup: int, repeats: int) -> List:
+    """PQ of ``num_images`` COCO-size predictions: ours vs ``pq_compute``.
+
+    Ours runs ``process`` + ``compute_metrics`` on in-memory (1, H, W)
+    int64 maps in this process. The official reads the PNG files, once as
+    ``evaluatePanoptic`` ships (``multiprocessing.cpu_count()`` worker
+    processes) and once in this process only
+    (:func:`official_single_process`). The three take turns.
+
+    Returns:
+        list[dict]: Two rows (official with its workers; in one process).
+    """
+    meta = coco_like_meta()
+    rng = np.random.default_rng(0)
+    gts, preds = zip(
+        *[make_coco_pair(rng, height, width) for _ in range(num_images)])
+    samples = [
+        dict(
+            img_path=f'{i:012d}.jpg',
+            gt_panoptic_seg=dict(data=torch.from_numpy(g)[None]),
+            pred_panoptic_seg=dict(data=torch.from_numpy(p)[None]))
+        for i, (g, p) in enumerate(zip(gts, preds))
+    ]
+    ours_fn = metric_runner(PanopticQualityMetric(), meta, samples)
+    with tempfile.TemporaryDirectory() as tmp:
+        gt_json = write_official(gts, osp.join(tmp, 'gt'), meta, True)
+        pred_json = write_official(preds, osp.join(tmp, 'pred'), meta, False)
+        del gts, preds
+        ours, theirs, single = measure_alternating([
+            ours_fn, lambda: official_evaluation(tmp, gt_json, pred_json),
+            lambda: official_single_process(tmp, gt_json, pred_json)
+        ], 'cpu', warmup, repeats)
+    theirs['peak_mib'] = max(theirs['peak_mib'], children_peak_mib())
+    theirs['peak_kind'] += ' / children ru_maxrss'
+    procs = multiprocessing.cpu_count()
+    rows = []
+    for other, name, task, n in (
+        (theirs, 'pq_compute', f'COCO panoptic eval ({num_images} imgs)',
+         procs),
+        (single, 'pq_compute, 1 process',
+         f'COCO panoptic eval ({num_images} imgs, official in 1 process)', 1)):
+        worst = _largest_difference(ours['output'], other['output'], meta)
+        pq_ours = ours['output']['PQ']
+        pq_theirs = 100 * other['output']['All']['pq']
+        rows.append(
+            make_row(
+                task,
+                ours,
+                other,
+                name,
+                worst < 1e-9, f'PQ {pq_ours:.4f} vs {pq_theirs:.4f}, per '
+                f'class max diff {worst:.1e}; procs 1 vs {n}',
+                pq_ours=pq_ours,
+                pq_official=pq_theirs,
+                max_abs_diff=worst,
+                processes_ours=1,
+                processes_official=n,
+                size=[height, width]))
+    return rows
+
+
+def _largest_difference(ours: dict, theirs: dict, meta: dict) -> float:
+    """Largest |ours - official| over PQ/SQ/RQ of every class and group
+    (fractions; a class absent from both sides is NaN in ours, 0 there)."""
+    diffs = []
+    for group, suffix in (('All', ''), ('Things', '_th'), ('Stuff', '_st')):
+        for key in ('pq', 'sq', 'rq'):
+            diffs.append(ours[key.upper() + suffix] / 100 - theirs[group][key])
+    for name, label_id in zip(meta['classes'], meta['label_ids']):
+        for key in ('pq', 'sq', 'rq'):
+            value = ours[f'{key.upper()}_{name}'] / 100
+            diffs.append((0.0 if np.isnan(value) else value) -
+                         theirs['per_class'][label_id][key])
+    return float(np.max(np.abs(diffs)))
