@@ -285,3 +285,71 @@ def test_verification_against_detectron2():
                          cwd=ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().endswith('PASS')
+
+
+def test_backbone_only_fills_the_r52_backbone_init_cfg_loads(tmp_path):
+    """An ImageNet R-52 in detectron2's naming (prefixless, with a
+    classifier) becomes the file the R-52 configs' backbone loads."""
+    from mmengine.runner import load_checkpoint
+
+    from mmpdl.registry import MODELS
+    fixture = _fixture('r52-dc5')
+    backbone = {
+        name[len('backbone.'):]: shape
+        for name, shape in fixture['tensors'].items()
+        if name.startswith('backbone.')
+        and not name.endswith('num_batches_tracked')
+    }
+    state = _fake_state(dict(tensors=backbone))
+    state['linear.weight'] = torch.zeros(1000, 2048)
+    src = tmp_path / 'R-52.pkl'
+    src.write_bytes(
+        pickle.dumps({
+            'model': {
+                k: v.numpy().copy()
+                for k, v in state.items()
+            },
+            '__author__': 'test'
+        }))
+    dst = tmp_path / 'R-52_mmseg.pth'
+    config = _config('r52-dc5')
+    assert TOOL.main(
+        [str(src), str(dst), '--config', config, '--backbone-only']) == 0
+
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.pop('init_cfg')
+    net = MODELS.build(cfg.model.backbone)
+    load_checkpoint(net, str(dst), strict=True)
+    ours = net.state_dict()
+    # hand-picked spots of the mapping: stem conv/norm, a block, a shortcut
+    spots = {
+        'stem.conv2.weight': 'stem.3.weight',
+        'stem.conv3.norm.running_var': 'stem.7.running_var',
+        'res2.0.conv1.weight': 'layer1.0.conv1.weight',
+        'res5.2.conv3.norm.bias': 'layer4.2.bn3.bias',
+        'res4.0.shortcut.norm.weight': 'layer3.0.downsample.1.weight',
+    }
+    for d2_key, our_key in spots.items():
+        assert torch.equal(ours[our_key], state[d2_key]), our_key
+    assert len(ours) == len(backbone) + sum(
+        k.endswith('num_batches_tracked') for k in ours)
+
+
+def test_backbone_only_lists_what_does_not_fit(tmp_path, capsys):
+    fixture = _fixture('r52-dc5')
+    src = tmp_path / 'R-50.pkl'  # a 7x7 stem for the deep-stem R-52 config
+    state = {
+        name[len('backbone.'):]: np.zeros(shape, np.float32)
+        for name, shape in fixture['tensors'].items()
+        if name.startswith('backbone.res')
+    }
+    state['stem.conv1.weight'] = np.zeros((64, 3, 7, 7), np.float32)
+    src.write_bytes(pickle.dumps({'model': state}))
+    dst = tmp_path / 'out.pth'
+    assert TOOL.main([
+        str(src),
+        str(dst), '--config',
+        _config('r52-dc5'), '--backbone-only'
+    ]) == 1
+    assert 'stem.conv1.weight' in capsys.readouterr().err
+    assert not dst.exists()

@@ -18,10 +18,19 @@ must equal the config's ``data_preprocessor`` mean and std. The result is
 dataset (or from ``--categories`` for datasets whose classes come from
 their annotation file, as COCO's), written atomically.
 
+With ``--backbone-only`` it converts ImageNet backbone weights in
+detectron2's naming (e.g. the DeepLab project's ``R-52.pkl``, keys
+``stem.conv1.*``, ``res2.0.conv1.*`` ...; a classifier ``fc``/``linear`` is
+left out) into the state dict of the config's backbone, the file its
+``init_cfg=dict(type='Pretrained', checkpoint=...)`` loads.
+
 Examples::
 
     python tools/model_converters/detectron2_to_mmpdl.py \\
         model_final_bd324a.pkl r52_mmpdl.pth --config CONFIG
+    # ImageNet R-52 for training the R-52 configs
+    python tools/model_converters/detectron2_to_mmpdl.py \\
+        R-52.pkl checkpoints/R-52_mmseg.pth --config CONFIG --backbone-only
     # back to detectron2's model-zoo format (a .pkl detectron2 can load)
     python tools/model_converters/detectron2_to_mmpdl.py \\
         r52_mmpdl.pth model_final.pkl --config CONFIG --reverse
@@ -39,7 +48,8 @@ from mmengine.fileio import load
 
 from mmpdl.apis.inference import config_dataset_meta
 from mmpdl.datasets.panoptic_categories import metainfo_from_categories
-from mmpdl.testing.detectron2_keys import (NUM_BATCHES, detectron2_rules,
+from mmpdl.testing.detectron2_keys import (NUM_BATCHES, backbone_rules,
+                                           detectron2_rules,
                                            read_detectron2_state_dict,
                                            split_extras)
 from mmpdl.utils.atomic_io import atomic_write_bytes
@@ -73,7 +83,16 @@ def parse_args(argv=None):
         '--reverse',
         action='store_true',
         help='convert an mmpdl checkpoint to detectron2\'s .pkl format')
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--backbone-only',
+        action='store_true',
+        help='convert ImageNet backbone weights (e.g. detectron2\'s '
+        'DeepLab R-52.pkl) to the state dict of the config\'s backbone, '
+        'the file its init_cfg Pretrained checkpoint names')
+    args = parser.parse_args(argv)
+    if args.backbone_only and args.reverse:
+        parser.error('--backbone-only converts to mmpdl only; drop --reverse')
+    return args
 
 
 def _check_pixel_stats(pixel, cfg, what):
@@ -133,6 +152,67 @@ def convert_weights(state, cfg, what):
         else:
             result[key] = converted[key]
     return result
+
+
+#: ImageNet classifier prefixes a backbone-only file may carry
+CLASSIFIERS = ('fc.', 'linear.')
+BACKBONE = 'backbone.'
+
+
+def convert_backbone_weights(state, cfg, what):
+    """detectron2 ImageNet backbone -> the config's backbone state dict.
+
+    Args:
+        state (dict[str, Tensor]): detectron2 backbone key (``stem.*``,
+            ``res{2..5}.*``, with or without ``backbone.``) -> tensor.
+        cfg (Config): The mmpdl config whose ``model.backbone`` is filled.
+        what (str): Names the checkpoint in errors.
+
+    Returns:
+        OrderedDict[str, Tensor]: The backbone's own keys (no
+        ``backbone.`` prefix), counters 0 where the file has none.
+
+    Raises:
+        KeyMappingError: listing unmatched keys of both sides.
+    """
+    weights, _, counters = split_extras(state)
+    source = OrderedDict((k if k.startswith(BACKBONE) else BACKBONE + k, v)
+                         for k, v in weights.items()
+                         if not k.startswith(CLASSIFIERS))
+    shapes = model_tensor_shapes(cfg)
+    target = OrderedDict(
+        (k, s) for k, s in shapes.items()
+        if k.startswith(BACKBONE) and not k.endswith(NUM_BATCHES))
+    rules = backbone_rules('backbone.stem.0.weight' in shapes)
+    converted = convert_state_dict(source, target, rules, what=what)
+    result = OrderedDict()
+    for key in shapes:
+        if not key.startswith(BACKBONE):
+            continue
+        if key.endswith(NUM_BATCHES):
+            value = torch.tensor(0, dtype=torch.long)
+        else:
+            value = converted[key]
+        result[key[len(BACKBONE):]] = value
+    return result
+
+
+def backbone_to_mmpdl(src, dst, config_path):
+    """detectron2 ImageNet backbone file -> backbone checkpoint; returns
+    the number of tensors."""
+    cfg = Config.fromfile(config_path)
+    result = convert_backbone_weights(
+        read_detectron2_state_dict(src), cfg,
+        f'{src} (backbone only) with config {config_path}')
+    save_converted(
+        result, dst,
+        dict(
+            converted_from=osp.basename(src),
+            source_sha256=file_sha256(src),
+            source_format='detectron2 backbone',
+            config=osp.basename(config_path),
+            converter=CONVERTER))
+    return len(result)
 
 
 def dataset_meta_of(cfg, categories=None):
@@ -207,6 +287,10 @@ def main(argv=None):
     if args.reverse:
         return run_conversion(
             lambda: to_detectron2(args.src, args.dst, args.config), args.dst)
+    if args.backbone_only:
+        return run_conversion(
+            lambda: backbone_to_mmpdl(args.src, args.dst, args.config),
+            args.dst, (UnsafePickleError, ))
     return run_conversion(
         lambda: to_mmpdl(args.src, args.dst, args.config, args.categories),
         args.dst, (UnsafePickleError, ))
