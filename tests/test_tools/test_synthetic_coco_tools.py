@@ -70,7 +70,7 @@ def test_train_then_test_with_the_json_classes(data_root, categories, trained,
     # validation ran and gave the key that picks the best checkpoint
     best = trained
     assert best.is_file()
-    meta = torch.load(best, weights_only=False)['meta']['dataset_meta']
+    meta = torch.load(best, weights_only=True)['meta']['dataset_meta']
     assert list(meta['classes']) == names
     assert meta['label_ids'] == [c['id'] for c in categories]
     assert meta['thing_ids'] == [0, 1, 2, 3]
