@@ -116,6 +116,42 @@ def _check_pixel_stats(pixel, cfg, what):
             {'pixel statistics (checkpoint vs config)': problems})
 
 
+def _rename_into(weights, counters, shapes, rules, what):
+    """Rename ``weights`` and ``counters`` to fill ``shapes`` exactly.
+
+    Args:
+        weights (dict[str, Tensor]): detectron2 key -> tensor (no
+            counters).
+        counters (dict[str, Tensor]): detectron2 ``num_batches_tracked``
+            entries.
+        shapes (dict[str, torch.Size]): Every mmpdl key to fill (counters
+            included) with its shape.
+        rules (list[KeyRule]): detectron2 -> mmpdl rules.
+        what (str): Names the checkpoint in errors.
+
+    Returns:
+        OrderedDict[str, Tensor]: In the order of ``shapes``; counters the
+        file lacks (frozen norms) are 0.
+    """
+    target = OrderedDict(
+        (k, s) for k, s in shapes.items() if not k.endswith(NUM_BATCHES))
+    converted = convert_state_dict(weights, target, rules, what=what)
+    renamed, _ = rename_keys(counters, rules)
+    unknown = [f'{s} -> {d}' for s, d in renamed.items() if d not in shapes]
+    unknown += [s for s in counters if s not in renamed]
+    if unknown:
+        raise KeyMappingError(f'cannot convert {what}',
+                              {'source counters the model lacks': unknown})
+    filled = {d: counters[s] for s, d in renamed.items()}
+    result = OrderedDict()
+    for key in shapes:  # the model's order, counters included
+        if key.endswith(NUM_BATCHES):
+            result[key] = filled.get(key, torch.tensor(0, dtype=torch.long))
+        else:
+            result[key] = converted[key]
+    return result
+
+
 def convert_weights(state, cfg, what):
     """detectron2 state dict -> mmpdl state dict of ``cfg``'s model.
 
@@ -134,24 +170,8 @@ def convert_weights(state, cfg, what):
     weights, pixel, counters = split_extras(state)
     _check_pixel_stats(pixel, cfg, what)
     shapes = model_tensor_shapes(cfg)
-    rules = detectron2_rules(shapes)
-    target = OrderedDict(
-        (k, s) for k, s in shapes.items() if not k.endswith(NUM_BATCHES))
-    converted = convert_state_dict(weights, target, rules, what=what)
-    renamed, _ = rename_keys(counters, rules)
-    unknown = [f'{s} -> {d}' for s, d in renamed.items() if d not in shapes]
-    unknown += [s for s in counters if s not in renamed]
-    if unknown:
-        raise KeyMappingError(f'cannot convert {what}',
-                              {'source counters the model lacks': unknown})
-    filled = {d: counters[s] for s, d in renamed.items()}
-    result = OrderedDict()
-    for key in shapes:  # the model's order, counters included
-        if key.endswith(NUM_BATCHES):
-            result[key] = filled.get(key, torch.tensor(0, dtype=torch.long))
-        else:
-            result[key] = converted[key]
-    return result
+    return _rename_into(weights, counters, shapes, detectron2_rules(shapes),
+                        what)
 
 
 #: ImageNet classifier prefixes a backbone-only file may carry
@@ -176,25 +196,19 @@ def convert_backbone_weights(state, cfg, what):
         KeyMappingError: listing unmatched keys of both sides.
     """
     weights, _, counters = split_extras(state)
-    source = OrderedDict((k if k.startswith(BACKBONE) else BACKBONE + k, v)
-                         for k, v in weights.items()
-                         if not k.startswith(CLASSIFIERS))
+
+    def prefixed(entries):
+        return OrderedDict((k if k.startswith(BACKBONE) else BACKBONE + k, v)
+                           for k, v in entries.items()
+                           if not k.startswith(CLASSIFIERS))
+
     shapes = model_tensor_shapes(cfg)
-    target = OrderedDict(
-        (k, s) for k, s in shapes.items()
-        if k.startswith(BACKBONE) and not k.endswith(NUM_BATCHES))
-    rules = backbone_rules('backbone.stem.0.weight' in shapes)
-    converted = convert_state_dict(source, target, rules, what=what)
-    result = OrderedDict()
-    for key in shapes:
-        if not key.startswith(BACKBONE):
-            continue
-        if key.endswith(NUM_BATCHES):
-            value = torch.tensor(0, dtype=torch.long)
-        else:
-            value = converted[key]
-        result[key[len(BACKBONE):]] = value
-    return result
+    backbone = OrderedDict(
+        (k, s) for k, s in shapes.items() if k.startswith(BACKBONE))
+    result = _rename_into(
+        prefixed(weights), prefixed(counters), backbone,
+        backbone_rules('backbone.stem.0.weight' in shapes), what)
+    return OrderedDict((k[len(BACKBONE):], v) for k, v in result.items())
 
 
 def backbone_to_mmpdl(src, dst, config_path):
