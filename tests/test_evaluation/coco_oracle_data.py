@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from mmpdl.datasets.transforms import LoadPanopticAnnotations
-from mmpdl.evaluation.functional.panoptic_writers import save_png
 from mmpdl.structures.panoptic_ids import id_to_rgb
+from mmpdl.utils.atomic_io import save_png
 
 CLASSES = ('sky', 'person', 'road', 'car', 'grass', 'dog', 'bicycle', 'wall',
            'tree')

@@ -18,8 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from mmpdl.utils.atomic_io import atomic_write_bytes
-from .panoptic_writers import save_png
+from mmpdl.utils.atomic_io import atomic_write_bytes, save_png
 
 
 def cityscapes_image_id(img_path: str) -> str:

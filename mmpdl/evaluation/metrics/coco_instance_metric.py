@@ -9,13 +9,13 @@ from mmengine.logging import MMLogger, print_log
 from pycocotools.coco import COCO
 
 from mmpdl.registry import METRICS
+from mmpdl.utils.atomic_io import save_json
 from ..functional.coco_instances import (coco_ground_truth, coco_results,
                                          encode_masks, evaluate_coco,
                                          panoptic_to_instances)
 from ..functional.metric_inputs import (SCORE_TYPES, check_writer_args,
                                         instance_field, resolve_meta,
                                         sample_field, sample_image_id)
-from ..functional.panoptic_writers import save_json
 
 IOU_TYPES = (('segm', 'mask'), ('bbox', 'bbox'))
 
