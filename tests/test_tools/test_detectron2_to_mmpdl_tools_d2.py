@@ -9,7 +9,6 @@ fake checkpoint gives tensor number ``i`` the constant value ``i``; after
 conversion each mmpdl tensor must hold the value of the tensor it was
 meant to get (spots written out by hand below).
 """
-import json
 import os.path as osp
 import zipfile
 
@@ -22,9 +21,9 @@ from verify_against_detectron2 import TOOLS_D2_ROWS
 from mmpdl.testing.detectron2_keys import detectron2_rules
 from mmpdl.utils.ckpt_convert import (KeyMappingError, convert_back,
                                       model_tensor_shapes)
+from .detectron2_fixtures import (ROOT, fake_state, load_fixture, value_of,
+                                  write_coco_categories)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FIXTURES = osp.join(ROOT, 'tests', 'data', 'detectron2_keys')
 ROW = {row.name: row for row in TOOLS_D2_ROWS}
 # parameters of the models tools_d2 builds (sum of model.parameters())
 PARAM_COUNTS = {
@@ -80,25 +79,6 @@ BACKBONE_SPOTS = {
 }
 
 
-def _fixture(row_name):
-    with open(osp.join(FIXTURES, row_name + '.json')) as f:
-        return json.load(f)
-
-
-def _fake_state(fixture):
-    """tools_d2 key -> constant tensor ``i`` (expanded to its shape)."""
-    state = {}
-    for i, (name, shape) in enumerate(fixture['tensors'].items()):
-        dtype = torch.int64 if name.endswith('num_batches_tracked') \
-            else torch.float32
-        state[name] = torch.full((), i, dtype=dtype).expand(shape)
-    return state
-
-
-def _value(tensor):
-    return int(tensor.reshape(-1)[0])
-
-
 def _config(row_name):
     return osp.join(ROOT, ROW[row_name].config)
 
@@ -113,21 +93,12 @@ def _spots(row_name):
     return spots
 
 
-def _write_categories(path):
-    path.write_text(
-        json.dumps([
-            dict(id=i + 1, name=f'class{i}', isthing=int(i < 80))
-            for i in range(133)
-        ]))
-    return str(path)
-
-
 @pytest.mark.parametrize('row_name', list(ROW))
 def test_every_key_of_every_tools_d2_row(tmp_path, row_name):
-    fixture = _fixture(row_name)
+    fixture = load_fixture(row_name)
     assert fixture['source'] == 'tools_d2'
     assert fixture['num_parameters'] == PARAM_COUNTS[row_name]
-    state = _fake_state(fixture)
+    state = fake_state(fixture)
     index = {name: i for i, name in enumerate(state)}
     legacy = row_name.startswith('x65')
     if legacy:  # older checkpoints: mean/std kept, PyTorch < 1.6's format
@@ -141,16 +112,17 @@ def test_every_key_of_every_tools_d2_row(tmp_path, row_name):
     assert zipfile.is_zipfile(src) != legacy
     args = [str(src), str(dst), '--config', _config(row_name)]
     if 'coco' in row_name:
-        args += ['--categories', _write_categories(tmp_path / 'cats.json')]
+        args += ['--categories', write_coco_categories(tmp_path / 'c.json')]
     assert TOOL.main(args) == 0
 
     result = torch.load(dst, weights_only=True)['state_dict']
     # a bijection: every tools_d2 tensor lands once, nothing else is filled
-    assert sorted(_value(v) for v in result.values()) == sorted(index.values())
+    assert sorted(value_of(v)
+                  for v in result.values()) == sorted(index.values())
     checked = 0
     for d2_key, mmpdl_key in _spots(row_name).items():
         if d2_key in state:
-            assert _value(result[mmpdl_key]) == index[d2_key], mmpdl_key
+            assert value_of(result[mmpdl_key]) == index[d2_key], mmpdl_key
             assert result[mmpdl_key].shape == state[d2_key].shape
             checked += 1
     assert checked >= 10
@@ -162,11 +134,11 @@ def test_every_key_of_every_tools_d2_row(tmp_path, row_name):
                         detectron2_rules(shapes, cfg.model.backbone.type),
                         'tools_d2')
     assert sorted(back) == sorted(index)
-    assert all(_value(back[k]) == i for k, i in index.items())
+    assert all(value_of(back[k]) == i for k, i in index.items())
 
 
 def test_tools_d2_checkpoint_with_a_resnet_config_is_refused(tmp_path, capsys):
-    state = _fake_state(_fixture('x65-dc5-dsconv'))
+    state = fake_state(load_fixture('x65-dc5-dsconv'))
     src, dst = tmp_path / 'x65.pth', tmp_path / 'out.pth'
     torch.save({'model': state}, src)
     r52 = osp.join(
@@ -180,7 +152,7 @@ def test_tools_d2_checkpoint_with_a_resnet_config_is_refused(tmp_path, capsys):
 
 
 def test_regular_checkpoint_with_the_dsconv_config_lists_the_heads():
-    state = _fake_state(_fixture('h48'))
+    state = fake_state(load_fixture('h48'))
     cfg = Config.fromfile(_config('h48-dsconv'))
     with pytest.raises(KeyMappingError) as info:
         TOOL.convert_weights(state, cfg, 'h48 regular')
@@ -195,7 +167,7 @@ def test_regular_checkpoint_with_the_dsconv_config_lists_the_heads():
 
 
 def test_pixel_statistics_of_another_backbone_are_refused(tmp_path):
-    state = _fake_state(_fixture('x65-dc5'))
+    state = fake_state(load_fixture('x65-dc5'))
     state['pixel_mean'] = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
     src, dst = tmp_path / 'imagenet_mean.pth', tmp_path / 'out.pth'
     torch.save({'model': state}, src)
