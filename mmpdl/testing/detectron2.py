@@ -161,6 +161,22 @@ def save_detectron2_pkl(model: nn.Module, path: str) -> None:
         path)
 
 
+def save_trainer_pth(model: nn.Module,
+                     work_dir: str,
+                     name: str,
+                     iteration: int = 89999) -> str:
+    """Write ``model`` as detectron2's trainer does (and the original's
+    ``tools_d2`` with it): its ``DetectionCheckpointer`` saves
+    ``{work_dir}/{name}.pth`` (``torch.save``) with the model's state dict,
+    an Adam optimizer's state and the iteration. Returns the path."""
+    from detectron2.checkpoint import DetectionCheckpointer
+    optimizer = torch.optim.Adam(model.parameters())
+    DetectionCheckpointer(
+        model, work_dir, optimizer=optimizer).save(
+            name, iteration=iteration)
+    return osp.join(work_dir, name + '.pth')
+
+
 def load_with_detectron2(model: nn.Module, path: str) -> List[str]:
     """Load a ``.pkl`` with detectron2's own ``DetectionCheckpointer``.
 

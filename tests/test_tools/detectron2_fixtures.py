@@ -8,6 +8,8 @@ detectron2's code, and the original's for the tools_d2 rows).
 """
 import json
 import os.path as osp
+import subprocess
+import sys
 
 import torch
 
@@ -46,3 +48,14 @@ def write_coco_categories(path):
             for i in range(133)
         ]))
     return str(path)
+
+
+def run_verification(*args):
+    """Run ``verify_against_detectron2.py`` with ``args`` (in a
+    subprocess, from the repository root); returns its CompletedProcess."""
+    script = osp.join(ROOT, 'tools', 'model_converters',
+                      'verify_against_detectron2.py')
+    return subprocess.run([sys.executable, script, *args],
+                          capture_output=True,
+                          text=True,
+                          cwd=ROOT)

@@ -12,8 +12,6 @@ The full numerical check against detectron2 runs when
 import os
 import os.path as osp
 import pickle
-import subprocess
-import sys
 
 import detectron2_to_mmpdl as TOOL
 import numpy as np
@@ -24,7 +22,8 @@ from verify_against_detectron2 import ROWS
 
 from mmpdl.utils.ckpt_convert import KeyMappingError
 from mmpdl.utils.safe_load import load_numpy_pickle
-from .detectron2_fixtures import (ROOT, fake_state, load_fixture, value_of,
+from .detectron2_fixtures import (ROOT, fake_state, load_fixture,
+                                  run_verification, value_of,
                                   write_coco_categories)
 
 ROW = {row.name: row for row in ROWS}
@@ -253,15 +252,9 @@ def test_pixel_statistics_must_match_the_config(tmp_path):
     not os.environ.get('MMPDL_DETECTRON2_REPO'),
     reason='set MMPDL_DETECTRON2_REPO to a detectron2 checkout')
 def test_verification_against_detectron2():
-    script = osp.join(ROOT, 'tools', 'model_converters',
-                      'verify_against_detectron2.py')
-    run = subprocess.run([
-        sys.executable, script, '--detectron2-repo',
-        os.environ['MMPDL_DETECTRON2_REPO'], '--rows', 'r52-dc5-dsconv'
-    ],
-                         capture_output=True,
-                         text=True,
-                         cwd=ROOT)
+    run = run_verification('--detectron2-repo',
+                           os.environ['MMPDL_DETECTRON2_REPO'], '--rows',
+                           'r52-dc5-dsconv')
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().endswith('PASS')
 

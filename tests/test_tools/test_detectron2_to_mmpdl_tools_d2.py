@@ -7,8 +7,12 @@ rows list every tensor of the model tools_d2 builds (written by
 original's and detectron2's code). As in ``test_detectron2_to_mmpdl.py`` a
 fake checkpoint gives tensor number ``i`` the constant value ``i``; after
 conversion each mmpdl tensor must hold the value of the tensor it was
-meant to get (spots written out by hand below).
+meant to get (spots written out by hand below). With
+``MMPDL_DETECTRON2_REPO`` and ``PDL_ORIGINAL_REPO`` naming checkouts of
+detectron2 and of the original, the numerical check of the COCO
+Xception-65 row runs too.
 """
+import os
 import os.path as osp
 import zipfile
 
@@ -21,7 +25,8 @@ from verify_against_detectron2 import TOOLS_D2_ROWS
 from mmpdl.testing.detectron2_keys import detectron2_rules
 from mmpdl.utils.ckpt_convert import (KeyMappingError, convert_back,
                                       model_tensor_shapes)
-from .detectron2_fixtures import (ROOT, fake_state, load_fixture, value_of,
+from .detectron2_fixtures import (ROOT, fake_state, load_fixture,
+                                  run_verification, value_of,
                                   write_coco_categories)
 
 ROW = {row.name: row for row in TOOLS_D2_ROWS}
@@ -193,3 +198,17 @@ def test_backbone_only_and_unsupported_backbones_say_why(tmp_path, capsys):
     err = capsys.readouterr().err
     assert 'TorchvisionMobileNetV2' in err and 'Xception65' in err
     assert not dst.exists()
+
+
+@pytest.mark.skipif(
+    not (os.environ.get('MMPDL_DETECTRON2_REPO')
+         and os.environ.get('PDL_ORIGINAL_REPO')),
+    reason='set MMPDL_DETECTRON2_REPO and PDL_ORIGINAL_REPO to checkouts of '
+    'detectron2 and of the original')
+def test_verification_against_tools_d2():
+    run = run_verification('--detectron2-repo',
+                           os.environ['MMPDL_DETECTRON2_REPO'],
+                           '--original-repo', os.environ['PDL_ORIGINAL_REPO'],
+                           '--rows', 'x65-dc5-dsconv-coco')
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.strip().endswith('PASS')

@@ -5,7 +5,8 @@ For each detectron2 Panoptic-DeepLab row: build detectron2's
 ``--detectron2-repo``, a checkout of github.com/facebookresearch/detectron2;
 nothing of it is part of mmpdl) with random weights and non-trivial norm
 statistics (:func:`mmpdl.testing.detectron2.randomize`), save it in
-detectron2's ``.pkl`` format, convert that file with
+detectron2's model-zoo ``.pkl`` format (tools_d2 rows: as its trainer's
+``.pth`` with optimizer state), convert that file with
 ``detectron2_to_mmpdl.py``, load the result into the mmpdl model of the
 row's config and run both in eval mode on the same random normalised
 input (1x3x512x2048 for Cityscapes, 1x3x640x640 for COCO).
@@ -57,7 +58,8 @@ from mmpdl.testing.detectron2 import (build_detectron2, detectron2_config,
                                       detectron2_outputs, detectron2_panoptic,
                                       load_with_detectron2, numpy_shapes,
                                       parameter_count, randomize,
-                                      save_detectron2_pkl, thing_ids_of)
+                                      save_detectron2_pkl, save_trainer_pth,
+                                      thing_ids_of)
 from mmpdl.testing.tools_d2 import tools_d2_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -230,10 +232,13 @@ def verify_row(repo, row, cfg, seed, work_dir):
     start = time.time()
     theirs = build_detectron2(cfg)
     randomize(theirs, seed, (1, 3, *cfg.INPUT.CROP.SIZE))
-    pkl = osp.join(work_dir, row.name + '.pkl')
-    save_detectron2_pkl(theirs, pkl)
-    converted = osp.join(work_dir, row.name + '.pth')
-    to_mmpdl(pkl, converted, osp.join(ROOT, row.config))
+    if row.source == 'tools_d2':  # its trainer's .pth, as published
+        src = save_trainer_pth(theirs, work_dir, row.name)
+    else:  # detectron2's model-zoo .pkl
+        src = osp.join(work_dir, row.name + '.pkl')
+        save_detectron2_pkl(theirs, src)
+    converted = osp.join(work_dir, row.name + '_mmpdl.pth')
+    to_mmpdl(src, converted, osp.join(ROOT, row.config))
     ours = mmpdl_model(osp.join(ROOT, row.config), converted)
     # --reverse: the converted file back to a .pkl that detectron2 loads
     back = osp.join(work_dir, row.name + '-reverse.pkl')
