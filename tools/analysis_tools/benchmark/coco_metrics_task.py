@@ -147,10 +147,10 @@ def run_coco_panoptic_eval(num_images: int, height: int, width: int,
     Ours runs ``process`` + ``compute_metrics`` on in-memory (1, H, W)
     int64 maps, in this process and, as ``dist_test.sh`` with one rank per
     CPU would, split over ``multiprocessing.cpu_count()`` worker processes
-    (:func:`ranked_metric_runner`). The official reads the PNG files, once
-    as ``evaluatePanoptic`` ships (one worker process per CPU) and once in
-    this process only (:func:`official_single_process`). The four take
-    turns.
+    started before the timing (:func:`ranked_metric_runner`). The official
+    reads the PNG files, once as ``evaluatePanoptic`` ships (one worker
+    process per CPU, started in each call) and once in this process only
+    (:func:`official_single_process`). The four take turns.
 
     Returns:
         list[dict]: ours in 1 process vs the official with its workers and
@@ -170,11 +170,13 @@ def run_coco_panoptic_eval(num_images: int, height: int, width: int,
     ]
     procs = multiprocessing.cpu_count()
     sides = [metric_runner(PanopticQualityMetric(), meta, samples)]
-    if procs > 1:
-        sides.append(
-            ranked_metric_runner(PanopticQualityMetric(), meta, samples,
-                                 procs))
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        if procs > 1:
+            sides.append(
+                stack.enter_context(
+                    ranked_metric_runner(PanopticQualityMetric(), meta,
+                                         samples, procs)))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         gt_json = write_official(gts, osp.join(tmp, 'gt'), meta, True)
         pred_json = write_official(preds, osp.join(tmp, 'pred'), meta, False)
         del gts, preds
