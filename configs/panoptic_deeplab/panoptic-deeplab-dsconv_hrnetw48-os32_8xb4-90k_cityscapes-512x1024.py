@@ -15,6 +15,7 @@ norm_cfg = dict(type='SyncBN', momentum=0.1, requires_grad=True)
 model = dict(
     backbone=dict(norm_cfg=norm_cfg),
     decode_head=dict(
+        num_classes=19,  # the classifier of the checkpoints
         instance_branch=dict(low_level_projections=(128, 64, 32)),
         norm_cfg=norm_cfg,
         dropout_ratio=0.1,
