@@ -1,31 +1,13 @@
 # The original's tools_d2 (detectron2) config panoptic_deeplab_H_48_os16_
-# mg124_poly_90k_bs32_crop_512_1024_dsconv.yaml: HRNet-W48 (the original's,
-# mmpdl's PanopticHRNet), ASPP (rates 3/6/9) on the 384-channel stride-32
-# branch (so the pooling kernel is the crop // 32), three low-level branches
-# (192 / 96 / 48 channels) projected to 128 / 64 / 32 in both decoders,
-# detectron2's DSConv layout, recipe and schedule (see
+# mg124_poly_90k_bs32_crop_512_1024_dsconv.yaml: its HRNet-W48 model
+# (_base_/models/panoptic_deeplab-dsconv_hrnetw48-os32.py) with detectron2's
+# Cityscapes recipe and schedule (see
 # panoptic-deeplab-dsconv_r52-dc5-os16_8xb4-90k_cityscapes-512x1024.py).
 _base_ = [
-    '../_base_/models/panoptic_deeplab_hrnetw48.py',
+    '../_base_/models/panoptic_deeplab-dsconv_hrnetw48-os32.py',
     '../_base_/datasets/cityscapes_panoptic_512x1024.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_90k_adam_warmuppoly.py'
 ]
-norm_cfg = dict(type='SyncBN', momentum=0.1, requires_grad=True)
-model = dict(
-    backbone=dict(norm_cfg=norm_cfg),
-    decode_head=dict(
-        instance_branch=dict(low_level_projections=(128, 64, 32)),
-        norm_cfg=norm_cfg,
-        dropout_ratio=0.1,
-        align_corners=False,
-        fuse_conv='dsconv5x5',
-        head_conv=dict(
-            sem_seg='dsconv5x5', center='conv3x3x2', offset='dsconv5x5'),
-        low_level_first=True,
-        init_style='detectron2',
-        aspp_cfg=dict(
-            depthwise_separable=True,
-            # the 512x1024 training crop // output stride 32
-            pool_kernel_size=(16, 32),
-            image_pool_bias=True)))
+# the 19 Cityscapes classes (the classifier of this entry's checkpoints)
+model = dict(decode_head=dict(num_classes=19))

@@ -4,14 +4,14 @@
 # every input padded to a multiple of 640 (SIZE_DIVISIBILITY 640: 640x640
 # at test time, the long side being resized to 640), stuff area 4096, NMS
 # kernel 41 (top-k 200, threshold 0.1 as in _base_). 64 images per iteration
-# (16 GPUs x 4), Adam 5e-4, WarmupPolyLR (linear warmup from 0.001 over 1000
-# iterations) over 200k iterations (mmengine's ends: see
-# schedule_90k_adam_warmuppoly.py). Data: the COCO recipe of _base_ (short
-# side 320-960, max 960, 640x640 crops, sigma 8).
+# (16 GPUs x 4), Adam 5e-4, WarmupPolyLR (linear warmup from 0.001 over
+# 1000 iterations) over 200k iterations (schedule_200k_adam_warmuppoly.py).
+# Data: the COCO recipe of _base_ (short side 320-960, max 960, 640x640
+# crops, sigma 8).
 _base_ = [
     '../_base_/models/panoptic_deeplab_r52-dc5-os16.py',
     '../_base_/datasets/coco_panoptic.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_200k_adam_poly.py'
+    '../_base_/schedules/schedule_200k_adam_warmuppoly.py'
 ]
 crop_size = (640, 640)
 model = dict(
@@ -26,19 +26,3 @@ model = dict(
             pool_kernel_size=(crop_size[0] // 16, crop_size[1] // 16)),
         loss_semantic=dict(top_k_percent_pixels=1.0)),
     post_processor=dict(nms_kernel=41, stuff_area=4096))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.001,
-        end_factor=1.0,
-        begin=0,
-        end=1001,
-        by_epoch=False),
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        begin=0,
-        end=200001,
-        by_epoch=False)
-]

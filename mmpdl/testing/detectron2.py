@@ -59,7 +59,10 @@ def add_detectron2_package(repo: str) -> None:
             sys.path.insert(0, path)
 
 
-def detectron2_config(repo: str, yaml_path: str, opts: Sequence = ()):
+def detectron2_config(repo: str,
+                      yaml_path: str,
+                      opts: Sequence = (),
+                      config_root: str = None):
     """detectron2's config of a Panoptic-DeepLab YAML, for CPU.
 
     Every ``SyncBN`` becomes ``BN`` (same parameters and state-dict keys;
@@ -68,15 +71,19 @@ def detectron2_config(repo: str, yaml_path: str, opts: Sequence = ()):
 
     Args:
         repo (str): Root of the detectron2 checkout.
-        yaml_path (str): Relative to ``projects/Panoptic-DeepLab/configs``.
+        yaml_path (str): Relative to ``config_root``.
         opts (Sequence): ``KEY, VALUE, ...`` options merged after the YAML.
+        config_root (str, optional): Folder of the YAML files; default
+            ``projects/Panoptic-DeepLab/configs`` of ``repo``.
     """
     add_detectron2_package(repo)
     from detectron2.config import get_cfg
     from panoptic_deeplab import add_panoptic_deeplab_config
     cfg = get_cfg()
     add_panoptic_deeplab_config(cfg)
-    cfg.merge_from_file(osp.join(repo, PROJECT, 'configs', yaml_path))
+    if config_root is None:
+        config_root = osp.join(repo, PROJECT, 'configs')
+    cfg.merge_from_file(osp.join(config_root, yaml_path))
     cfg.merge_from_list(list(opts))
     for node in (cfg.MODEL.RESNETS, cfg.MODEL.SEM_SEG_HEAD,
                  cfg.MODEL.INS_EMBED_HEAD):

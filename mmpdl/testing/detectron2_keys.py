@@ -19,8 +19,18 @@ projection and fuse convs; ``head``/``center_head``/``offset_head`` and the
 1x1 ``*predictor``) to ``decode_head``'s semantic and instance branches.
 Regular and depthwise-separable (``depthwise``/``pointwise``) layouts have
 different key names on both sides, so one rule list serves both.
+
+The original implementation's ``tools_d2`` trains the same detectron2 model
+with the original's Xception-65 and HRNet-W48 as detectron2 backbones
+(``d2_xception_65``, ``d2_hrnet``: subclasses of the original's modules, so
+their keys are the original's under ``backbone.``). mmpdl's ``Xception65``
+and ``PanopticHRNet`` keep the original's names, so for configs with these
+backbones the backbone rule is the original converter's
+(:data:`mmpdl.testing.original.BACKBONE_RULES`) and the head rules are
+detectron2's.
 """
 import os.path as osp
+import pickle
 import zipfile
 from collections import OrderedDict
 from typing import Dict, Iterable, List
@@ -28,6 +38,7 @@ from typing import Dict, Iterable, List
 import numpy as np
 import torch
 
+from mmpdl.testing.original import BACKBONE_RULES as ORIGINAL_BACKBONE_RULES
 from mmpdl.utils.ckpt_convert import CheckpointFormatError, KeyRule
 from mmpdl.utils.safe_load import load_numpy_pickle
 
@@ -40,6 +51,10 @@ BRANCHES = (('sem_seg_head', 'semantic', (('head', 'predictor', 'sem_seg'), )),
             ('ins_embed_head', 'instance',
              (('center_head', 'center_predictor', 'center'),
               ('offset_head', 'offset_predictor', 'offset'))))
+#: mmpdl backbone types in detectron2's ResNet naming (detectron2's own rows)
+RESNET_BACKBONES = ('ResNet', 'ResNetV1c')
+#: mmpdl backbone types in the original's naming (the ``tools_d2`` rows)
+TOOLS_D2_BACKBONES = ('Xception65', 'PanopticHRNet')
 
 
 def _conv_norm(d2: str, ours: str, bn: str = None) -> List[KeyRule]:
@@ -115,23 +130,52 @@ def head_rules(num_low_levels: int) -> List[KeyRule]:
     return rules
 
 
-def detectron2_rules(mmpdl_keys: Iterable[str]) -> List[KeyRule]:
+def backbone_naming(backbone_type: str) -> str:
+    """``'detectron2'`` (ResNet) or ``'tools_d2'`` (the original's
+    backbones) for an mmpdl backbone ``type`` (a registry scope such as
+    ``mmseg.`` is ignored).
+
+    Raises:
+        ValueError: naming the type when no detectron2 checkpoint has it.
+    """
+    name = str(backbone_type).split('.')[-1]
+    if name in RESNET_BACKBONES:
+        return 'detectron2'
+    if name in TOOLS_D2_BACKBONES:
+        return 'tools_d2'
+    raise ValueError(
+        f'the config\'s backbone type {backbone_type!r} has no detectron2 '
+        f'checkpoint naming: detectron2\'s rows use {RESNET_BACKBONES}, the '
+        f'original\'s tools_d2 rows {TOOLS_D2_BACKBONES}; use the mmpdl '
+        'config of the same detectron2 model')
+
+
+def detectron2_rules(mmpdl_keys: Iterable[str],
+                     backbone_type: str) -> List[KeyRule]:
     """The renaming rules for the mmpdl model with these state-dict keys.
 
     Args:
         mmpdl_keys (Iterable[str]): Keys of the target mmpdl model (its stem
             type and number of low-level features select the rules).
+        backbone_type (str): ``model.backbone.type`` of its config: a
+            ResNet takes detectron2's ResNet rules, ``Xception65`` /
+            ``PanopticHRNet`` (``tools_d2``) keep the original's names.
 
     Returns:
         list[KeyRule]: detectron2 -> mmpdl rules (``reverse=True`` for the
         other way).
+
+    Raises:
+        ValueError: ``backbone_type`` is neither (:func:`backbone_naming`).
     """
     keys = list(mmpdl_keys)
-    deep_stem = 'backbone.stem.0.weight' in keys
     low_levels = {
         k.split('.')[3]
         for k in keys if k.startswith('decode_head.semantic_decoder.project.')
     }
+    if backbone_naming(backbone_type) == 'tools_d2':
+        return head_rules(len(low_levels)) + ORIGINAL_BACKBONE_RULES
+    deep_stem = 'backbone.stem.0.weight' in keys
     return head_rules(len(low_levels)) + backbone_rules(deep_stem)
 
 
@@ -147,11 +191,26 @@ def _to_tensor(name: str, value, path: str) -> torch.Tensor:
         'checkpoint.')
 
 
+#: the first bytes of a ``torch.save`` file in the pre-1.6 (non-zip) format
+LEGACY_TORCH_HEADER = pickle.dumps(
+    torch.serialization.MAGIC_NUMBER, protocol=2)[:-1]
+
+
+def is_torch_file(path: str) -> bool:
+    """Whether ``path`` was written by ``torch.save`` (zip or legacy)."""
+    if zipfile.is_zipfile(path):
+        return True
+    with open(path, 'rb') as f:
+        return f.read(len(LEGACY_TORCH_HEADER)) == LEGACY_TORCH_HEADER
+
+
 def read_detectron2_state_dict(path: str) -> 'OrderedDict[str, torch.Tensor]':
     """The model weights of a detectron2 ``.pkl`` or ``.pth`` checkpoint.
 
-    A zip file (``torch.save``) is read with ``torch.load(weights_only=
-    True)``; anything else with the numpy-only unpickler. The weights are
+    A ``torch.save`` file (zip, or the legacy format of PyTorch < 1.6 in
+    which older detectron2 trainers, e.g. the original's ``tools_d2``, may
+    have saved) is read with ``torch.load(weights_only=True)``; anything
+    else with the numpy-only unpickler. The weights are
     the ``'model'`` entry (or the whole dict if it has none); numpy arrays
     become tensors of the same dtype and shape; a ``module.`` prefix on every
     key is removed.
@@ -167,7 +226,7 @@ def read_detectron2_state_dict(path: str) -> 'OrderedDict[str, torch.Tensor]':
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint file not found: {path}')
-    if zipfile.is_zipfile(path):
+    if is_torch_file(path):
         try:
             obj = torch.load(path, map_location='cpu', weights_only=True)
         except Exception as err:

@@ -27,3 +27,20 @@ def import_panoptic_deeplab():
         pytest.skip(f'no detectron2 checkout at {REPO} '
                     f'(MMPDL_DETECTRON2_REPO): {error}')
     return panoptic_deeplab
+
+
+#: a checkout of the original implementation, for its tools_d2 models
+ORIGINAL_REPO = os.environ.get('PDL_ORIGINAL_REPO', '/tmp/pdl_orig')
+
+
+def tools_d2_config(yaml_path):
+    """detectron2's config of an original ``tools_d2`` YAML (relative to
+    its ``tools_d2/configs``; SyncBN as BN, CPU), or skip the test without
+    the detectron2 and original checkouts."""
+    import_panoptic_deeplab()
+    from mmpdl.testing.tools_d2 import tools_d2_config as build_config
+    try:
+        return build_config(REPO, ORIGINAL_REPO, yaml_path)
+    except (FileNotFoundError, ImportError) as error:
+        pytest.skip(f'no checkout of the original at {ORIGINAL_REPO} '
+                    f'(PDL_ORIGINAL_REPO): {error}')

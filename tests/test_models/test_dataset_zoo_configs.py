@@ -68,7 +68,7 @@ def test_schedule_and_post_processing(config_name):
     assert (warmup.type, warmup.end) == ('LinearLR', 2000)
     assert (poly.type, poly.power, poly.end) == ('PolyLR', 0.9, 200000)
     assert cfg.train_cfg.max_iters == 200000
-    assert cfg.default_hooks.checkpoint.save_best == 'panoptic/PQ'
+    assert cfg.default_hooks.checkpoint.save_best == 'PQ'  # panoptic/PQ
     post = cfg.model.post_processor
     assert (post.center_threshold, post.top_k) == (0.1, 200)
     coco = 'coco' in config_name

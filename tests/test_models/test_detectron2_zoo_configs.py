@@ -24,6 +24,10 @@ X65_DS = ('panoptic-deeplab-dsconv_xception65-os16_8xb4-90k_'
 H48 = 'panoptic-deeplab_hrnetw48-os32_8xb4-90k_cityscapes-512x1024.py'
 H48_DS = ('panoptic-deeplab-dsconv_hrnetw48-os32_8xb4-90k_'
           'cityscapes-512x1024.py')
+X65_COCO = ('panoptic-deeplab-dsconv_xception65-os16_16xb4-200k_'
+            'coco-panoptic-640x640.py')
+H48_COCO = ('panoptic-deeplab-dsconv_hrnetw48-os32_16xb4-200k_'
+            'coco-panoptic-640x640.py')
 
 # Parameters of the model detectron2 builds from each YAML (BN for SyncBN),
 # measured with detectron2's source: build_model(cfg) of
@@ -38,6 +42,8 @@ DETECTRON2_PARAMS = {
     X65_DS: 44_534_502,
     H48: 78_657_974,
     H48_DS: 67_727_222,
+    X65_COCO: 44_563_800,
+    H48_COCO: 67_756_520,
 }
 D2_CITYSCAPES = 'Cityscapes-PanopticSegmentation/'
 D2_BASE = 'panoptic_deeplab_R_52_os16_mg124_poly_90k_bs32_crop_512_1024'
@@ -182,7 +188,12 @@ def _pipeline_step(cfg, name):
 
 @pytest.mark.parametrize('config_name', sorted(DETECTRON2_YAMLS))
 def test_recipe_equals_detectron2_yaml(config_name):
-    d2 = detectron2_cfg(config_name)
+    check_recipe(config_name, detectron2_cfg(config_name))
+
+
+def check_recipe(config_name, d2):
+    """The mmpdl config's recipe, model layout and test settings against
+    detectron2's config ``d2`` of the same row."""
     cfg = Config.fromfile(osp.join(CONFIG_DIR, config_name))
     gpus = int(re.search(r'_(\d+)xb(\d+)-', config_name).group(1))
     solver = d2.SOLVER
@@ -215,15 +226,17 @@ def test_recipe_equals_detectron2_yaml(config_name):
     divisibility = d2.MODEL.PANOPTIC_DEEPLAB.SIZE_DIVISIBILITY
     assert model.size_divisor == (divisibility if divisibility > 0 else 32)
     resnets = d2.MODEL.RESNETS
-    assert model.backbone.depth == resnets.DEPTH
-    assert model.backbone.stem_channels == resnets.STEM_OUT_CHANNELS
-    assert list(model.backbone.multi_grid) == [
-        resnets.RES5_DILATION * g for g in resnets.RES5_MULTI_GRID
-    ]
-    assert model.backbone.style == ('caffe'
-                                    if resnets.STRIDE_IN_1X1 else 'pytorch')
+    if d2.MODEL.BACKBONE.NAME == 'build_resnet_deeplab_backbone':
+        assert model.backbone.depth == resnets.DEPTH
+        assert model.backbone.stem_channels == resnets.STEM_OUT_CHANNELS
+        assert list(model.backbone.multi_grid) == [
+            resnets.RES5_DILATION * g for g in resnets.RES5_MULTI_GRID
+        ]
+        assert model.backbone.style == ('caffe' if resnets.STRIDE_IN_1X1 else
+                                        'pytorch')
     # detectron2_config makes detectron2's SyncBN a BN (CPU)
     assert (model.backbone.norm_cfg.type, resnets.NORM) == ('SyncBN', 'BN')
+    assert model.backbone.norm_cfg.momentum == 0.1  # PyTorch's default
     head, sem, ins = model.decode_head, d2.MODEL.SEM_SEG_HEAD, \
         d2.MODEL.INS_EMBED_HEAD
     assert head.num_classes == sem.NUM_CLASSES
@@ -233,7 +246,9 @@ def test_recipe_equals_detectron2_yaml(config_name):
     assert head.loss_offset.loss_weight == ins.OFFSET_LOSS_WEIGHT
     assert head.dropout_ratio == sem.ASPP_DROPOUT == ins.ASPP_DROPOUT
     assert list(head.atrous_rates) == list(sem.ASPP_DILATIONS)
-    assert head.aspp_cfg.pool_kernel_size == (crop[0] // 16, crop[1] // 16)
+    stride = 32 if 'hrnet' in config_name else 16  # of detectron2's res5
+    assert head.aspp_cfg.pool_kernel_size == (crop[0] // stride,
+                                              crop[1] // stride)
     separable = d2.MODEL.PANOPTIC_DEEPLAB.USE_DEPTHWISE_SEPARABLE_CONV
     assert head.aspp_cfg.depthwise_separable == separable
     kind = 'dsconv5x5' if separable else 'conv3x3x2'

@@ -9,7 +9,6 @@ tensor must hold the value of the detectron2 tensor it was meant to get.
 The full numerical check against detectron2 runs when
 ``MMPDL_DETECTRON2_REPO`` names a detectron2 checkout.
 """
-import json
 import os
 import os.path as osp
 import pickle
@@ -25,9 +24,9 @@ from verify_against_detectron2 import ROWS
 
 from mmpdl.utils.ckpt_convert import KeyMappingError
 from mmpdl.utils.safe_load import load_numpy_pickle
+from .detectron2_fixtures import (ROOT, fake_state, load_fixture, value_of,
+                                  write_coco_categories)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FIXTURES = osp.join(ROOT, 'tests', 'data', 'detectron2_keys')
 ROW = {row.name: row for row in ROWS}
 # detectron2's parameter counts (sum of its model.parameters())
 PARAM_COUNTS = {
@@ -96,34 +95,15 @@ SPOTS = {
 }
 
 
-def _fixture(row_name):
-    with open(osp.join(FIXTURES, row_name + '.json')) as f:
-        return json.load(f)
-
-
-def _fake_state(fixture):
-    """detectron2 key -> constant tensor ``i`` (expanded to its shape)."""
-    state = {}
-    for i, (name, shape) in enumerate(fixture['tensors'].items()):
-        dtype = torch.int64 if name.endswith('num_batches_tracked') \
-            else torch.float32
-        state[name] = torch.full((), i, dtype=dtype).expand(shape)
-    return state
-
-
-def _value(tensor):
-    return int(tensor.reshape(-1)[0])
-
-
 def _config(row_name):
     return osp.join(ROOT, ROW[row_name].config)
 
 
 @pytest.mark.parametrize('row_name', list(ROW))
 def test_every_key_of_every_row(tmp_path, row_name):
-    fixture = _fixture(row_name)
+    fixture = load_fixture(row_name)
     assert fixture['num_parameters'] == PARAM_COUNTS[row_name]
-    state = _fake_state(fixture)
+    state = fake_state(fixture)
     index = {name: i for i, name in enumerate(state)}
     # a .pth of detectron2's trainer: 'model' entry beside trainer state
     src = tmp_path / 'model_0089999.pth'
@@ -131,13 +111,10 @@ def test_every_key_of_every_row(tmp_path, row_name):
     dst = tmp_path / 'mmpdl.pth'
     args = [str(src), str(dst), '--config', _config(row_name)]
     if 'coco' in row_name:  # COCO's classes come from its JSON
-        categories = tmp_path / 'categories.json'
-        categories.write_text(
-            json.dumps([
-                dict(id=i + 1, name=f'class{i}', isthing=int(i < 80))
-                for i in range(133)
-            ]))
-        args += ['--categories', str(categories)]
+        args += [
+            '--categories',
+            write_coco_categories(tmp_path / 'categories.json')
+        ]
     assert TOOL.main(args) == 0
 
     converted = torch.load(dst, weights_only=True)
@@ -150,18 +127,18 @@ def test_every_key_of_every_row(tmp_path, row_name):
     # a bijection onto the model's weights and counters
     is_counter = TOOL.NUM_BATCHES
     assert sorted(
-        _value(v) for k, v in result.items()
+        value_of(v) for k, v in result.items()
         if not k.endswith(is_counter)) == sorted(i for k, i in index.items()
                                                  if not k.endswith(is_counter))
     assert sorted(
-        _value(v) for k, v in result.items() if k.endswith(is_counter)) == [
+        value_of(v) for k, v in result.items() if k.endswith(is_counter)) == [
             i for k, i in index.items() if k.endswith(is_counter)
         ]
     checked = 0
     stem = 'basic' if row_name == 'r50-dc5' else 'deep'
     for d2_key, mmpdl_key in {**SPOTS, **STEM_SPOTS[stem]}.items():
         if d2_key in state:
-            assert _value(result[mmpdl_key]) == index[d2_key], mmpdl_key
+            assert value_of(result[mmpdl_key]) == index[d2_key], mmpdl_key
             assert result[mmpdl_key].shape == state[d2_key].shape
             checked += 1
     assert checked >= 12
@@ -169,7 +146,7 @@ def test_every_key_of_every_row(tmp_path, row_name):
 
 def test_reverse_round_trip_is_a_detectron2_pkl(tmp_path):
     row_name = 'r52-dc5-dsconv'
-    state = _fake_state(_fixture(row_name))
+    state = fake_state(load_fixture(row_name))
     src, mmpdl = tmp_path / 'd2.pth', tmp_path / 'mmpdl.pth'
     torch.save({'model': state}, src)
     assert TOOL.main([str(src),
@@ -189,7 +166,7 @@ def test_reverse_round_trip_is_a_detectron2_pkl(tmp_path):
         array = data['model'][key]
         assert isinstance(array, np.ndarray), key
         assert array.shape == tuple(tensor.shape), key
-        assert array.reshape(-1)[0] == _value(tensor), key
+        assert array.reshape(-1)[0] == value_of(tensor), key
     # and the .pkl converts forward again to the same mmpdl weights
     again = tmp_path / 'again.pth'
     assert TOOL.main([str(back),
@@ -202,7 +179,7 @@ def test_reverse_round_trip_is_a_detectron2_pkl(tmp_path):
 
 
 def test_unmatched_keys_on_both_sides_are_listed(tmp_path, capsys):
-    state = _fake_state(_fixture('r52-dc5'))
+    state = fake_state(load_fixture('r52-dc5'))
     del state['ins_embed_head.center_head.1.weight']
     state['sem_seg_head.extra_head.weight'] = torch.zeros(3)
     src, dst = tmp_path / 'bad.pth', tmp_path / 'out.pth'
@@ -213,7 +190,7 @@ def test_unmatched_keys_on_both_sides_are_listed(tmp_path, capsys):
     assert 'decode_head.instance_head.center.0.1.conv.weight' in err
     assert 'nothing was written' in err and not dst.exists()
     # DSConv weights with the regular config: every head key differs
-    dsconv = _fake_state(_fixture('r52-dc5-dsconv'))
+    dsconv = fake_state(load_fixture('r52-dc5-dsconv'))
     with pytest.raises(KeyMappingError) as info:
         TOOL.convert_weights(dsconv, Config.fromfile(_config('r52-dc5')),
                              'dsconv')
@@ -247,7 +224,7 @@ def test_malicious_pkl_is_refused_without_running(tmp_path, capsys):
 
 def test_missing_counters_become_zero(tmp_path):
     # detectron2's frozen norms (FrozenBatchNorm2d) have no counter
-    state = _fake_state(_fixture('r52-dc5'))
+    state = fake_state(load_fixture('r52-dc5'))
     state = {
         k: v
         for k, v in state.items()
@@ -263,7 +240,7 @@ def test_missing_counters_become_zero(tmp_path):
 
 
 def test_pixel_statistics_must_match_the_config(tmp_path):
-    state = _fake_state(_fixture('r52-dc5'))
+    state = fake_state(load_fixture('r52-dc5'))
     state['pixel_mean'] = torch.tensor([103.53, 116.28, 123.675]).view(3, 1, 1)
     src, dst = tmp_path / 'bgr.pth', tmp_path / 'out.pth'
     torch.save({'model': state}, src)
@@ -295,14 +272,14 @@ def test_backbone_only_fills_the_r52_backbone_init_cfg_loads(tmp_path):
     from mmengine.runner import load_checkpoint
 
     from mmpdl.registry import MODELS
-    fixture = _fixture('r52-dc5')
+    fixture = load_fixture('r52-dc5')
     backbone = {
         name[len('backbone.'):]: shape
         for name, shape in fixture['tensors'].items()
         if name.startswith('backbone.')
         and not name.endswith('num_batches_tracked')
     }
-    state = _fake_state(dict(tensors=backbone))
+    state = fake_state(dict(tensors=backbone))
     state['linear.weight'] = torch.zeros(1000, 2048)
     src = tmp_path / 'R-52.pkl'
     src.write_bytes(
@@ -338,7 +315,7 @@ def test_backbone_only_fills_the_r52_backbone_init_cfg_loads(tmp_path):
 
 
 def test_backbone_only_lists_what_does_not_fit(tmp_path, capsys):
-    fixture = _fixture('r52-dc5')
+    fixture = load_fixture('r52-dc5')
     src = tmp_path / 'R-50.pkl'  # a 7x7 stem for the deep-stem R-52 config
     state = {
         name[len('backbone.'):]: np.zeros(shape, np.float32)

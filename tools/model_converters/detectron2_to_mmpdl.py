@@ -8,7 +8,11 @@ unpickler that accepts only numpy arrays and plain containers, ``.pth``
 with ``torch.load(weights_only=True)``.
 
 Every detectron2 key is renamed to the mmpdl model built from ``--config``
-(:func:`mmpdl.testing.detectron2_keys.detectron2_rules`); every source
+(:func:`mmpdl.testing.detectron2_keys.detectron2_rules`); the config's
+backbone type selects the backbone naming: detectron2's ResNet for a
+ResNet, the original implementation's for ``Xception65`` and
+``PanopticHRNet`` (checkpoints of the original's ``tools_d2``, which wraps
+its own backbones in detectron2's model). Every source
 tensor must be used once and every model tensor filled with its shape,
 otherwise the unmatched keys of both sides are listed and nothing is
 written. ``num_batches_tracked`` counters that detectron2 lacks (frozen
@@ -46,10 +50,10 @@ import torch
 from mmengine import Config
 from mmengine.fileio import load
 
-from mmpdl.apis.inference import config_dataset_meta
+from mmpdl.datasets.config_meta import config_dataset_meta
 from mmpdl.datasets.panoptic_categories import metainfo_from_categories
-from mmpdl.testing.detectron2_keys import (NUM_BATCHES, backbone_rules,
-                                           detectron2_rules,
+from mmpdl.testing.detectron2_keys import (NUM_BATCHES, backbone_naming,
+                                           backbone_rules, detectron2_rules,
                                            read_detectron2_state_dict,
                                            split_extras)
 from mmpdl.utils.atomic_io import atomic_write_bytes
@@ -170,8 +174,8 @@ def convert_weights(state, cfg, what):
     weights, pixel, counters = split_extras(state)
     _check_pixel_stats(pixel, cfg, what)
     shapes = model_tensor_shapes(cfg)
-    return _rename_into(weights, counters, shapes, detectron2_rules(shapes),
-                        what)
+    rules = detectron2_rules(shapes, cfg.model.backbone.type)
+    return _rename_into(weights, counters, shapes, rules, what)
 
 
 #: ImageNet classifier prefixes a backbone-only file may carry
@@ -195,6 +199,11 @@ def convert_backbone_weights(state, cfg, what):
     Raises:
         KeyMappingError: listing unmatched keys of both sides.
     """
+    if backbone_naming(cfg.model.backbone.type) != 'detectron2':
+        raise ValueError(
+            f'{what}: --backbone-only converts detectron2\'s ImageNet ResNets;'
+            f' the config\'s {cfg.model.backbone.type} loads its ImageNet '
+            'weights as published (its init_cfg), without conversion')
     weights, _, counters = split_extras(state)
 
     def prefixed(entries):
@@ -274,11 +283,12 @@ def to_detectron2(src, dst, config_path):
     detectron2's model-zoo layout (its ``DetectionCheckpointer`` loads it
     by name); ``num_batches_tracked`` counters are kept.
     """
-    shapes = model_tensor_shapes(Config.fromfile(config_path))
+    cfg = Config.fromfile(config_path)
+    shapes = model_tensor_shapes(cfg)
     converted = convert_back(
         read_state_dict(src),
         shapes,
-        detectron2_rules(shapes),
+        detectron2_rules(shapes, cfg.model.backbone.type),
         'detectron2\'s Panoptic-DeepLab',
         what=f'{src} with config {config_path}')
     model = {

@@ -21,6 +21,12 @@ detectron2 model through detectron2's own ``DetectionCheckpointer`` (no
 missing or unexpected keys) with the original tensors. A row passes with
 equal counts, differences <= 1e-5, identical maps and that round trip.
 
+The original implementation's ``tools_d2`` rows (Xception-65 and
+HRNet-W48 in detectron2's model) run when ``--original-repo`` names a
+checkout of github.com/bowenc0221/panoptic-deeplab: their backbones are
+the original's modules from that checkout, their YAML files its
+``tools_d2/configs`` (:mod:`mmpdl.testing.tools_d2`).
+
 ``--dump-keys DIR`` only writes ``DIR/<row>.json``: names and shapes of
 every tensor in detectron2's state dict (the fixtures of the hermetic
 converter tests).
@@ -29,6 +35,10 @@ Example::
 
     python tools/model_converters/verify_against_detectron2.py \\
         --detectron2-repo /path/to/detectron2
+    # the tools_d2 rows, one of them
+    python tools/model_converters/verify_against_detectron2.py \\
+        --detectron2-repo /path/to/detectron2 \\
+        --original-repo /path/to/panoptic-deeplab --rows h48-dsconv-coco
 """
 import argparse
 import json
@@ -48,6 +58,7 @@ from mmpdl.testing.detectron2 import (build_detectron2, detectron2_config,
                                       load_with_detectron2, numpy_shapes,
                                       parameter_count, randomize,
                                       save_detectron2_pkl, thing_ids_of)
+from mmpdl.testing.tools_d2 import tools_d2_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOLERANCE = 1e-5
@@ -56,14 +67,16 @@ IGNORE_INDEX = 255
 
 class Row(NamedTuple):
     """A detectron2 model: short name, its YAML (relative to
-    ``projects/Panoptic-DeepLab/configs``) and options on top of it, the
-    mmpdl config (relative to the repository root) and the (H, W) input of
-    the check."""
+    ``projects/Panoptic-DeepLab/configs``, or to the original's
+    ``tools_d2/configs`` when ``source`` is ``'tools_d2'``) and options on
+    top of it, the mmpdl config (relative to the repository root) and the
+    (H, W) input of the check."""
     name: str
     yaml: str
     opts: Tuple
     config: str
     input_size: Tuple[int, int]
+    source: str = 'detectron2'
 
 
 _CS = 'Cityscapes-PanopticSegmentation/panoptic_deeplab_R_52_os16_mg124_'
@@ -88,6 +101,31 @@ ROWS = (
         _PDL + '-dsconv_r52-dc5-os16_16xb4-200k_coco-panoptic-640x640.py',
         (640, 640)),
 )
+_TD2_CS = 'Cityscapes-PanopticSegmentation/panoptic_deeplab_'
+_TD2_COCO = 'COCO-PanopticSegmentation/panoptic_deeplab_'
+_TD2_CROP = '_os16_mg124_poly_90k_bs32_crop_512_1024'
+_TD2_COCO_CROP = '_os16_mg124_poly_200k_bs64_crop_640_640_coco_dsconv.yaml'
+_CS_LEAF = '-os16_8xb4-90k_cityscapes-512x1024.py'
+_COCO_LEAF = '_16xb4-200k_coco-panoptic-640x640.py'
+#: the original's tools_d2 models (its README's six checkpoints)
+TOOLS_D2_ROWS = tuple(
+    Row(name, yaml, (), config, size, 'tools_d2')
+    for name, yaml, config, size in (
+        ('x65-dc5', f'{_TD2_CS}X_65{_TD2_CROP}.yaml',
+         f'{_PDL}_xception65{_CS_LEAF}', (512, 2048)),
+        ('x65-dc5-dsconv', f'{_TD2_CS}X_65{_TD2_CROP}_dsconv.yaml',
+         f'{_PDL}-dsconv_xception65{_CS_LEAF}', (512, 2048)),
+        ('h48', f'{_TD2_CS}H_48{_TD2_CROP}.yaml',
+         f'{_PDL}_hrnetw48{_CS_LEAF.replace("os16", "os32")}', (512, 2048)),
+        ('h48-dsconv', f'{_TD2_CS}H_48{_TD2_CROP}_dsconv.yaml',
+         f'{_PDL}-dsconv_hrnetw48{_CS_LEAF.replace("os16", "os32")}', (512,
+                                                                       2048)),
+        ('x65-dc5-dsconv-coco', f'{_TD2_COCO}X_65{_TD2_COCO_CROP}',
+         f'{_PDL}-dsconv_xception65-os16{_COCO_LEAF}', (640, 640)),
+        ('h48-dsconv-coco', f'{_TD2_COCO}H_48{_TD2_COCO_CROP}',
+         f'{_PDL}-dsconv_hrnetw48-os32{_COCO_LEAF}', (640, 640)),
+    ))
+ALL_ROWS = ROWS + TOOLS_D2_ROWS
 
 
 def parse_args():
@@ -99,11 +137,15 @@ def parse_args():
         required=True,
         help='checkout of github.com/facebookresearch/detectron2')
     parser.add_argument(
+        '--original-repo',
+        help='checkout of github.com/bowenc0221/panoptic-deeplab, for the '
+        'tools_d2 rows')
+    parser.add_argument(
         '--rows',
         nargs='+',
-        choices=[r.name for r in ROWS],
-        default=[r.name for r in ROWS],
-        help='rows to check (default: all four)')
+        choices=[r.name for r in ALL_ROWS],
+        help='rows to check (default: detectron2\'s four, and the six '
+        'tools_d2 rows with --original-repo)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--dump-keys',
@@ -119,6 +161,7 @@ def dump_keys(model, row, path):
     fixture = dict(
         row=row.name,
         detectron2_config=row.yaml,
+        source=row.source,
         detectron2_opts=list(row.opts),
         mmpdl_config=row.config,
         num_parameters=sum(p.numel() for p in model.parameters()),
@@ -167,11 +210,24 @@ def mmpdl_panoptic(out, thing_ids, label_divisor, settings):
         **settings)[0]['panoptic']
 
 
+def row_config(row, detectron2_repo, original_repo=None):
+    """detectron2's config of a row (SyncBN as BN, CPU)."""
+    if row.source == 'tools_d2':
+        if not original_repo:
+            raise FileNotFoundError(
+                f'row {row.name} is a model of the original\'s tools_d2: '
+                'pass --original-repo (a checkout of '
+                'bowenc0221/panoptic-deeplab)')
+        return tools_d2_config(detectron2_repo, original_repo, row.yaml,
+                               row.opts)
+    return detectron2_config(detectron2_repo, row.yaml, row.opts)
+
+
 @torch.no_grad()
-def verify_row(repo, row, seed, work_dir):
-    """Run one row; return its line of the result table as a dict."""
+def verify_row(repo, row, cfg, seed, work_dir):
+    """Run one row with its detectron2 config ``cfg``; return its line of
+    the result table as a dict."""
     start = time.time()
-    cfg = detectron2_config(repo, row.yaml, row.opts)
     theirs = build_detectron2(cfg)
     randomize(theirs, seed, (1, 3, *cfg.INPUT.CROP.SIZE))
     pkl = osp.join(work_dir, row.name + '.pkl')
@@ -246,13 +302,15 @@ def print_table(lines):
 
 def main():
     args = parse_args()
-    rows = [r for r in ROWS if r.name in args.rows]
+    names = args.rows or [
+        r.name for r in (ALL_ROWS if args.original_repo else ROWS)
+    ]
+    rows = [r for r in ALL_ROWS if r.name in names]
     lines = []
     with tempfile.TemporaryDirectory() as work_dir:
         for row in rows:
             try:
-                cfg = detectron2_config(args.detectron2_repo, row.yaml,
-                                        row.opts)
+                cfg = row_config(row, args.detectron2_repo, args.original_repo)
             except FileNotFoundError as err:
                 raise SystemExit(f'error: {err}')
             if args.dump_keys:
@@ -262,7 +320,8 @@ def main():
                 print(f'wrote {path}')
                 continue
             lines.append(
-                verify_row(args.detectron2_repo, row, args.seed, work_dir))
+                verify_row(args.detectron2_repo, row, cfg, args.seed,
+                           work_dir))
             print_table(lines[-1:])
     if lines:
         print_table(lines)
