@@ -8,3 +8,5 @@ _base_ = [
 ]
 train_dataloader = dict(batch_size=2)
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
+# the 19 Cityscapes classes (the classifier of this entry's checkpoints)
+model = dict(decode_head=dict(num_classes=19))

@@ -30,6 +30,7 @@ model = dict(
             checkpoint='https://download.pytorch.org/models/'
             'mobilenet_v3_large-8738ca79.pth')),
     decode_head=dict(
+        num_classes=19,  # the classifier of the checkpoints
         in_channels=960,
         in_index=3,
         low_level_channels=(120, 72),

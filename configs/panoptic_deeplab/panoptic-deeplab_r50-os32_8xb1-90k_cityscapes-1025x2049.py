@@ -6,3 +6,5 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_90k_adam_poly.py'
 ]
+# the 19 Cityscapes classes (the classifier of this entry's checkpoints)
+model = dict(decode_head=dict(num_classes=19))

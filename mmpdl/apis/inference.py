@@ -12,7 +12,10 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
-from mmpdl.registry import DATASETS, MODELS
+from mmpdl.datasets.config_meta import (TEST_FIRST, classes_from_file,
+                                        config_dataset_meta, dataset_of,
+                                        fill_num_classes)
+from mmpdl.registry import MODELS
 from mmpdl.structures import PanopticDataSample
 from mmpdl.utils import load_config, register_all_modules
 from mmpdl.utils.checkpoint_fit import check_checkpoint_fits
@@ -32,61 +35,6 @@ def _clear_pretrained(node):
             _clear_pretrained(value)
 
 
-def _annotation_file_meta(dataset: dict) -> dict:
-    """Metainfo of a dataset config whose classes come from its annotation
-    file's ``categories`` (``CocoPanopticDataset``): read from the file
-    when it exists, updated by the config's ``metainfo``; ``{}`` when the
-    file is not here (the checkpoint's ``dataset_meta`` then gives it)."""
-    from mmpdl.datasets.panoptic_categories import metainfo_from_categories
-    from mmpdl.datasets.panoptic_checks import read_panoptic_json
-    ann_file = dataset.get('ann_file') or ''
-    path = osp.join(dataset.get('data_root') or '', ann_file)
-    if not ann_file or not osp.isfile(path):
-        return {}
-    meta = metainfo_from_categories(
-        read_panoptic_json(path,
-                           'with the tool that wrote it').get('categories'),
-        path)
-    meta.update(dataset.get('metainfo') or {})
-    return meta
-
-
-def _dataset_of(cfg: Config):
-    """The test (else val, train) dataset config and its class, or
-    ``(None, None)``."""
-    for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
-        dataset = (cfg.get(loader) or {}).get('dataset')
-        if dataset and 'type' in dataset:
-            cls = DATASETS.get(dataset['type'])
-            if cls is None:
-                raise KeyError(f'{loader}.dataset.type '
-                               f'{dataset["type"]!r} is not a registered '
-                               'dataset')
-            return dataset, cls
-    return None, None
-
-
-def _classes_from_file(dataset: dict, cls) -> bool:
-    """Whether the dataset reads its classes from its annotation file."""
-    given = dataset.get('metainfo') or {}
-    return (cls.METAINFO.get('classes') is None
-            and given.get('classes') is None)
-
-
-def config_dataset_meta(cfg: Config) -> dict:
-    """The metainfo of the config's test (else val, train) dataset class,
-    updated by that dataset's ``metainfo`` setting; a dataset that reads
-    its classes from its annotation file (COCO-panoptic ``categories``)
-    gives that file's, or ``{}`` when the file is not on this machine;
-    without a dataset, ``{}``."""
-    dataset, cls = _dataset_of(cfg)
-    if dataset is None:
-        return {}
-    if _classes_from_file(dataset, cls):
-        return _annotation_file_meta(dataset)
-    return dict(cls._load_metainfo(dataset.get('metainfo')))
-
-
 def init_model(config: Union[str, Config],
                checkpoint: str = None,
                device: str = 'cpu',
@@ -95,7 +43,9 @@ def init_model(config: Union[str, Config],
 
     SyncBN is reverted to BN (single process); ``dataset_meta`` comes from
     the checkpoint's ``meta['dataset_meta']`` when present, else from the
-    config's dataset (:func:`config_dataset_meta`). A checkpoint that
+    config's dataset (:func:`config_dataset_meta`), and so does a head's
+    ``num_classes=None`` (:func:`fill_num_classes`; an explicit value that
+    differs from that class list raises a ``ValueError``). A checkpoint that
     leaves model weights unloaded or mismatched raises a ``ValueError``
     with their count, the first names and the config it was saved with.
 
@@ -121,18 +71,16 @@ def init_model(config: Union[str, Config],
     register_all_modules()
     config.model.train_cfg = None
     _clear_pretrained(config.model)
-    model = revert_sync_batchnorm(MODELS.build(config.model))
     meta = config_dataset_meta(config)
+    ckpt = None
     if checkpoint is not None:
         is_url = checkpoint.startswith(('http://', 'https://'))
         if not is_url and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint!r}')
         ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-        check_checkpoint_fits(model, ckpt, checkpoint)
-        _load_checkpoint_to_model(model, ckpt)
         meta.update(ckpt.get('meta', {}).get('dataset_meta') or {})
-    dataset, cls = _dataset_of(config)
-    if 'classes' not in meta and dataset and _classes_from_file(dataset, cls):
+    _, dataset, cls = dataset_of(config)
+    if 'classes' not in meta and dataset and classes_from_file(dataset, cls):
         raise ValueError(
             'the model has no class list: the config\'s dataset reads it '
             'from its annotation file, which is not on this machine, and '
@@ -141,6 +89,18 @@ def init_model(config: Union[str, Config],
             'put the annotation file at the config\'s data_root/ann_file, '
             'or give the dataset metainfo=dict(classes=..., thing_ids=..., '
             'label_ids=...) in the config')
+    from_ckpt = ckpt is not None and 'classes' in (ckpt.get(
+        'meta', {}).get('dataset_meta') or {})
+    fill_num_classes(
+        config,
+        meta.get('classes'),
+        source=(f"the checkpoint {checkpoint!r} (meta['dataset_meta'])"
+                if from_ckpt else "the config's dataset"),
+        loaders=TEST_FIRST)
+    model = revert_sync_batchnorm(MODELS.build(config.model))
+    if ckpt is not None:
+        check_checkpoint_fits(model, ckpt, checkpoint)
+        _load_checkpoint_to_model(model, ckpt)
     model.dataset_meta = meta
     model.cfg = config
     return model.to(device).eval()

@@ -1,6 +1,7 @@
 """docs/custom_dataset.md runs as written: its script makes the tiny
 dataset, its shell commands convert, check, train, test and browse it (in
-a scratch folder that sees the repository's tools and configs), and the
+a scratch folder that sees the repository's tools and configs), its
+own-Runner script builds the model with the dataset's class count, and the
 outputs it quotes are the real ones.
 
 Each ``python SCRIPT ARGS`` command of a shell block runs with exactly its
@@ -21,12 +22,14 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from .markdown import ROOT, code_blocks
 
 DOC = 'docs/custom_dataset.md'
 OWN_PROCESS = ('tools/train.py', 'tools/test.py')
+SEM_SEG_BIAS = 'decode_head.semantic_head.sem_seg.1.bias'
 LOOP = re.compile(r'^for (\w+) in ([^;]+); do\n(.*?)^done$', re.M | re.S)
 
 
@@ -117,6 +120,41 @@ def quoted_error(scratch, convert):
     return str(failed.value)
 
 
+def in_scratch(scratch, script):
+    """Run ``script`` (a path in ``scratch``) there; its globals."""
+    old = os.getcwd()
+    os.chdir(scratch)
+    try:
+        return runpy.run_path(script)
+    finally:
+        os.chdir(old)
+
+
+def check_classes_from_dataset(scratch):
+    """The config names no class count: the head gets the dataset's 4
+    classes (the doc's own-Runner script), and an explicit other count
+    stops with the message the doc quotes."""
+    from mmengine.config import Config
+
+    from mmpdl.datasets import fill_num_classes
+    runner = in_scratch(scratch, 'build_runner.py')['runner']
+    head = runner.model.decode_head
+    assert head.num_classes == 4
+    assert head.semantic_head['sem_seg'][1].out_channels == 4
+    config, = [p for p in file_blocks() if p.startswith('configs/')]
+    old = os.getcwd()
+    os.chdir(scratch)
+    try:
+        cfg = Config.fromfile(config)
+        assert cfg.model.decode_head.num_classes is None
+        cfg.model.decode_head.num_classes = 19
+        with pytest.raises(ValueError) as mismatch:
+            fill_num_classes(cfg)
+    finally:
+        os.chdir(old)
+    assert str(mismatch.value) == code_blocks(DOC, 'text')[3].strip()
+
+
 def test_worked_example(scratch):
     make, convert, check, train, browse = code_blocks(DOC, 'shell')
     run_block(make, scratch)
@@ -137,9 +175,16 @@ def test_worked_example(scratch):
             'data/my_dataset/annotations/panoptic_train.json, no problems'
             ) in printed
     assert 'OK: 1 annotation(s) in ' in printed
+    check_classes_from_dataset(scratch)
     printed = run_block(train, scratch)
     work = scratch / 'work_dirs' / 'my_dataset'
     assert (work / 'iter_20.pth').is_file()
+    # save_best='PQ' of the schedule: the metric reported as panoptic/PQ
+    assert (work / 'best_panoptic_PQ_iter_20.pth').is_file()
+    saved = torch.load(work / 'iter_20.pth', weights_only=True)
+    assert saved['meta']['dataset_meta']['classes'] == ('ground', 'sky', 'box',
+                                                        'ball')
+    assert saved['state_dict'][SEM_SEG_BIAS].shape == (4, )
     for key in ('panoptic/PQ', 'semantic/mIoU', 'mask AP (semantic score)',
                 'bbox AP (semantic_x_center score)'):
         assert key in printed, key

@@ -30,11 +30,22 @@ DATASET_CONFIGS = {
     (133, 7_749_112),
     'panoptic-deeplab_hrnetw48-os4_16xb4-200k_coco-panoptic-640x640.py':
     (133, 72_238_520),
-    'panoptic-deeplab_r50-os32_16xb4-200k_mapillary-vistas-v1.2-1025x1025.py':
-    (65, 55_320_692),
-    'panoptic-deeplab_r50-os32_16xb4-200k_mapillary-vistas-v2.0-1025x1025.py':
-    (124, 55_335_855),
 }
+# Mapillary Vistas v1.2 (65 classes) and v2.0 (124): parameters of each
+VISTAS_PARAMETERS = {
+    'r50-os32': (55_320_692, 55_335_855),
+    'r101-os32': (74_312_820, 74_327_983),
+    'x101-32x8d-os32': (118_554_996, 118_570_159),
+    'xception65-os32': (69_643_876, 69_659_039),
+    'mobilenetv2-os32': (7_731_636, 7_746_799),
+    'hrnetw48-os4': (72_221_044, 72_236_207),
+}
+for _backbone, _counts in VISTAS_PARAMETERS.items():
+    for _version, _classes, _params in zip(('v1.2', 'v2.0'), (65, 124),
+                                           _counts):
+        DATASET_CONFIGS[f'panoptic-deeplab_{_backbone}_16xb4-200k_'
+                        f'mapillary-vistas-{_version}-1025x1025.py'] = (
+                            _classes, _params)
 
 
 def test_every_dataset_leaf_is_listed():
@@ -68,7 +79,7 @@ def test_schedule_and_post_processing(config_name):
     assert (warmup.type, warmup.end) == ('LinearLR', 2000)
     assert (poly.type, poly.power, poly.end) == ('PolyLR', 0.9, 200000)
     assert cfg.train_cfg.max_iters == 200000
-    assert cfg.default_hooks.checkpoint.save_best == 'panoptic/PQ'
+    assert cfg.default_hooks.checkpoint.save_best == 'PQ'  # panoptic/PQ
     post = cfg.model.post_processor
     assert (post.center_threshold, post.top_k) == (0.1, 200)
     coco = 'coco' in config_name

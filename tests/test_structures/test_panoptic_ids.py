@@ -6,8 +6,8 @@ import torch
 from mmpdl.structures import panoptic_ids
 from mmpdl.structures.panoptic_ids import (MAX_TABLE_ID, dense_segment_ids,
                                            id_to_rgb, joint_segment_counts,
-                                           pixel_runs, rgb_to_id,
-                                           segment_moments)
+                                           joint_segment_pairs, pixel_runs,
+                                           rgb_to_id, segment_moments)
 
 
 def _reference_counts(seg_a, seg_b):
@@ -60,6 +60,34 @@ def test_joint_counts_tensor_path_equals_numpy_path():
     np.testing.assert_array_equal(ids_a.numpy(), ref_a)
     np.testing.assert_array_equal(ids_b.numpy(), ref_b)
     np.testing.assert_array_equal(counts, ref_counts)
+
+
+@pytest.mark.parametrize('offset_a,offset_b', [(0, 0), (1 << 40, 1 << 30)])
+@pytest.mark.parametrize('as_tensor', [False, True])
+def test_joint_pairs_list_every_overlapping_pair_in_order(
+        offset_a, offset_b, as_tensor):
+    # (1 << 40, 1 << 30): one key per run would overflow int64, so each
+    # map's ids are indexed separately; tensors are counted per pixel.
+    seg_a, seg_b = _blocky_maps(seed=7)
+    seg_a, seg_b = seg_a + offset_a, seg_b + offset_b
+    ref_a, ref_b, ref_counts = _reference_counts(seg_a, seg_b)
+    if as_tensor:
+        seg_a, seg_b = torch.from_numpy(seg_a), torch.from_numpy(seg_b)
+    ids_a, ids_b, rows, cols, pixels = joint_segment_pairs(seg_a, seg_b)
+    np.testing.assert_array_equal(np.asarray(ids_a), ref_a)
+    np.testing.assert_array_equal(np.asarray(ids_b), ref_b)
+    ref_rows, ref_cols = np.nonzero(ref_counts)  # row-major order
+    np.testing.assert_array_equal(rows, ref_rows)
+    np.testing.assert_array_equal(cols, ref_cols)
+    np.testing.assert_array_equal(pixels, ref_counts[ref_rows, ref_cols])
+    assert pixels.dtype == np.int64 and rows.dtype == np.int64
+
+
+def test_joint_pairs_refuse_negative_ids():
+    seg_a, seg_b = _blocky_maps(seed=2)
+    seg_a[3, 4:] = -5
+    with pytest.raises(ValueError, match='non-negative, got -5'):
+        joint_segment_pairs(seg_a, seg_b)
 
 
 def test_rgb_to_id_is_r_plus_256g_plus_65536b():

@@ -6,6 +6,7 @@ cityscapesscripts' ``evaluatePanoptic``; the original implementation when a
 checkout is found through ``PDL_ORIGINAL_REPO`` or at /tmp/pdl_orig).
 """
 import json
+import multiprocessing
 
 import pytest
 import torch
@@ -55,8 +56,15 @@ def test_our_side_and_official_evaluator(tmp_path, monkeypatch):
 
 def test_coco_metrics_task_equals_pq_compute(tmp_path, monkeypatch):
     rows = _run(tmp_path, monkeypatch, '--task', 'coco-metrics')
-    for task in ('COCO panoptic eval (4 imgs)',
-                 'COCO panoptic eval (4 imgs, official in 1 process)'):
+    tasks = [
+        'COCO panoptic eval (4 imgs)',
+        'COCO panoptic eval (4 imgs, official in 1 process)'
+    ]
+    procs = multiprocessing.cpu_count()
+    if procs > 1:  # ours split over forked ranks too
+        tasks.append(f'COCO panoptic eval (4 imgs, both in {procs} processes)')
+        assert rows[tasks[-1]]['processes_ours'] == procs
+    for task in tasks:
         row = rows[task]
         # PQ, SQ and RQ of all 133 classes and the groups agree
         assert row['equal'] is True, row

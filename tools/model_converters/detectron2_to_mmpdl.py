@@ -50,7 +50,7 @@ import torch
 from mmengine import Config
 from mmengine.fileio import load
 
-from mmpdl.apis.inference import config_dataset_meta
+from mmpdl.datasets.config_meta import config_dataset_meta
 from mmpdl.datasets.panoptic_categories import metainfo_from_categories
 from mmpdl.testing.detectron2_keys import (NUM_BATCHES, backbone_naming,
                                            backbone_rules, detectron2_rules,

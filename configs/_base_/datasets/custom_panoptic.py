@@ -5,8 +5,14 @@
 #   <data_root>/annotations/panoptic_{train,val}.json    COCO-panoptic JSON
 #   <data_root>/annotations/panoptic_{train,val}/*.png   RGB-id PNGs
 # Classes, thing flags, colours and category ids come from the JSON's
-# `categories`. The pipeline is the paper's (random scale 0.5-2.0, crop,
-# flip); the crop, 513x513 here, is padded when an image is smaller.
+# `categories`; so does the head's class count: the base models'
+# `num_classes=None` is filled in by tools/train.py (train JSON),
+# tools/test.py (test JSON) and init_model (the checkpoint's classes), see
+# mmpdl/datasets/config_meta.py. A leaf config names the data root (and
+# `ann_file`/`data_prefix` for another layout), nothing else. The best
+# checkpoint is kept by the schedule's save_best='PQ' (here `panoptic/PQ`).
+# The pipeline is the paper's (random scale 0.5-2.0, crop, flip); the crop,
+# 513x513 here, is padded when an image is smaller.
 _base_ = './coco_panoptic.py'
 data_root = 'data/my_dataset/'
 crop_size = (513, 513)

@@ -51,7 +51,9 @@ model = dict(
         low_level_channels=(512, 256),
         low_level_in_index=(1, 0),
         atrous_rates=(6, 12, 18),
-        num_classes=19,
+        # None: the class count of the dataset, filled in before the model is
+        # built (mmpdl.datasets.fill_num_classes); model-zoo configs name it
+        num_classes=None,
         semantic_branch=dict(
             aspp_channels=256,
             low_level_projections=(64, 32),

@@ -2,7 +2,7 @@
 # configs, detectron2's COCO config): Adam lr 5e-4, no weight decay, poly LR
 # (power 0.9) over 200k iterations, times a linear warmup over the first 2000
 # (deeplab2's warmup_steps). Validation and checkpoints every 20k; the best
-# checkpoint by the PanopticQualityMetric's PQ is kept.
+# checkpoint by PQ is kept (the base schedule's save_best).
 _base_ = './schedule_90k_adam_poly.py'
 max_iters = 200000
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
@@ -18,4 +18,4 @@ param_scheduler = [
         by_epoch=False)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=20000)
-default_hooks = dict(checkpoint=dict(interval=20000, save_best='panoptic/PQ'))
+default_hooks = dict(checkpoint=dict(interval=20000))

@@ -24,13 +24,15 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # writes the new checkpoint (atomically) and last_checkpoint before it
-    # deletes the one max_keep_ckpts drops (mmpdl/engine/hooks)
+    # deletes the one max_keep_ckpts drops (mmpdl/engine/hooks); keeps the
+    # best checkpoint by PQ, the one reported key ending in '/PQ' whatever
+    # the evaluator (cityscapes_panoptic/PQ, panoptic/PQ)
     checkpoint=dict(
         type='PanopticCheckpointHook',
         by_epoch=False,
         interval=10000,
         max_keep_ckpts=3,
-        save_best='cityscapes_panoptic/PQ',
+        save_best='PQ',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='PanopticVisualizationHook'))

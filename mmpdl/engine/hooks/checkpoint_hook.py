@@ -20,6 +20,48 @@ from mmpdl.utils.atomic_io import atomic_write_bytes
 from mmpdl.utils.random_state import capture_random_state, restore_random_state
 
 RANDOM_STATES_KEY = 'random_states'
+#: panoptic metrics that are better when greater (also matched inside
+#: longer keys such as ``panoptic/PQ_th``), for ``rule=None``
+PANOPTIC_GREATER_KEYS = ('PQ', 'SQ', 'RQ')
+
+
+def resolve_metric_key(name: str, metric_keys) -> str:
+    """The reported metric key that a ``save_best`` entry stands for.
+
+    A key that is reported as given is used as it is; a bare name without
+    ``/`` (``'PQ'``) stands for the one reported key ``<prefix>/<name>``
+    (``'panoptic/PQ'``, ``'cityscapes_panoptic/PQ'``), whatever the
+    evaluator's prefix.
+
+    Args:
+        name (str): A ``save_best`` entry, e.g. ``'PQ'`` or
+            ``'panoptic/PQ'``.
+        metric_keys (Iterable[str]): The keys of one evaluation's metrics.
+
+    Returns:
+        str: The full key.
+
+    Raises:
+        ValueError: No reported key, or several, match ``name``; the
+            message lists the reported keys and says what to give.
+    """
+    keys = list(metric_keys)
+    if name in keys:
+        return name
+    matches = [] if '/' in name else [
+        key for key in keys if key.rsplit('/', 1)[-1] == name
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ValueError(
+            f'save_best={name!r} matches {len(matches)} reported metrics '
+            f'{matches}; give one of them in full, e.g. '
+            f'default_hooks.checkpoint.save_best={matches[0]!r}')
+    raise ValueError(
+        f'save_best={name!r} is not a reported metric; the evaluators '
+        f'report {keys}. Give one of these keys, or a bare name (e.g. '
+        "'PQ') that exactly one of them ends with after its '/'.")
 
 
 class _RestoreAfterSkip:
@@ -115,6 +157,14 @@ class PanopticCheckpointHook(CheckpointHook):
     the random state as it found it, so where a run validates does not
     change its training.
 
+    ``save_best`` may name a metric without its evaluator's prefix:
+    ``'PQ'`` stands for the one reported key ending in ``/PQ``
+    (``panoptic/PQ`` of ``PanopticQualityMetric``,
+    ``cityscapes_panoptic/PQ`` of ``CityscapesPanopticMetric``), resolved
+    at the first validation (:func:`resolve_metric_key`); the best
+    checkpoint is named after the full key. Full keys work as in mmengine.
+    ``PQ``, ``SQ`` and ``RQ`` are better when greater (``rule=None``).
+
     Arguments are those of ``mmengine.hooks.CheckpointHook``.
     """
 
@@ -122,6 +172,9 @@ class PanopticCheckpointHook(CheckpointHook):
         if kwargs.get('backend_args') is None and kwargs.get(
                 'file_client_args') is None:
             kwargs['backend_args'] = dict(backend='atomic_local')
+        if kwargs.get('greater_keys') is None:
+            kwargs['greater_keys'] = list(CheckpointHook._default_greater_keys
+                                          ) + list(PANOPTIC_GREATER_KEYS)
         super().__init__(*args, **kwargs)
         self._random_state_pending = True
         self._random_state_before_val = None
@@ -256,8 +309,30 @@ class PanopticCheckpointHook(CheckpointHook):
                 self.file_backend.join_path(
                     self.out_dir, self.filename_tmpl.format(expired)))
 
+    def _resolve_key_indicators(self, runner, metrics: dict) -> None:
+        """Replace bare ``save_best`` names by the reported keys they stand
+        for (:func:`resolve_metric_key`); with several indicators, take
+        their best checkpoints from the message hub under the full keys
+        (a resumed run's, saved under those keys)."""
+        if not self.save_best or 'auto' in self.key_indicators:
+            return
+        resolved = [
+            resolve_metric_key(key, metrics) for key in self.key_indicators
+        ]
+        if resolved == self.key_indicators:
+            return
+        self._init_rule(self.rules, resolved)
+        if len(resolved) > 1:
+            self.best_ckpt_path_dict = {
+                key: runner.message_hub.get_info(f'best_ckpt_{key}')
+                for key in resolved
+            }
+
     def _save_best_checkpoint(self, runner, metrics) -> None:
-        """As mmengine's, but the previous best checkpoint is deleted only
-        after the new best one (and the resumable one) are written."""
+        """As mmengine's, with bare metric names resolved, and the previous
+        best checkpoint deleted only after the new best one (and the
+        resumable one) are written."""
+        if metrics:
+            self._resolve_key_indicators(runner, metrics)
         with self._removals_after_saving(), self._quiet():
             super()._save_best_checkpoint(runner, metrics)

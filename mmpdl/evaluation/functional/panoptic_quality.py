@@ -6,16 +6,16 @@ above 0.5, where the union leaves out the predicted pixels on void ground
 truth. Crowd ground truth is never matched nor a false negative; an unmatched
 prediction is not a false positive when more than half of it lies on void or
 on the crowd region of its own category. Here one image is reduced to four
-numbers per category (TP, FP, FN, summed IoU) from one ``bincount`` over the
-pairs (ground-truth segment, predicted segment), counted on runs of pixels
-(:func:`mmpdl.structures.panoptic_ids.joint_segment_counts`).
+numbers per category (TP, FP, FN, summed IoU) from the pairs (ground-truth
+segment, predicted segment) that overlap and their pixels, counted on runs of
+pixels (:func:`mmpdl.structures.panoptic_ids.joint_segment_pairs`).
 """
 from typing import Dict, Sequence
 
 import numpy as np
 import torch
 
-from mmpdl.structures.panoptic_ids import (as_array, joint_segment_counts,
+from mmpdl.structures.panoptic_ids import (as_array, joint_segment_pairs,
                                            to_numpy)
 
 
@@ -68,8 +68,9 @@ def panoptic_image_statistics(
         gt, pred = to_numpy(gt), to_numpy(pred)
     elif isinstance(gt, torch.Tensor):
         pred = pred.to(gt.device)
-    gt_ids, pred_ids, inter = joint_segment_counts(gt, pred)
+    gt_ids, pred_ids, rows, cols, inter = joint_segment_pairs(gt, pred)
     gt_ids, pred_ids = to_numpy(gt_ids), to_numpy(pred_ids)
+    num_gt, num_pred = len(gt_ids), len(pred_ids)
 
     gt_cat = _split_ids(gt_ids, label_divisor, ignore_index, num_classes,
                         'gt_panoptic_seg')
@@ -77,38 +78,41 @@ def panoptic_image_statistics(
                           'pred_panoptic_seg')
     is_thing = np.zeros(num_classes + 1, dtype=bool)
     is_thing[np.asarray(thing_ids, dtype=np.int64)] = True
-    gt_crowd = (gt_cat >= 0) & is_thing[gt_cat] & (gt_ids % label_divisor == 0)
     gt_void = gt_cat < 0
-    gt_area = inter.sum(1)
-    pred_area = inter.sum(0)
-    pred_on_void = inter[gt_void].sum(0)
+    gt_crowd = ~gt_void & is_thing[gt_cat] & (gt_ids % label_divisor == 0)
+    pred_valid = pred_cat >= 0
+    gt_area = np.bincount(rows, inter, num_gt)
+    pred_area = np.bincount(cols, inter, num_pred)
+    # the pairs' gt side: void, crowd or a segment that can be matched
+    pair_void = gt_void[rows]
+    pair_crowd = gt_crowd[rows]
+    same_cat = gt_cat[rows] == pred_cat[cols]
+    pred_on_void = np.bincount(cols[pair_void], inter[pair_void], num_pred)
 
-    # IoU of every pair; only same-category, non-crowd, non-void pairs count.
-    union = gt_area[:, None] + pred_area[None, :] - inter - pred_on_void
+    # IoU of the pairs (union without the prediction's pixels on void);
+    # only same-category pairs of a matchable gt and a non-void
+    # prediction count.
+    union = gt_area[rows] + pred_area[cols] - inter - pred_on_void[cols]
     iou = inter / np.maximum(union, 1)
-    candidate = ((gt_cat[:, None] == pred_cat[None, :])
-                 & ~gt_crowd[:, None] & ~gt_void[:, None]
-                 & (pred_cat >= 0)[None, :] & (inter > 0))
-    matched = candidate & (iou > 0.5)
-    gt_pos, pred_pos = np.nonzero(matched)
+    matched = (
+        same_cat & ~pair_void & ~pair_crowd & pred_valid[cols]
+        & (iou > 0.5))
+    match_rows, match_cols = rows[matched], cols[matched]
+    match_cat = gt_cat[match_rows]
+    tp = np.bincount(match_cat, minlength=num_classes)
+    iou_sum = np.bincount(match_cat, iou[matched], num_classes)
 
-    tp = np.bincount(gt_cat[gt_pos], minlength=num_classes)
-    iou_sum = np.bincount(
-        gt_cat[gt_pos], weights=iou[gt_pos, pred_pos], minlength=num_classes)
-
-    gt_unmatched = ~matched.any(1) & ~gt_crowd & ~gt_void
+    gt_unmatched = ~gt_void & ~gt_crowd
+    gt_unmatched[match_rows] = False
     fn = np.bincount(gt_cat[gt_unmatched], minlength=num_classes)
 
-    # Unmatched predictions: ignored if > half lies on void or same crowd.
-    crowd_of_cat = np.full(num_classes, -1)
-    crowd_of_cat[gt_cat[gt_crowd]] = np.nonzero(gt_crowd)[0]
-    pred_valid = pred_cat >= 0
-    crowd_row = crowd_of_cat[np.where(pred_valid, pred_cat, 0)]
-    on_crowd = np.where(
-        crowd_row >= 0, inter[np.maximum(crowd_row, 0),
-                              np.arange(len(pred_ids))], 0)
+    # Unmatched predictions: ignored if > half lies on void or on the
+    # crowd region of their own category.
+    on_crowd = same_cat & pair_crowd
+    on_crowd = np.bincount(cols[on_crowd], inter[on_crowd], num_pred)
     ignored = (pred_on_void + on_crowd) / np.maximum(pred_area, 1) > 0.5
-    pred_fp = pred_valid & ~matched.any(0) & ~ignored
+    pred_fp = pred_valid & ~ignored
+    pred_fp[match_cols] = False
     fp = np.bincount(pred_cat[pred_fp], minlength=num_classes)
     return dict(
         tp=tp.astype(np.int64),

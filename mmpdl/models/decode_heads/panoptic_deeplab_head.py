@@ -68,6 +68,23 @@ def _predictor(kind: str, in_channels: int, head_channels: int,
         nn.Conv2d(head_channels, out_channels, 1))
 
 
+def _check_num_classes(num_classes) -> None:
+    """Raise unless ``num_classes`` is a positive int; None (the dataset's
+    count, not yet filled in) says how it is filled."""
+    if num_classes is None:
+        raise ValueError(
+            'PanopticDeepLabHead: num_classes=None stands for the dataset\'s '
+            'class count, which mmpdl.datasets.fill_num_classes(cfg) writes '
+            'into the config before the model is built (tools/train.py, '
+            'tools/test.py and init_model call it). Call it before '
+            'Runner.from_cfg(cfg) or MODELS.build(cfg.model), or set '
+            'model.decode_head.num_classes.')
+    if isinstance(num_classes,
+                  bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError('PanopticDeepLabHead: num_classes must be a '
+                         f'positive int (or None), got {num_classes!r}')
+
+
 @MODELS.register_module()
 class PanopticDeepLabHead(BaseModule):
     """Dual-decoder head of Panoptic-DeepLab.
@@ -96,7 +113,10 @@ class PanopticDeepLabHead(BaseModule):
         low_level_in_index (Sequence[int]): Their indices in the backbone's
             tuple.
         atrous_rates (Sequence[int]): ASPP rates (os32: (3, 6, 9)).
-        num_classes (int): Semantic classes.
+        num_classes (int): Semantic classes. A config may say None: the
+            dataset's class count, filled in before the model is built by
+            ``mmpdl.datasets.fill_num_classes`` (``tools/train.py``,
+            ``tools/test.py``, ``init_model``); building with None raises.
         semantic_branch (dict): ``aspp_channels``, ``low_level_projections``,
             ``decoder_channels``, ``head_channels`` of the semantic branch.
         instance_branch (dict): The same for the instance branch.
@@ -149,7 +169,7 @@ class PanopticDeepLabHead(BaseModule):
                  low_level_channels: Sequence[int],
                  low_level_in_index: Sequence[int],
                  atrous_rates: Sequence[int],
-                 num_classes: int,
+                 num_classes: Optional[int],
                  semantic_branch: dict,
                  instance_branch: dict,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
@@ -166,6 +186,7 @@ class PanopticDeepLabHead(BaseModule):
                  init_style: str = 'original',
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
+        _check_num_classes(num_classes)
         semantic_branch = _check_branch_cfg('semantic_branch', semantic_branch)
         instance_branch = _check_branch_cfg('instance_branch', instance_branch)
         check_same_length(

@@ -8,8 +8,9 @@ The class list has COCO's shape: 133 categories, 80 things with ids in
 instances (rectangles and ellipses), a crowd region and void seams; the
 prediction shifts, drops, relabels and merges some of them. The same maps go
 to both sides: as tensors to ours, as COCO-panoptic PNGs + JSON (written by
-:func:`benchmark.metrics_task.write_official`) to the official evaluation,
-which runs as shipped (one worker process per CPU) and in one process.
+:func:`benchmark.metrics_task.write_official`) to the official evaluation.
+Each side runs in one process and with one process per CPU (the official
+as shipped; ours split as the ranks of ``dist_test.sh`` split it).
 PQ, SQ and RQ of every class must agree to 1e-9 before anything is timed.
 """
 import contextlib
@@ -24,7 +25,8 @@ import numpy as np
 import torch
 
 from mmpdl.evaluation import PanopticQualityMetric
-from .metrics_task import metric_runner, official_evaluation, write_official
+from .metrics_task import (metric_runner, official_evaluation,
+                           ranked_metric_runner, write_official)
 from .utils import children_peak_mib, make_row, measure_alternating
 
 DIVISOR, IGNORE = 1000, 255
@@ -143,13 +145,17 @@ def run_coco_panoptic_eval(num_images: int, height: int, width: int,
     """PQ of ``num_images`` COCO-size predictions: ours vs ``pq_compute``.
 
     Ours runs ``process`` + ``compute_metrics`` on in-memory (1, H, W)
-    int64 maps in this process. The official reads the PNG files, once as
-    ``evaluatePanoptic`` ships (``multiprocessing.cpu_count()`` worker
-    processes) and once in this process only
-    (:func:`official_single_process`). The three take turns.
+    int64 maps, in this process and, as ``dist_test.sh`` with one rank per
+    CPU would, split over ``multiprocessing.cpu_count()`` worker processes
+    started before the timing (:func:`ranked_metric_runner`). The official
+    reads the PNG files, once as ``evaluatePanoptic`` ships (one worker
+    process per CPU, started in each call) and once in this process only
+    (:func:`official_single_process`). The four take turns.
 
     Returns:
-        list[dict]: Two rows (official with its workers; in one process).
+        list[dict]: ours in 1 process vs the official with its workers and
+        in 1 process; with several CPUs also ours vs the official, both
+        with one process per CPU.
     """
     meta = coco_like_meta()
     rng = np.random.default_rng(0)
@@ -162,40 +168,52 @@ def run_coco_panoptic_eval(num_images: int, height: int, width: int,
             pred_panoptic_seg=dict(data=torch.from_numpy(p)[None]))
         for i, (g, p) in enumerate(zip(gts, preds))
     ]
-    ours_fn = metric_runner(PanopticQualityMetric(), meta, samples)
-    with tempfile.TemporaryDirectory() as tmp:
+    procs = multiprocessing.cpu_count()
+    sides = [metric_runner(PanopticQualityMetric(), meta, samples)]
+    with contextlib.ExitStack() as stack:
+        if procs > 1:
+            sides.append(
+                stack.enter_context(
+                    ranked_metric_runner(PanopticQualityMetric(), meta,
+                                         samples, procs)))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         gt_json = write_official(gts, osp.join(tmp, 'gt'), meta, True)
         pred_json = write_official(preds, osp.join(tmp, 'pred'), meta, False)
         del gts, preds
-        ours, theirs, single = measure_alternating([
-            ours_fn, lambda: official_evaluation(tmp, gt_json, pred_json),
+        sides += [
+            lambda: official_evaluation(tmp, gt_json, pred_json),
             lambda: official_single_process(tmp, gt_json, pred_json)
-        ], 'cpu', warmup, repeats)
+        ]
+        measured = measure_alternating(sides, 'cpu', warmup, repeats)
+    ours, theirs, single = measured[0], measured[-2], measured[-1]
     theirs['peak_mib'] = max(theirs['peak_mib'], children_peak_mib())
     theirs['peak_kind'] += ' / children ru_maxrss'
-    procs = multiprocessing.cpu_count()
+    pairings = [(ours, 1, theirs, 'pq_compute', procs, ''),
+                (ours, 1, single, 'pq_compute, 1 process', 1,
+                 ', official in 1 process')]
+    if procs > 1:
+        pairings.append((measured[1], procs, theirs, 'pq_compute', procs,
+                         f', both in {procs} processes'))
     rows = []
-    for other, name, task, n in (
-        (theirs, 'pq_compute', f'COCO panoptic eval ({num_images} imgs)',
-         procs),
-        (single, 'pq_compute, 1 process',
-         f'COCO panoptic eval ({num_images} imgs, official in 1 process)', 1)):
-        worst = _largest_difference(ours['output'], other['output'], meta)
-        pq_ours = ours['output']['PQ']
+    for mine, n_ours, other, name, n_theirs, note in pairings:
+        worst = max(
+            _largest_difference(mine['output'], other['output'], meta),
+            _largest_difference(mine['output'], single['output'], meta))
+        pq_ours = mine['output']['PQ']
         pq_theirs = 100 * other['output']['All']['pq']
         rows.append(
             make_row(
-                task,
-                ours,
+                f'COCO panoptic eval ({num_images} imgs{note})',
+                mine,
                 other,
                 name,
                 worst < 1e-9, f'PQ {pq_ours:.4f} vs {pq_theirs:.4f}, per '
-                f'class max diff {worst:.1e}; procs 1 vs {n}',
+                f'class max diff {worst:.1e}; procs {n_ours} vs {n_theirs}',
                 pq_ours=pq_ours,
                 pq_official=pq_theirs,
                 max_abs_diff=worst,
-                processes_ours=1,
-                processes_official=n,
+                processes_ours=n_ours,
+                processes_official=n_theirs,
                 size=[height, width]))
     return rows
 

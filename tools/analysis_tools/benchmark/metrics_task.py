@@ -110,6 +110,52 @@ def metric_runner(metric, meta: dict, samples: list):
     return evaluate
 
 
+# What the forked workers of :func:`ranked_metric_runner` evaluate
+# (inherited through fork, not pickled).
+_RANK_WORK = {}
+
+
+def _process_rank_share(rank: int) -> list:
+    """``process`` on the samples of one rank; returns its results."""
+    metric, samples, ranks = (
+        _RANK_WORK[key] for key in ('metric', 'samples', 'ranks'))
+    metric.results.clear()
+    for sample in samples[rank::ranks]:
+        metric.process({}, [sample])
+    return list(metric.results)
+
+
+@contextlib.contextmanager
+def ranked_metric_runner(metric, meta: dict, samples: list, ranks: int):
+    """:func:`metric_runner` with ``process`` split over ``ranks`` processes.
+
+    As the ranks of ``tools/dist_test.sh`` do, each of ``ranks`` worker
+    processes runs ``process`` on every ``ranks``-th sample (mmengine's
+    ``DefaultSampler`` split); this process gathers their results in sample
+    order (mmengine's ``collect_results``) and runs ``compute_metrics``.
+    Like ranks, the workers exist before the evaluation and hold their
+    samples (forked once, when the context is entered), so a timed call
+    covers the evaluation only.
+
+    Yields:
+        Callable[[], dict]: The evaluation; returns the metrics.
+    """
+    metric.dataset_meta = meta
+    _RANK_WORK.update(metric=metric, samples=samples, ranks=ranks)
+    with multiprocessing.get_context('fork').Pool(ranks) as pool:
+
+        def evaluate():
+            shares = pool.map(_process_rank_share, range(ranks))
+            results = [
+                shares[i % ranks][i // ranks] for i in range(len(samples))
+            ]
+            with contextlib.redirect_stdout(io.StringIO()):
+                return metric.compute_metrics(results)
+
+        yield evaluate
+    _RANK_WORK.clear()
+
+
 def official_evaluation(tmp: str, gt_json: str, pred_json: str) -> dict:
     """cityscapesscripts' ``evaluatePanoptic`` (its ``pq_compute``) on the
     files :func:`write_official` wrote under ``tmp/gt`` and ``tmp/pred``.

@@ -1,0 +1,10 @@
+# R-101 os32 on Mapillary Vistas v1.2 (65 classes), the recipe of the
+# R-50 row (16 GPUs x 4 images of 1025x1025, Adam 5e-4, poly, 200k
+# iterations; see README.md for what is and is not the paper's).
+_base_ = [
+    '../_base_/models/panoptic_deeplab_r101.py',
+    '../_base_/datasets/mapillary_vistas_v1.2_panoptic.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_200k_adam_poly.py'
+]
+model = dict(decode_head=dict(num_classes=65))
