@@ -263,26 +263,6 @@ def _first_of_each_value(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(new)
 
 
-def joint_segment_counts(seg_a: Array,
-                         seg_b: Array) -> Tuple[Array, Array, np.ndarray]:
-    """:func:`joint_segment_pairs` as a dense matrix.
-
-    Args:
-        seg_a (np.ndarray | Tensor): (H, W) non-negative integer ids.
-        seg_b (np.ndarray | Tensor): (H, W) ids, same kind and shape.
-
-    Returns:
-        tuple: ``ids_a`` (Sa,) and ``ids_b`` (Sb,) int64 sorted distinct ids
-        (same kind as the inputs) and ``counts`` (Sa, Sb) int64 numpy,
-        ``counts[i, j]`` = pixels with ``seg_a == ids_a[i]`` and
-        ``seg_b == ids_b[j]``.
-    """
-    ids_a, ids_b, rows, cols, pixels = joint_segment_pairs(seg_a, seg_b)
-    counts = np.zeros((len(ids_a), len(ids_b)), dtype=np.int64)
-    counts[rows, cols] = pixels
-    return ids_a, ids_b, counts
-
-
 def segment_moments(index: np.ndarray, num: int, width: int):
     """Pixel count and coordinate sums of every segment, from row runs.
 
