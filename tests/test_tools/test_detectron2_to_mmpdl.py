@@ -221,6 +221,36 @@ def test_malicious_pkl_is_refused_without_running(tmp_path, capsys):
     assert not marker.exists() and not dst.exists()
 
 
+@pytest.mark.parametrize('zip_format', [True, False])
+def test_malicious_pth_is_refused_without_running(tmp_path, capsys,
+                                                  zip_format):
+    # a trainer .pth (zip, or the pre-1.6 format) whose extra entry runs
+    # os.system under a plain unpickler: torch.load(weights_only=True)
+    # refuses it before anything runs
+    marker = tmp_path / 'marker'
+
+    class Evil:
+
+        def __reduce__(self):
+            return (os.system, (f'touch {marker}', ))
+
+    src, dst = tmp_path / 'model_final_evil.pth', tmp_path / 'out.pth'
+    torch.save(
+        {
+            'model': {
+                'backbone.stem.conv1.weight': torch.zeros(3)
+            },
+            'scheduler': Evil()
+        },
+        src,
+        _use_new_zipfile_serialization=zip_format)
+    assert TOOL.main([str(src), str(dst), '--config', _config('r52-dc5')]) == 1
+    err = capsys.readouterr().err
+    assert 'weights_only=True' in err and str(src) in err
+    assert 'system' in err
+    assert not marker.exists() and not dst.exists()
+
+
 def test_missing_counters_become_zero(tmp_path):
     # detectron2's frozen norms (FrozenBatchNorm2d) have no counter
     state = fake_state(load_fixture('r52-dc5'))
