@@ -244,23 +244,23 @@ def _run_pairs(run_a: np.ndarray, run_b: np.ndarray,
     words |= lengths
     words.sort()
     keys = words >> length_bits
-    firsts = _first_of_each_value(keys)
+    firsts = np.flatnonzero(_value_starts(keys))
     pixels = np.add.reduceat(words & ((1 << length_bits) - 1), firsts)
     keys = keys[firsts]
     pair_a, pair_b = keys >> b_bits, keys & ((1 << b_bits) - 1)
-    new_a = np.zeros(len(pair_a), dtype=bool)
-    new_a[_first_of_each_value(pair_a)] = True
+    new_a = _value_starts(pair_a)  # pair_a is sorted
     rows = np.cumsum(new_a) - 1
     ids_b, cols = np.unique(pair_b, return_inverse=True)
     return pair_a[new_a], ids_b, rows, cols.astype(np.int64), pixels
 
 
-def _first_of_each_value(values: np.ndarray) -> np.ndarray:
-    """(K,) int64 positions where a sorted (N,) array takes a new value."""
+def _value_starts(values: np.ndarray) -> np.ndarray:
+    """(N,) bool: where an (N,) array differs from its previous element
+    (always at 0)."""
     new = np.empty(len(values), dtype=bool)
     new[:1] = True
     np.not_equal(values[1:], values[:-1], out=new[1:])
-    return np.flatnonzero(new)
+    return new
 
 
 def segment_moments(index: np.ndarray, num: int, width: int):
@@ -281,9 +281,7 @@ def segment_moments(index: np.ndarray, num: int, width: int):
         tuple[np.ndarray]: ``area``, ``sum_y``, ``sum_x``, each (num,)
         int64.
     """
-    starts_here = np.empty(index.size, bool)
-    starts_here[:1] = True
-    np.not_equal(index[1:], index[:-1], out=starts_here[1:])
+    starts_here = _value_starts(index)
     starts_here[::width] = True
     starts = np.flatnonzero(starts_here)
     lengths = np.diff(starts, append=index.size)
