@@ -1,8 +1,12 @@
 # Cityscapes panoptic (gtFine), prepared by
 # `python tools/dataset_converters/cityscapes.py data/cityscapes`.
-# Reference training pipeline: random scale 0.5-2.0 (step 0.1), pad with the
-# mean pixel and crop 1025x2049, flip, targets (sigma 8, small instances <
-# 4096 px weighted 3 in the semantic loss, stuff ignored in the offset loss).
+# Reference training pipeline (the original's, pixel for pixel given the
+# same draws: tools/model_converters/verify_training_against_original.py):
+# random scale 0.5-2.0 (step 0.1; the image resized as float64 and truncated
+# back to uint8, as the original), pad with the mean pixel (int(mean * 255))
+# and crop 1025x2049 (an image smaller than the crop at a random position),
+# flip, targets (sigma 8, small instances < 4096 px weighted 3 in the
+# semantic loss, stuff ignored in the offset loss).
 dataset_type = 'CityscapesPanopticDataset'
 data_root = 'data/cityscapes/'
 crop_size = (1025, 2049)
@@ -16,8 +20,12 @@ pack_inputs = dict(type='PackPanopticInputs')
 train_pipeline = [
     load_image,
     load_annotations,
-    dict(type='PanopticRandomResize', ratio_range=(0.5, 2.0), step=0.1),
-    dict(type='PanopticRandomCrop', crop_size=crop_size),
+    dict(
+        type='PanopticRandomResize',
+        ratio_range=(0.5, 2.0),
+        step=0.1,
+        float_image=True),
+    dict(type='PanopticRandomCrop', crop_size=crop_size, random_pad=True),
     random_flip,
     dict(
         type='GeneratePanopticTargets',

@@ -142,9 +142,14 @@ class PanopticASPP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C_in, H, W) -> (N, channels, H, W)."""
-        pooled = F.interpolate(
-            self.image_pool(x),
-            size=x.shape[2:],
-            mode='bilinear',
-            align_corners=self.align_corners)
-        return self.project(torch.cat([*self.aspp_convs(x), pooled], dim=1))
+        # the branches in the references' order (convs, then pooling): the
+        # gradients of x from the five branches are then summed in the same
+        # order, which float rounding depends on
+        branches = list(self.aspp_convs(x))
+        branches.append(
+            F.interpolate(
+                self.image_pool(x),
+                size=x.shape[2:],
+                mode='bilinear',
+                align_corners=self.align_corners))
+        return self.project(torch.cat(branches, dim=1))
