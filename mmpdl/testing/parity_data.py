@@ -164,7 +164,8 @@ def compare_targets(reference: Dict[str, torch.Tensor],
 
     The reference's maps may be smaller than mmpdl's (detectron2 pads
     after the targets are made): mmpdl's extra rows/columns must then have
-    no loss (ignored semantics, zero weights), else the difference is
+    no loss (ignored semantics, zero center and offset weights; semantic
+    weights do not matter on ignored pixels), else the difference is
     ``inf``.
 
     Args:
@@ -189,7 +190,7 @@ def compare_targets(reference: Dict[str, torch.Tensor],
         if rest.any():
             if key == 'semantic':
                 bad = (ours[..., rest] != 255).any()
-            elif key.endswith('weights'):
+            elif key in ('center_weights', 'offset_weights'):
                 bad = (ours[..., rest] != 0).any()
             else:
                 bad = False
@@ -199,11 +200,18 @@ def compare_targets(reference: Dict[str, torch.Tensor],
 
 
 def compare_images(reference: torch.Tensor, ours: torch.Tensor) -> float:
-    """Largest absolute difference of two (3, H, W) normalised RGB images
-    on the reference's (H, W) (mmpdl's may be padded further)."""
+    """Largest absolute difference of two (3, H, W) normalised RGB images.
+
+    mmpdl's may be larger (padded in the crop where detectron2 pads the
+    normalised batch with 0): it is compared with the reference padded with
+    0 at the bottom/right.
+    """
     h, w = reference.shape[-2:]
-    return (reference.double() -
-            ours[..., :h, :w].double()).abs().max().item()
+    if ours.shape[-2] < h or ours.shape[-1] < w:
+        return float('inf')
+    padded = torch.zeros_like(ours, dtype=torch.float64)
+    padded[..., :h, :w] = reference
+    return (padded - ours.double()).abs().max().item()
 
 
 def summarize(image_diffs: List[float],

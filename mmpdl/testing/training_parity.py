@@ -133,7 +133,7 @@ class _MmpdlRecorder(Hook):
                          data_batch=None,
                          outputs=None) -> None:
         self.record.losses.append({
-            k[len('loss_'):]: float(v)
+            k[len('loss_'):]: float(torch.as_tensor(v).detach())
             for k, v in outputs.items() if k.startswith('loss_')
         })
 
@@ -156,19 +156,24 @@ def mmpdl_training_cfg(cfg, iters: int):
         ``train_cfg``.
     """
     cfg = copy.deepcopy(cfg)
-    max_iters = cfg.train_cfg.max_iters
-    schedulers = cfg.param_scheduler
-    if isinstance(schedulers, dict):
-        schedulers = [schedulers]
-    schedulers = [dict(s) for s in schedulers]
-    for scheduler in schedulers:
-        scheduler.setdefault('end', max_iters)
     cfg.model.backbone.init_cfg = None
     return dict(
         model=cfg.model,
         optim_wrapper=cfg.optim_wrapper,
-        param_scheduler=schedulers,
+        param_scheduler=runner_param_schedulers(cfg),
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=iters))
+
+
+def runner_param_schedulers(cfg) -> List[dict]:
+    """``cfg.param_scheduler`` as the Runner builds it for the config's
+    run: a list, an absent ``end`` set to ``train_cfg.max_iters``."""
+    schedulers = cfg.param_scheduler
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    schedulers = [dict(copy.deepcopy(s)) for s in schedulers]
+    for scheduler in schedulers:
+        scheduler.setdefault('end', cfg.train_cfg.max_iters)
+    return schedulers
 
 
 def train_mmpdl(cfg,

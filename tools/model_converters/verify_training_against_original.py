@@ -94,7 +94,56 @@ def parse_args(argv=None):
         default=4,
         help='training images generated (they repeat over the batches)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--dump-solver',
+        metavar='JSON',
+        help='only write the rows\' SOLVER, TRAIN and BN settings (the '
+        'fixture of the hermetic schedule tests) to JSON')
     return parser.parse_args(argv)
+
+
+#: the settings of a YAML that decide how the original trains
+SOLVER_KEYS = ('BASE_LR', 'OPTIMIZER', 'ADAM_BETAS', 'ADAM_EPS', 'MOMENTUM',
+               'WEIGHT_DECAY', 'WEIGHT_DECAY_NORM', 'WEIGHT_DECAY_BIAS',
+               'BIAS_LR_FACTOR', 'LR_SCHEDULER_NAME', 'WARMUP_ITERS',
+               'WARMUP_FACTOR', 'WARMUP_METHOD', 'POLY_LR_POWER',
+               'POLY_LR_CONSTANT_ENDING')
+
+
+def solver_settings(cfg):
+    """The training settings of the original's config ``cfg`` (plain)."""
+    solver = {k: cfg.SOLVER[k] for k in SOLVER_KEYS}
+    solver['ADAM_BETAS'] = list(solver['ADAM_BETAS'])
+    solver['CLIP_GRADIENTS'] = bool(cfg.SOLVER.CLIP_GRADIENTS.ENABLED)
+    solver['MAX_ITER'] = cfg.TRAIN.MAX_ITER
+    solver['IMS_PER_BATCH'] = cfg.TRAIN.IMS_PER_BATCH
+    solver['BN_MOMENTUM'] = cfg.MODEL.BN_MOMENTUM
+    return solver
+
+
+def dump_solvers(args, rows, path):
+    """Write ``{config: {'yaml': ..., **solver_settings}}`` to ``path``."""
+    import json
+    from mmpdl.testing.original import import_original
+    config = import_original(args.original_repo)[0]
+    out = {}
+    for row, config_path in rows:
+        cfg = config.clone()
+        cfg.defrost()
+        cfg.merge_from_file(
+            osp.join(args.original_repo, 'configs', row.original_yaml))
+        out[osp.basename(config_path)] = dict(
+            yaml=row.original_yaml, **solver_settings(cfg))
+    with open(path, 'w') as f:
+        json.dump(
+            dict(
+                generated_by='tools/model_converters/'
+                'verify_training_against_original.py --dump-solver',
+                rows=out),
+            f,
+            indent=1)
+        f.write('\n')
+    print(f'wrote {path}')
 
 
 def count_train_images(root):
@@ -185,6 +234,9 @@ def main(argv=None):
                 'original; known: ' + ', '.join(r.mmpdl_config
                                                 for r in original_entries()))
         rows.append((row, config_path))
+    if args.dump_solver:
+        dump_solvers(args, rows, args.dump_solver)
+        return 0
     lines = []
     with tempfile.TemporaryDirectory() as work_dir:
         root = args.data_root

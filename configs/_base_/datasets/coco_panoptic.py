@@ -9,6 +9,11 @@
 # with the mean pixel and void), flip; targets with sigma 8 and small
 # instances (< 4096 px) weighted 3 (deeplab2's COCO config). Test: resized
 # to a long side of 640; predictions are evaluated at the original size.
+# As detectron2: resizing with Pillow (its bilinear filter widens on
+# downscaling), and crops padded with the exact mean pixel (0 after
+# normalisation, as detectron2 pads the normalised batch); the same draws
+# give detectron2's pixels and targets
+# (tools/model_converters/verify_training_against_detectron2.py).
 dataset_type = 'CocoPanopticDataset'
 data_root = 'data/coco/'
 crop_size = (640, 640)
@@ -20,8 +25,9 @@ train_pipeline = [
         short_edge_lengths=[
             320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960
         ],
-        max_size=960),
-    dict(type='PanopticRandomCrop', crop_size=crop_size),
+        max_size=960,
+        backend='pillow'),
+    dict(type='PanopticRandomCrop', crop_size=crop_size, pad_as_float=True),
     dict(type='PanopticRandomFlip', prob=0.5),
     dict(
         type='GeneratePanopticTargets',
@@ -29,7 +35,8 @@ train_pipeline = [
         small_instance_area=4096,
         small_instance_weight=3.0,
         ignore_stuff_in_offset=True,
-        ignore_crowd_in_semantic=False),
+        ignore_crowd_in_semantic=False,
+        round_centers=True),
     dict(type='PackPanopticInputs'),
 ]
 test_pipeline = [
@@ -37,7 +44,8 @@ test_pipeline = [
     dict(
         type='PanopticResizeShortestEdge',
         short_edge_lengths=[640],
-        max_size=640),
+        max_size=640,
+        backend='pillow'),
     dict(type='LoadPanopticAnnotations'),
     dict(type='PackPanopticInputs'),
 ]
@@ -80,7 +88,8 @@ tta_pipeline = [
                 dict(
                     type='PanopticResizeShortestEdge',
                     short_edge_lengths=[size],
-                    max_size=size) for size in tta_sizes
+                    max_size=size,
+                    backend='pillow') for size in tta_sizes
             ],
             [
                 dict(type='RandomFlip', prob=0., direction='horizontal'),

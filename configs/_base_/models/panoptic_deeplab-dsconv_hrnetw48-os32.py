@@ -25,4 +25,7 @@ model = dict(
             depthwise_separable=True,
             # the 512x1024 training crop // output stride 32
             pool_kernel_size=(16, 32),
-            image_pool_bias=True)))
+            image_pool_bias=True),
+        # detectron2's offset loss: divided by the sum of its one-channel
+        # weights (twice the original's)
+        loss_offset=dict(normalize_over_channels=False)))

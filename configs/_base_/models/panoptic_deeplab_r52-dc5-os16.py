@@ -87,8 +87,13 @@ model = dict(
         loss_center=dict(
             type='WeightedMSELoss', loss_weight=200.0,
             loss_name='loss_center'),
+        # detectron2 divides the offset loss by the sum of its one-channel
+        # weights, not over both channels: twice the original's
         loss_offset=dict(
-            type='WeightedL1Loss', loss_weight=0.01, loss_name='loss_offset')),
+            type='WeightedL1Loss',
+            loss_weight=0.01,
+            loss_name='loss_offset',
+            normalize_over_channels=False)),
     post_processor=dict(
         type='PanopticDeepLabPostProcessor',
         center_threshold=0.1,

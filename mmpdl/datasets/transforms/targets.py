@@ -76,6 +76,10 @@ class GeneratePanopticTargets(BaseTransform):
         ignore_stuff_in_offset (bool): Offset weight 0 on stuff (True).
         ignore_crowd_in_semantic (bool): Set crowd pixels to ignore in
             ``gt_seg_map`` (False, as the PyTorch original).
+        round_centers (bool): Place each Gaussian at the rounded centroid
+            ``(round(mean y), round(mean x))`` (halves to even), as
+            detectron2's target generator; False truncates (``int``), as
+            the original.
     """
 
     #: dataset metadata read from ``results``
@@ -86,8 +90,10 @@ class GeneratePanopticTargets(BaseTransform):
                  small_instance_area: int = 4096,
                  small_instance_weight: float = 3.0,
                  ignore_stuff_in_offset: bool = True,
-                 ignore_crowd_in_semantic: bool = False) -> None:
+                 ignore_crowd_in_semantic: bool = False,
+                 round_centers: bool = False) -> None:
         self.sigma = sigma
+        self.round_centers = round_centers
         self.kernel = gaussian_kernel(sigma)
         self.small_instance_area = small_instance_area
         self.small_instance_weight = small_instance_weight
@@ -145,9 +151,11 @@ class GeneratePanopticTargets(BaseTransform):
         results['gt_offset'] = offset
 
         center = np.zeros((height, width), np.float32)
+        peak_y, peak_x = (np.round(cy), np.round(cx)) if self.round_centers \
+            else (cy, cx)
         for idx in np.flatnonzero(thing):
-            splat_gaussian(center, self.kernel, int(cy[idx]), int(cx[idx]),
-                           self.sigma)
+            splat_gaussian(center, self.kernel, int(peak_y[idx]),
+                           int(peak_x[idx]), self.sigma)
         results['gt_center'] = center[None]
 
         if self.ignore_crowd_in_semantic:
