@@ -14,9 +14,18 @@ _base_ = [
 ]
 model = dict(
     size_divisor=640,
+    data_preprocessor=dict(size_divisor=640),
     decode_head=dict(
         num_classes=133,
         # the 640x640 training crop // output stride 32
         aspp_cfg=dict(pool_kernel_size=(20, 20)),
         loss_semantic=dict(top_k_percent_pixels=1.0)),
     post_processor=dict(nms_kernel=41, stuff_area=4096))
+# detectron2 crops without padding and pads the normalised batch with 0 to a
+# multiple of 640 after the flip (SIZE_DIVISIBILITY); its targets are made on
+# the unpadded crop and padded with the batch (ignore / 0 weights)
+train_pipeline = [
+    dict(t, pad=False) if t['type'] == 'PanopticRandomCrop' else t
+    for t in _base_.train_pipeline
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

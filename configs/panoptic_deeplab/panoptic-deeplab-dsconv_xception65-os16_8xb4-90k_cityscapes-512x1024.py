@@ -11,3 +11,11 @@ _base_ = [
 ]
 # the 19 Cityscapes classes (the classifier of this entry's checkpoints)
 model = dict(decode_head=dict(num_classes=19))
+
+# The crop pads with this model's mean pixel (128.0):
+# 128 in the uint8 image.
+train_pipeline = [
+    dict(t, pad_val=(128.0, ) * 3) if t['type'] == 'PanopticRandomCrop' else t
+    for t in _base_.train_pipeline
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

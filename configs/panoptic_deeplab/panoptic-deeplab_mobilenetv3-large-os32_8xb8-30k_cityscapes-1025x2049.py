@@ -40,7 +40,6 @@ model = dict(
         dropout_ratio=0.1,
         norm_cfg=norm_cfg),
     post_processor=dict(nms_kernel=13, top_k=400))
-train_dataloader = dict(batch_size=8)
 optim_wrapper = dict(optimizer=dict(lr=4e-4, eps=1e-7))
 param_scheduler = [
     dict(
@@ -53,3 +52,11 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=5000)
 default_hooks = dict(checkpoint=dict(interval=5000))
+# deeplab2's recipe, not the original's: no random padding position, no
+# float64 resize (the base pipeline's original-only options switched off)
+train_pipeline = [
+    dict(t, random_pad=False) if t['type'] == 'PanopticRandomCrop' else
+    dict(t, float_image=False) if t['type'] == 'PanopticRandomResize' else t
+    for t in _base_.train_pipeline
+]
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))

@@ -9,3 +9,11 @@ _base_ = [
 model = dict(
     decode_head=dict(num_classes=133),
     post_processor=dict(nms_kernel=41, stuff_area=4096))
+
+# The crop pads with this model's mean pixel (127.5):
+# 127 in the uint8 image.
+train_pipeline = [
+    dict(t, pad_val=(127.5, ) * 3) if t['type'] == 'PanopticRandomCrop' else t
+    for t in _base_.train_pipeline
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

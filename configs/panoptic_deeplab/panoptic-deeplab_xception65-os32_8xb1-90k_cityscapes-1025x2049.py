@@ -9,3 +9,11 @@ _base_ = [
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
 # the 19 Cityscapes classes (the classifier of this entry's checkpoints)
 model = dict(decode_head=dict(num_classes=19))
+
+# The crop pads with this model's mean pixel (127.5):
+# the original pads int(0.5 * 255) = 127.
+train_pipeline = [
+    dict(t, pad_val=(127.5, ) * 3) if t['type'] == 'PanopticRandomCrop' else t
+    for t in _base_.train_pipeline
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -156,6 +156,7 @@ def mmpdl_config_at(row, crop):
         head.aspp_cfg.pool_kernel_size = (crop[0] // 16, crop[1] // 16)
     if cfg.model.size_divisor > 32:
         cfg.model.size_divisor = int(crop[0])
+        cfg.model.data_preprocessor.size_divisor = int(crop[0])
     return cfg
 
 

@@ -4,11 +4,11 @@
 # (MIN_SIZE_TRAIN, "choice"; long side at most 4096), a random 512x1024 crop,
 # flip; targets with detectron2's defaults (Gaussian sigma 10 at the rounded
 # centroid, instances < 4096 px weighted 3, stuff ignored in the offset
-# loss, crowd kept in the semantic loss). 4 images per GPU (IMS_PER_BATCH 32 on 8 GPUs). Test at
-# 1024x2048 (MIN_SIZE_TEST 1024 / MAX_SIZE_TEST 2048: no resize). Resizing
-# with Pillow as detectron2 (its bilinear filter widens on downscaling):
-# the same draws give detectron2's pixels and targets
-# (tools/model_converters/verify_training_against_detectron2.py).
+# loss, crowd kept in the semantic loss). 4 images per GPU (IMS_PER_BATCH
+# 32 on 8 GPUs). Test at 1024x2048 (MIN_SIZE_TEST 1024 / MAX_SIZE_TEST 2048:
+# no resize). Resizing with Pillow as detectron2 (its bilinear filter
+# widens on downscaling): the same draws give detectron2's pixels and
+# targets (tools/model_converters/verify_training_against_detectron2.py).
 _base_ = ['./cityscapes_panoptic.py']
 crop_size = (512, 1024)
 train_pipeline = [

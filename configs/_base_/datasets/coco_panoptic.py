@@ -10,10 +10,12 @@
 # instances (< 4096 px) weighted 3 (deeplab2's COCO config). Test: resized
 # to a long side of 640; predictions are evaluated at the original size.
 # As detectron2: resizing with Pillow (its bilinear filter widens on
-# downscaling), and crops padded with the exact mean pixel (0 after
-# normalisation, as detectron2 pads the normalised batch); the same draws
-# give detectron2's pixels and targets
-# (tools/model_converters/verify_training_against_detectron2.py).
+# downscaling), Gaussians at the rounded centroids. detectron2 crops without
+# padding and pads the normalised batch with 0 after the flip; its models'
+# leaf configs do so too (PanopticRandomCrop pad=False and the data
+# preprocessor's size_divisor); then the same draws give detectron2's pixels
+# and targets (tools/model_converters/verify_training_against_detectron2.py).
+# Here smaller crops are padded with the mean pixel (uint8) before the flip.
 dataset_type = 'CocoPanopticDataset'
 data_root = 'data/coco/'
 crop_size = (640, 640)
@@ -27,7 +29,7 @@ train_pipeline = [
         ],
         max_size=960,
         backend='pillow'),
-    dict(type='PanopticRandomCrop', crop_size=crop_size, pad_as_float=True),
+    dict(type='PanopticRandomCrop', crop_size=crop_size),
     dict(type='PanopticRandomFlip', prob=0.5),
     dict(
         type='GeneratePanopticTargets',

@@ -7,7 +7,8 @@ original resizes the image as float64 and truncates back
 (``float_image=True``) and places an image smaller than the crop at a random
 position (``random_pad=True``); detectron2 resizes with Pillow
 (``backend='pillow'``: bilinear with its antialiasing support on
-downscaling, nearest for labels).
+downscaling, nearest for labels) and crops without padding (``pad=False``;
+its batch is padded after normalisation).
 """
 import cv2
 import numpy as np
@@ -216,46 +217,48 @@ class PanopticRandomCrop(BaseTransform):
     """Pad to at least ``crop_size``, then crop randomly.
 
     The image is padded with ``pad_val`` (the mean pixel, so that it
-    normalises to 0; cast to the image's dtype, so 103.53 pads 103 in a
-    uint8 image, as the original's ``int(mean * 255)``), label maps with
+    normalises to about 0; cast to the image's dtype, so 103.53 pads 103 in
+    a uint8 image, as the original's ``int(mean * 255)``), label maps with
     ignore / void; ``ignore_index`` and ``label_divisor`` (the void value)
     are the dataset's, read from ``results``. The crop offset is drawn
     uniformly: ``top = np.random.randint(H - crop_h + 1)``, then ``left``.
 
-    An image smaller than the crop is padded at the bottom/right (detectron2
-    and deeplab2: their crop keeps it at the top-left), or with
-    ``random_pad=True`` (the original's training crop) at a random
+    An image smaller than the crop is padded at the bottom/right (deeplab2),
+    or with ``random_pad=True`` (the original's training crop) at a random
     position: ``pad_top = np.random.randint(pad_h + 1)`` and ``pad_left``
     likewise are drawn first (both whenever any side needs padding), the
-    rest goes to the bottom/right.
-
-    detectron2 pads after normalising, with exact zeros; ``pad_as_float=True``
-    gives the same input: a uint8 image that needs padding becomes float32
-    and is padded with ``pad_val`` as given (the mean pixel, which the data
-    preprocessor turns into exactly 0).
+    rest goes to the bottom/right. With ``pad=False`` (detectron2's
+    ``RandomCrop('absolute')``) it is not padded: the crop is ``min(crop,
+    size)``, at the same draws; the data preprocessor then pads the
+    normalised batch with 0 (its ``size_divisor``) and the model the
+    targets, after the flip, as detectron2 pads its batch.
 
     Args:
         crop_size (tuple[int, int]): (height, width).
         pad_val (float | tuple): Image padding value (BGR order).
         random_pad (bool): Place a smaller image at a random position.
-        pad_as_float (bool): Keep a fractional ``pad_val`` exactly.
+        pad (bool): Pad a smaller image to the crop size.
     """
 
     def __init__(self,
                  crop_size,
                  pad_val=(103.53, 116.28, 123.675),
                  random_pad: bool = False,
-                 pad_as_float: bool = False) -> None:
+                 pad: bool = True) -> None:
         if len(crop_size) != 2 or min(crop_size) < 1:
             raise ValueError(f'crop_size must be (height, width) > 0, got '
                              f'{crop_size}')
+        if random_pad and not pad:
+            raise ValueError('random_pad=True needs pad=True')
         self.crop_size = tuple(int(v) for v in crop_size)
         self.pad_val = pad_val
         self.random_pad = random_pad
-        self.pad_as_float = pad_as_float
+        self.pad = pad
 
     def _draw_padding(self, height: int, width: int):
         """(top, bottom, left, right) padding of an (height, width) image."""
+        if not self.pad:
+            return 0, 0, 0, 0
         ch, cw = self.crop_size
         pad_h, pad_w = max(ch - height, 0), max(cw - width, 0)
         top = left = 0
@@ -281,24 +284,22 @@ class PanopticRandomCrop(BaseTransform):
         img = results['img']
         padding = self._draw_padding(*img.shape[:2])
         pad_val = np.asarray(self.pad_val, np.float32)
-        if self.pad_as_float and any(padding):
-            img = img.astype(np.float32)
         results['img'] = self._pad(img, pad_val.astype(img.dtype), padding)
         fields = results.get('seg_fields', [])
-        if fields:
+        if fields and any(padding):
             ignore_index, divisor = dataset_meta_of(
                 results, ('ignore_index', 'label_divisor'),
                 type(self).__name__)
-        for key in fields:
-            results[key] = self._pad(
-                results[key], _seg_pad_value(key, ignore_index, divisor),
-                padding)
-        ch, cw = self.crop_size
+            for key in fields:
+                results[key] = self._pad(
+                    results[key], _seg_pad_value(key, ignore_index, divisor),
+                    padding)
         h, w = results['img'].shape[:2]
+        ch, cw = min(self.crop_size[0], h), min(self.crop_size[1], w)
         top = np.random.randint(h - ch + 1)
         left = np.random.randint(w - cw + 1)
         results['img'] = results['img'][top:top + ch, left:left + cw]
-        for key in results.get('seg_fields', []):
+        for key in fields:
             results[key] = results[key][top:top + ch, left:left + cw]
         results['img_shape'] = (ch, cw)
         return results
