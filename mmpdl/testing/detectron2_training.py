@@ -27,8 +27,8 @@ from .training_parity import (LOSS_TERMS, TrainingRecord, detached_state,
                               group_hyper, optimizer_settings)
 
 #: detectron2's loss names -> canonical loss terms
-LOSS_NAMES = dict(zip(('loss_sem_seg', 'loss_center', 'loss_offset'),
-                      LOSS_TERMS))
+LOSS_NAMES = dict(
+    zip(('loss_sem_seg', 'loss_center', 'loss_offset'), LOSS_TERMS))
 #: detectron2 target keys -> the keys of :data:`parity_data.TARGETS`
 TARGET_KEYS = dict(
     sem_seg='semantic',
@@ -46,9 +46,9 @@ def import_train_net(repo: str):
     path = osp.join(repo, PROJECT, 'train_net.py')
     name = 'mmpdl_detectron2_train_net'
     if name not in sys.modules:
-        # train_net imports the project as detectron2.projects.panoptic_deeplab;
-        # it is the package already imported from the same folder (whose
-        # model is registered once)
+        # train_net imports the project as
+        # detectron2.projects.panoptic_deeplab: the package already imported
+        # from the same folder (its model registers once)
         import panoptic_deeplab
         sys.modules.setdefault('detectron2.projects.panoptic_deeplab',
                                panoptic_deeplab)
@@ -121,8 +121,7 @@ class Detectron2Training:
         self.dicts = load_cityscapes_panoptic(
             osp.join(root, 'leftImg8bit', 'train'),
             osp.join(root, 'gtFine', 'cityscapes_panoptic_train'),
-            osp.join(root, 'gtFine', 'cityscapes_panoptic_train.json'),
-            meta)
+            osp.join(root, 'gtFine', 'cityscapes_panoptic_train.json'), meta)
         self._open_mapper()
 
     def open_coco(self, json_file: str, image_dir: str, png_dir: str) -> None:
@@ -191,7 +190,8 @@ class Detectron2Training:
             def after_step(hook):
                 storage = hook.trainer.storage
                 record.losses.append({
-                    term: float(storage.history(name).latest())
+                    term:
+                    float(storage.history(name).latest())
                     for name, term in LOSS_NAMES.items()
                 })
 

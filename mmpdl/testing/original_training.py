@@ -29,8 +29,8 @@ from .training_parity import (LOSS_TERMS, TrainingRecord, detached_state,
                               group_hyper, optimizer_settings)
 
 #: the original's loss meters -> canonical loss terms
-LOSS_METERS = dict(zip(('Semantic loss', 'Center loss', 'Offset loss'),
-                       LOSS_TERMS))
+LOSS_METERS = dict(
+    zip(('Semantic loss', 'Center loss', 'Offset loss'), LOSS_TERMS))
 
 
 def write_train_id_json(root: str, split: str = 'train') -> str:
@@ -94,11 +94,12 @@ def recorded_draws(seed: int) -> Iterator[list]:
         return value
 
     np.random.seed(seed)
+    recording = _RecordingRandom(seed, draws)
+    scale = staticmethod(recording_scale)
     with mock.patch.object(np, 'float', float, create=True), \
-            mock.patch.object(transforms, 'random',
-                           _RecordingRandom(seed, draws)), \
+            mock.patch.object(transforms, 'random', recording), \
             mock.patch.object(transforms.RandomScale, 'get_random_scale',
-                              staticmethod(recording_scale)):
+                              scale):
         yield draws
 
 
@@ -201,9 +202,9 @@ class OriginalTraining:
             item = self.dataset[index]
         return item, draws
 
-    def train(self, batches: Sequence[Tuple[torch.Tensor, dict]],
-              seeds: Sequence[int], names: Dict[int, str],
-              convert) -> TrainingRecord:
+    def train(self, batches: Sequence[Tuple[torch.Tensor,
+                                            dict]], seeds: Sequence[int],
+              names: Dict[int, str], convert) -> TrainingRecord:
         """Train on ``batches`` as the original's ``tools/train_net.py``.
 
         Args:
@@ -236,9 +237,10 @@ class OriginalTraining:
             self.optimizer.step()
             self.scheduler.step()
             meters = self.model.loss_meter_dict
-            record.losses.append(
-                {name: meters[m].val
-                 for m, name in LOSS_METERS.items()})
+            record.losses.append({
+                name: meters[m].val
+                for m, name in LOSS_METERS.items()
+            })
         record.seconds = time.time() - started
         record.final = convert(detached_state(self.model))
         return record

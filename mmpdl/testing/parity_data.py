@@ -216,7 +216,8 @@ def compare_images(reference: torch.Tensor, ours: torch.Tensor) -> float:
 
 def summarize(image_diffs: List[float],
               target_diffs: List[Dict[str, float]],
-              pixel_step: float) -> Tuple[bool, str]:
+              pixel_step: float,
+              padded: int = 0) -> Tuple[bool, str]:
     """(identical, text) of a batch comparison.
 
     Args:
@@ -225,11 +226,14 @@ def summarize(image_diffs: List[float],
         pixel_step (float): One grey level after normalisation (1 / std
             on the 0-255 scale); images closer than a hundredth of it have
             the same pixels (float rounding of the normalisation only).
+        padded (int): How many of the samples were padded (smaller than
+            the crop), shown in the text.
     """
     image = max(image_diffs) if image_diffs else 0.0
     targets = max((max(d.values()) for d in target_diffs), default=0.0)
     identical = image < pixel_step / 100 and targets == 0
+    count = f'{padded} of {len(image_diffs)} crops padded'
     if identical:
-        return True, f'same pixels & targets (norm. {image:.0e})'
+        return True, f'same pixels & targets ({count})'
     return False, (f'image diff {image / pixel_step:.2f} grey levels, '
-                   f'target diff {targets:.1e}')
+                   f'target diff {targets:.1e} ({count})')

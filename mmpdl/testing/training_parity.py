@@ -76,9 +76,9 @@ def optimizer_settings(group: dict, optimizer_type: str,
         tuple: ``(type, betas, eps, amsgrad, momentum, nesterov,
         clip_grad)`` (``None`` where the optimizer has no such setting).
     """
-    return (optimizer_type, tuple(group.get('betas', ())) or None,
-            group.get('eps'), group.get('amsgrad'), group.get('momentum'),
-            group.get('nesterov'), clip_grad)
+    return (optimizer_type, tuple(group.get('betas', ()))
+            or None, group.get('eps'), group.get('amsgrad'),
+            group.get('momentum'), group.get('nesterov'), clip_grad)
 
 
 def group_hyper(optimizer, names: Dict[int, str]) -> Dict[str, tuple]:
@@ -90,7 +90,8 @@ def group_hyper(optimizer, names: Dict[int, str]) -> Dict[str, tuple]:
     """
     return {
         names[id(p)]: (float(g['lr']), float(g.get('weight_decay', 0.0)))
-        for g in optimizer.param_groups for p in g['params'] if id(p) in names
+        for g in optimizer.param_groups
+        for p in g['params'] if id(p) in names
     }
 
 
@@ -133,7 +134,8 @@ class _MmpdlRecorder(Hook):
                          data_batch=None,
                          outputs=None) -> None:
         self.record.losses.append({
-            k[len('loss_'):]: float(torch.as_tensor(v).detach())
+            k[len('loss_'):]:
+            float(torch.as_tensor(v).detach())
             for k, v in outputs.items() if k.startswith('loss_')
         })
 
@@ -176,12 +178,8 @@ def runner_param_schedulers(cfg) -> List[dict]:
     return schedulers
 
 
-def train_mmpdl(cfg,
-                checkpoint: str,
-                samples: Sequence[dict],
-                batch_size: int,
-                seeds: Sequence[int],
-                work_dir: str) -> TrainingRecord:
+def train_mmpdl(cfg, checkpoint: str, samples: Sequence[dict], batch_size: int,
+                seeds: Sequence[int], work_dir: str) -> TrainingRecord:
     """Train the model of ``cfg`` with mmengine's Runner on ``samples``.
 
     Args:
@@ -294,14 +292,13 @@ def compare_states(ref: TrainingRecord, ours: TrainingRecord,
         out[kind + '_abs'] = max(out[kind + '_abs'], diff)
         out[kind + '_rel'] = max(out[kind + '_rel'], rel)
         if kind == 'param' and key in ref.initial:
-            out['moved'] = max(
-                out['moved'],
-                (a - ref.initial[key].double()).abs().max().item())
+            out['moved'] = max(out['moved'],
+                               (a -
+                                ref.initial[key].double()).abs().max().item())
     return out
 
 
-def compare_records(ref: TrainingRecord, ours: TrainingRecord,
-                    **row) -> dict:
+def compare_records(ref: TrainingRecord, ours: TrainingRecord, **row) -> dict:
     """One line of the parity table.
 
     Args:
@@ -328,13 +325,14 @@ def compare_records(ref: TrainingRecord, ours: TrainingRecord,
             for k, v in ref.initial.items()),
         seconds=ref.seconds + ours.seconds,
         **compare_states(ref, ours, trainable))
-    result['passed'] = bool(
-        result['loss_rel'] <= TOLERANCE and result['param_rel'] <= TOLERANCE
-        and result['buffer_rel'] <= TOLERANCE
-        and result['lr_rel'] <= LR_TOLERANCE and result['wd_abs'] == 0
-        and same_settings and result['same_initial']
-        and result['counters_equal'] and not result['missing']
-        and result['moved'] > 0)
+    result['passed'] = bool(result['loss_rel'] <= TOLERANCE
+                            and result['param_rel'] <= TOLERANCE
+                            and result['buffer_rel'] <= TOLERANCE
+                            and result['lr_rel'] <= LR_TOLERANCE
+                            and result['wd_abs'] == 0 and same_settings
+                            and result['same_initial']
+                            and result['counters_equal']
+                            and not result['missing'] and result['moved'] > 0)
     return result
 
 

@@ -30,8 +30,7 @@ import torch
 from PIL import Image
 
 from mmpdl.datasets.transforms import (GeneratePanopticTargets,
-                                       PanopticRandomCrop,
-                                       PanopticRandomFlip,
+                                       PanopticRandomCrop, PanopticRandomFlip,
                                        PanopticRandomResize,
                                        PanopticResizeShortestEdge)
 from mmpdl.testing.parity_data import DrawMismatch, ReplayedDraws
@@ -107,8 +106,7 @@ def test_float_resize_is_the_originals(index):
         interpolation=cv2.INTER_LINEAR).astype(np.uint8)
     np.testing.assert_array_equal(out['img'], expected)
     label = cv2.resize(
-        as_rgb(ids), None, fx=scale, fy=scale,
-        interpolation=cv2.INTER_NEAREST)
+        as_rgb(ids), None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
     np.testing.assert_array_equal(out['gt_panoptic_seg'], from_rgb(label))
 
 
@@ -121,7 +119,10 @@ def test_uint8_resize_rounds_where_the_original_truncates():
         PanopticRandomResize((0.5, 2.0), 0.1), dict(results),
         [('randint', 16, 2)])
     truncated = cv2.resize(
-        img.astype(np.float64), None, fx=0.7, fy=0.7,
+        img.astype(np.float64),
+        None,
+        fx=0.7,
+        fy=0.7,
         interpolation=cv2.INTER_LINEAR).astype(np.uint8)
     assert (out['img'].astype(int) - truncated).max() == 1
 
@@ -161,8 +162,7 @@ def test_flip_is_the_originals(u, flipped):
     results = sample(6, 9)
     img = results['img'].copy()
     out = run(PanopticRandomFlip(0.5), results, [('rand', u)])
-    np.testing.assert_array_equal(out['img'],
-                                  img[:, ::-1] if flipped else img)
+    np.testing.assert_array_equal(out['img'], img[:, ::-1] if flipped else img)
     assert out['flip'] is flipped
 
 
@@ -196,8 +196,7 @@ def test_draws_come_from_the_originals_sets():
     ranges, flips, trials = [], 0, 3200
     for _ in range(trials):
         calls = []
-        with mock.patch.object(np.random, 'randint',
-                               recorded_randint(calls)):
+        with mock.patch.object(np.random, 'randint', recorded_randint(calls)):
             out = resize(sample(8, 10))
             h, w = out['img'].shape[:2]
             crop(out)
@@ -251,8 +250,7 @@ def test_pillow_resize_is_detectron2s(shape, short):
     transform = PanopticResizeShortestEdge([short], 10_000, backend='pillow')
     out = run(transform, results, [('randint', 1, 0)])
     h, w = detectron2_output_size(*shape, short, 10_000)
-    expected = np.asarray(Image.fromarray(img).resize((w, h),
-                                                      Image.BILINEAR))
+    expected = np.asarray(Image.fromarray(img).resize((w, h), Image.BILINEAR))
     np.testing.assert_array_equal(out['img'], expected)
     rgb = as_rgb(ids).astype(np.uint8)
     label = np.asarray(Image.fromarray(rgb).resize((w, h), Image.NEAREST))
@@ -314,19 +312,20 @@ def test_unpadded_crop_and_batch_padding_are_detectron2s():
     img = results['img'].copy()
     # detectron2: croph = min(12, 8) = 8, h0 = randint(1), w0 = randint(5)
     out = run(
-        PanopticRandomCrop((12, 16), pad=False), results,
-        [('randint', 1, 0), ('randint', 5, 3)])
+        PanopticRandomCrop((12, 16), pad=False), results, [('randint', 1, 0),
+                                                           ('randint', 5, 3)])
     np.testing.assert_array_equal(out['img'], img[:, 3:19])
     out = run(PanopticRandomFlip(0.5), out, [('rand', 0.1)])
     from mmpdl.datasets.transforms import PackPanopticInputs
     packed = PackPanopticInputs()(out)
     batch = preprocessor(
-        dict(inputs=[packed['inputs']],
-             data_samples=[packed['data_samples']]), True)
+        dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]),
+        True)
     inputs = batch['inputs'][0]
     assert inputs.shape == (3, 16, 16)
-    rgb = torch.from_numpy(img[:, 3:19][:, ::-1, ::-1].copy()).permute(
-        2, 0, 1).float()
+    rgb = torch.from_numpy(img[:,
+                               3:19][:, ::-1, ::-1].copy()).permute(2, 0,
+                                                                    1).float()
     mean = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
     std = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
     assert torch.equal(inputs[:, :8], (rgb - mean) / std)

@@ -92,8 +92,7 @@ def test_lr_curve_is_the_references(config_name):
     assert solver['LR_SCHEDULER_NAME'] == 'WarmupPolyLR'
     lrs = lr_curve(cfg)
     for t in CHECKPOINTS:
-        assert lrs[t] == pytest.approx(
-            warmup_poly_lr(solver, t), rel=1e-9), t
+        assert lrs[t] == pytest.approx(warmup_poly_lr(solver, t), rel=1e-9), t
     # every iteration (the recursive form accumulates rounding only)
     worst = max(
         abs(lr - warmup_poly_lr(solver, t)) / warmup_poly_lr(solver, t)
@@ -183,15 +182,13 @@ def test_200k_poly_schedule_meets_deeplab2_after_its_warmup():
     base = cfg.optim_wrapper.optimizer.lr
     lrs = lr_curve(cfg, 2100)
     for t in range(2000, 2100):
-        assert lrs[t] == pytest.approx(
-            base * (1 - t / 200000)**0.9, rel=1e-9)
+        assert lrs[t] == pytest.approx(base * (1 - t / 200000)**0.9, rel=1e-9)
 
 
 def test_quickstart_schedule_is_its_stated_formula():
     # schedule_800iter_adam_poly.py: no end, so the poly decay reaches 0 at
     # the last of train_cfg.max_iters iterations: base * (1 - t / 799) ** 0.9
-    cfg = Config.fromfile(
-        osp.join(SCHEDULES, 'schedule_800iter_adam_poly.py'))
+    cfg = Config.fromfile(osp.join(SCHEDULES, 'schedule_800iter_adam_poly.py'))
     base = cfg.optim_wrapper.optimizer.lr
     lrs = lr_curve(cfg)
     assert len(lrs) == 800

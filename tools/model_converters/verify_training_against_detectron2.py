@@ -59,8 +59,9 @@ PARITY_ROWS = ('r52-dc5', 'r52-dc5-dsconv-coco')
 #: synthetic_coco_panoptic.py)
 COCO_FILES = dict(
     ann_file='annotations/panoptic_train.json',
-    data_prefix=dict(img_path='train', seg_map_path='annotations/'
-                     'panoptic_train'))
+    data_prefix=dict(
+        img_path='train', seg_map_path='annotations/'
+        'panoptic_train'))
 
 
 def parse_args(argv=None):
@@ -181,6 +182,7 @@ def make_batches(reference, cfg, args, root, crop, row):
     preprocessor = MODELS.build(cfg.model.data_preprocessor)
     count = len(reference.dicts)
     batches, samples, image_diffs, target_diffs = [], [], [], []
+    padded = 0
     for t in range(args.iters):
         items, packed = [], []
         for j in range(args.batch):
@@ -190,6 +192,7 @@ def make_batches(reference, cfg, args, root, crop, row):
             np.random.seed(seed)
             sample = mmpdl_sample(dataset,
                                   by_name[reference.image_name(index)])
+            padded += tuple(item['image'].shape[1:]) != tuple(crop)
             items.append(item)
             packed.append(sample)
             samples.append(sample)
@@ -203,7 +206,7 @@ def make_batches(reference, cfg, args, root, crop, row):
         ]
         batches.append(items)
     step = 1.0 / max(cfg.model.data_preprocessor.std)
-    return batches, samples, summarize(image_diffs, target_diffs, step)
+    return batches, samples, summarize(image_diffs, target_diffs, step, padded)
 
 
 def verify_row(args, row, root, work_dir):
@@ -226,8 +229,8 @@ def verify_row(args, row, root, work_dir):
     names = names_by_identity(state, converted)
     checkpoint = osp.join(work_dir, row.name + '_init.pth')
     save_initial_weights(converted, checkpoint)
-    batches, samples, (identical, text) = make_batches(
-        reference, cfg, args, root, crop, row)
+    batches, samples, (identical, text) = make_batches(reference, cfg, args,
+                                                       root, crop, row)
     seeds = dropout_seeds(args.seed, args.iters)
     ref_record = reference.train(batches, seeds, names, convert)
     ours = train_mmpdl(cfg, checkpoint, samples, args.batch, seeds,

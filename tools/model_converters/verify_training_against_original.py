@@ -37,9 +37,8 @@ from panoptic_deeplab_to_mmpdl import entry_of_config, original_entries
 
 from mmpdl.datasets import make_synthetic_cityscapes
 from mmpdl.registry import MODELS
-from mmpdl.testing.original_training import (OriginalTraining,
-                                             as_mmpdl_draws, collate,
-                                             original_converter,
+from mmpdl.testing.original_training import (OriginalTraining, as_mmpdl_draws,
+                                             collate, original_converter,
                                              original_targets)
 from mmpdl.testing.parity_data import (build_train_dataset, compare_images,
                                        compare_targets, index_by_image,
@@ -124,6 +123,7 @@ def solver_settings(cfg):
 def dump_solvers(args, rows, path):
     """Write ``{config: {'yaml': ..., **solver_settings}}`` to ``path``."""
     import json
+
     from mmpdl.testing.original import import_original
     config = import_original(args.original_repo)[0]
     out = {}
@@ -148,8 +148,7 @@ def dump_solvers(args, rows, path):
 
 def count_train_images(root):
     import glob
-    return len(
-        glob.glob(osp.join(root, 'leftImg8bit', 'train', '*', '*.png')))
+    return len(glob.glob(osp.join(root, 'leftImg8bit', 'train', '*', '*.png')))
 
 
 def make_batches(original, cfg, args, root):
@@ -163,10 +162,12 @@ def make_batches(original, cfg, args, root):
     original.open_dataset(root, count)
     dataset = build_train_dataset(train_dataset_cfg(cfg, root, args.crop))
     by_name = index_by_image(dataset)
-    resize = next(t for t in dataset.pipeline.transforms
-                  if type(t).__name__ == 'PanopticRandomResize')
+    resize = next(
+        t for t in dataset.pipeline.transforms
+        if type(t).__name__ == 'PanopticRandomResize')
     preprocessor = MODELS.build(cfg.model.data_preprocessor)
     batches, samples, image_diffs, target_diffs = [], [], [], []
+    padded = 0
     for t in range(args.iters):
         items, packed = [], []
         for j in range(args.batch):
@@ -176,6 +177,8 @@ def make_batches(original, cfg, args, root):
             sample = mmpdl_sample(
                 dataset, by_name[original.image_name(index)],
                 as_mmpdl_draws(draws, resize.scale_factors()))
+            # the padding position is drawn only when the crop pads
+            padded += sum(d[0] == 'randint' for d in draws) == 4
             items.append(item)
             packed.append(sample)
             samples.append(sample)
@@ -189,7 +192,7 @@ def make_batches(original, cfg, args, root):
         _, targets = collate(items)
         batches.append((inputs, targets))
     step = 1.0 / max(cfg.model.data_preprocessor.std)
-    return batches, samples, summarize(image_diffs, target_diffs, step)
+    return batches, samples, summarize(image_diffs, target_diffs, step, padded)
 
 
 def verify_row(args, row, config_path, root, work_dir):
@@ -203,8 +206,8 @@ def verify_row(args, row, config_path, root, work_dir):
     names = names_by_identity(state, converted)
     checkpoint = osp.join(work_dir, row.name + '_init.pth')
     save_initial_weights(converted, checkpoint)
-    batches, samples, (identical, text) = make_batches(
-        original, cfg, args, root)
+    batches, samples, (identical, text) = make_batches(original, cfg, args,
+                                                       root)
     seeds = dropout_seeds(args.seed, args.iters)
     reference = original.train(batches, seeds, names, convert)
     ours = train_mmpdl(cfg, checkpoint, samples, args.batch, seeds,

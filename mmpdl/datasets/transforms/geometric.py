@@ -191,7 +191,8 @@ class PanopticResizeShortestEdge(BaseTransform):
             return pillow_resize(arr, size,
                                  Image.NEAREST if is_label else Image.BILINEAR)
         return cv2.resize(
-            arr, size[::-1],
+            arr,
+            size[::-1],
             interpolation=cv2.INTER_NEAREST if is_label else cv2.INTER_LINEAR)
 
     def transform(self, results: dict) -> dict:
@@ -273,8 +274,9 @@ class PanopticRandomCrop(BaseTransform):
         if not any(padding):
             return arr
         height, width = arr.shape[:2]
-        out = np.empty((height + top + bottom, width + left + right) +
-                       arr.shape[2:], arr.dtype)
+        out = np.empty(
+            (height + top + bottom, width + left + right) + arr.shape[2:],
+            arr.dtype)
         out[...] = value
         out[top:top + height, left:left + width] = arr
         return out
