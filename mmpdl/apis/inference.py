@@ -14,9 +14,9 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
 
 from mmpdl.datasets.config_meta import (TEST_FIRST, classes_from_file,
                                         config_dataset_meta, dataset_of,
-                                        fill_num_classes)
+                                        fill_dataset_meta)
 from mmpdl.registry import MODELS
-from mmpdl.structures import PanopticDataSample
+from mmpdl.structures import PanopticDataSample, PanopticMetaInfo
 from mmpdl.utils import load_config, register_all_modules
 from mmpdl.utils.checkpoint_fit import check_checkpoint_fits
 
@@ -43,9 +43,10 @@ def init_model(config: Union[str, Config],
 
     SyncBN is reverted to BN (single process); ``dataset_meta`` comes from
     the checkpoint's ``meta['dataset_meta']`` when present, else from the
-    config's dataset (:func:`config_dataset_meta`), and so does a head's
-    ``num_classes=None`` (:func:`fill_num_classes`; an explicit value that
-    differs from that class list raises a ``ValueError``). A checkpoint that
+    config's dataset (:func:`config_dataset_meta`), and so do a head's
+    ``num_classes=None`` and the loss's ``ignore_index=None``
+    (:func:`fill_dataset_meta`; an explicit value that differs raises a
+    ``ValueError``). A checkpoint that
     leaves model weights unloaded or mismatched raises a ``ValueError``
     with their count, the first names and the config it was saved with.
 
@@ -57,7 +58,7 @@ def init_model(config: Union[str, Config],
 
     Returns:
         nn.Module: The model in eval mode, with ``cfg`` and
-        ``dataset_meta`` attributes.
+        ``dataset_meta`` (:meth:`PanopticMetaInfo.to_dict`) attributes.
     """
     if isinstance(config, str):
         config = load_config(config, cfg_options)
@@ -72,15 +73,19 @@ def init_model(config: Union[str, Config],
     config.model.train_cfg = None
     _clear_pretrained(config.model)
     meta = config_dataset_meta(config)
+    source = "the config's dataset"
     ckpt = None
     if checkpoint is not None:
         is_url = checkpoint.startswith(('http://', 'https://'))
         if not is_url and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint!r}')
         ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-        meta.update(ckpt.get('meta', {}).get('dataset_meta') or {})
+        saved = (ckpt.get('meta') or {}).get('dataset_meta') or {}
+        if 'classes' in saved:
+            source = f"the checkpoint {checkpoint!r} (meta['dataset_meta'])"
+            meta = PanopticMetaInfo.from_dict(saved, source)
     _, dataset, cls = dataset_of(config)
-    if 'classes' not in meta and dataset and classes_from_file(dataset, cls):
+    if meta is None and dataset and classes_from_file(dataset, cls):
         raise ValueError(
             'the model has no class list: the config\'s dataset reads it '
             'from its annotation file, which is not on this machine, and '
@@ -89,19 +94,12 @@ def init_model(config: Union[str, Config],
             'put the annotation file at the config\'s data_root/ann_file, '
             'or give the dataset metainfo=dict(classes=..., thing_ids=..., '
             'label_ids=...) in the config')
-    from_ckpt = ckpt is not None and 'classes' in (ckpt.get(
-        'meta', {}).get('dataset_meta') or {})
-    fill_num_classes(
-        config,
-        meta.get('classes'),
-        source=(f"the checkpoint {checkpoint!r} (meta['dataset_meta'])"
-                if from_ckpt else "the config's dataset"),
-        loaders=TEST_FIRST)
+    fill_dataset_meta(config, meta, source=source, loaders=TEST_FIRST)
     model = revert_sync_batchnorm(MODELS.build(config.model))
     if ckpt is not None:
         check_checkpoint_fits(model, ckpt, checkpoint)
         _load_checkpoint_to_model(model, ckpt)
-    model.dataset_meta = meta
+    model.dataset_meta = meta.to_dict() if meta is not None else {}
     model.cfg = config
     return model.to(device).eval()
 

@@ -114,9 +114,8 @@ class CocoPanopticDataset(BasePanopticDataset):
                     'the val panoptic JSON> or metainfo=dict(classes=..., '
                     'thing_ids=..., label_ids=...).')
             return metainfo
-        merged = metainfo_from_categories(self._ann.get('categories'), path)
-        merged.update(metainfo)
-        return merged
+        return metainfo_from_categories(
+            self._ann.get('categories'), path, metainfo)
 
     @classmethod
     def _check_root(cls, root: Optional[str]) -> None:

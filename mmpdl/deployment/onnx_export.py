@@ -14,6 +14,7 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 
+from mmpdl.structures import PanopticMetaInfo
 from mmpdl.utils.config import config_from_json, config_to_json
 from .export_module import PanopticExportModule
 
@@ -116,14 +117,10 @@ def export_metadata(module: PanopticExportModule,
     model = module.model
     post = model.post_processor.function_kwargs(model.dataset_meta,
                                                 model.num_classes)
-    meta = {
-        k: v
-        for k, v in model.dataset_meta.items()
-        if isinstance(v, (str, int, float, list, tuple))
-    }
+    meta = PanopticMetaInfo.of(model.dataset_meta, 'the ONNX export')
     return dict(
         mmpdl_config_json=config_to_json(model.cfg),
-        dataset_meta=json.dumps(meta),
+        dataset_meta=json.dumps(meta.to_dict()),
         post_processing=json.dumps(post),
         with_postprocess=json.dumps(module.with_postprocess),
         input_shape=json.dumps(list(shape) if shape else 'dynamic'))
@@ -165,7 +162,8 @@ def read_metadata(onnx_file: str) -> dict:
     return dict(
         config=config_from_json(props['mmpdl_config_json'],
                                 f'{onnx_file!r} metadata'),
-        dataset_meta=values['dataset_meta'],
+        dataset_meta=PanopticMetaInfo.from_dict(
+            values['dataset_meta'], f'{onnx_file!r} metadata').to_dict(),
         post_processing=values['post_processing'],
         with_postprocess=values['with_postprocess'],
         input_shape=None if shape == 'dynamic' else shape)

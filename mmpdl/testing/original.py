@@ -189,12 +189,14 @@ def build_mmpdl(config_path, state_dict):
     from mmengine import Config
     from mmengine.model import revert_sync_batchnorm
 
+    from mmpdl.datasets import fill_dataset_meta
     from mmpdl.registry import MODELS
     from mmpdl.utils import register_all_modules
     from mmpdl.utils.ckpt_convert import convert_state_dict
 
     register_all_modules()
     cfg = Config.fromfile(config_path)
+    fill_dataset_meta(cfg)
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
     target = {k: v.shape for k, v in model.state_dict().items()}
     converted = convert_state_dict(

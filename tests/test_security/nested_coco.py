@@ -11,7 +11,7 @@ from mmengine import Config
 from mmengine.model import revert_sync_batchnorm
 
 from mmpdl.datasets import make_synthetic_coco_panoptic
-from mmpdl.datasets.config_meta import fill_num_classes
+from mmpdl.datasets.config_meta import fill_dataset_meta
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
 
@@ -43,12 +43,15 @@ def nested_coco_dataset(root) -> str:
     return root
 
 
-def random_checkpoint(path) -> str:
-    """Random weights of the COCO-format quickstart model (9 classes)."""
+def random_checkpoint(path, data_root) -> str:
+    """Random weights of the COCO-format quickstart model (the 9 classes of
+    the data at ``data_root``)."""
     register_all_modules()
     torch.manual_seed(0)
     cfg = Config.fromfile(CONFIG)
-    fill_num_classes(cfg, classes=[str(i) for i in range(9)])
+    cfg.train_dataloader.dataset.data_root = data_root
+    cfg.test_dataloader.dataset.data_root = data_root
+    fill_dataset_meta(cfg)
     cfg.model.backbone.init_cfg = None
     net = revert_sync_batchnorm(MODELS.build(cfg.model))
     torch.save({'state_dict': net.state_dict(), 'meta': {}}, str(path))

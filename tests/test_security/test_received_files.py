@@ -94,7 +94,8 @@ def test_onnx_metadata_never_runs_code(tmp_path):
         dict(
             mmpdl_config=text,
             mmpdl_config_json=config_to_json(config),
-            dataset_meta='{"classes": ["a"]}',
+            dataset_meta=json.dumps(
+                dict(classes=['a'], thing_ids=[], label_ids=[1])),
             post_processing='{}',
             with_postprocess='false',
             input_shape='"dynamic"'))
@@ -289,7 +290,7 @@ def test_out_keeps_images_of_the_same_name_apart(tmp_path):
     ``cam1/0001`` and ``cam2/0001`` gave one file for two images."""
     from .nested_coco import nested_coco_dataset, random_checkpoint
     root = nested_coco_dataset(tmp_path / 'data')
-    checkpoint = random_checkpoint(tmp_path / 'random.pth')
+    checkpoint = random_checkpoint(tmp_path / 'random.pth', root)
     test = load_script('tools/test.py', 'mmpdl_test_tool_security')
     out = tmp_path / 'out'
     config = osp.join(

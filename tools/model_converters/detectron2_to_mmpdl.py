@@ -238,23 +238,22 @@ def backbone_to_mmpdl(src, dst, config_path):
     return len(result)
 
 
-def dataset_meta_of(cfg, categories=None):
-    """The classes to store with the weights: from ``categories`` (a JSON
-    file) if given, else from the config's dataset; None when that dataset
-    reads them from its annotation file."""
+def classes_to_store(cfg, categories=None):
+    """The classes to store with the weights (a dict,
+    :meth:`PanopticMetaInfo.to_dict`): from ``categories`` (a JSON file) if
+    given, else from the config's dataset; None when that dataset reads
+    them from its annotation file, which is not here."""
     if categories:
         data = read_categories_file(categories, '--categories')
         return metainfo_from_categories(data or [], source=categories)
-    try:
-        return config_dataset_meta(cfg)
-    except KeyError:  # e.g. CocoPanopticDataset: classes from the JSON
-        return None
+    meta = config_dataset_meta(cfg)
+    return None if meta is None else meta.to_dict()
 
 
 def to_mmpdl(src, dst, config_path, categories=None):
     """detectron2 file -> mmpdl file; returns the number of tensors."""
     cfg = Config.fromfile(config_path)
-    dataset_meta = dataset_meta_of(cfg, categories)
+    dataset_meta = classes_to_store(cfg, categories)
     result = convert_weights(
         read_detectron2_state_dict(src), cfg,
         f'{src} with config {config_path}')

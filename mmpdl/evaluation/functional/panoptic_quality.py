@@ -34,13 +34,11 @@ def _split_ids(ids: np.ndarray, label_divisor: int, ignore_index: int,
     return np.where(void, -1, cats)
 
 
-def panoptic_image_statistics(
-        gt_panoptic: torch.Tensor,
-        pred_panoptic: torch.Tensor,
-        thing_ids: Sequence[int],
-        num_classes: int,
-        label_divisor: int = 1000,
-        ignore_index: int = 255) -> Dict[str, np.ndarray]:
+def panoptic_image_statistics(gt_panoptic: torch.Tensor,
+                              pred_panoptic: torch.Tensor,
+                              thing_ids: Sequence[int], num_classes: int,
+                              label_divisor: int,
+                              ignore_index: int) -> Dict[str, np.ndarray]:
     """Per-category TP, FP, FN and summed IoU of one image.
 
     Args:

@@ -170,7 +170,7 @@ def _gpu_runners(path: str, meta: dict, tensor: torch.Tensor) -> list:
 def postprocess_rows(args, tmp: str) -> List[dict]:
     """The post-processing alone on a Cityscapes-like scene (30
     instances): eager form, fixed-shape form, fixed-shape in onnxruntime."""
-    from benchmark.inputs import (THING_IDS, post_processing_inputs,
+    from benchmark.inputs import (ENCODING, THING_IDS, post_processing_inputs,
                                   synthetic_panoptic)
 
     from mmpdl.models.post_processing import get_panoptic_segmentation
@@ -188,16 +188,18 @@ def postprocess_rows(args, tmp: str) -> List[dict]:
             center[None, None],
             offset[None],
             THING_IDS,
+            **ENCODING,
             sem_seg=logits.argmax(0)[None])[0]['panoptic']
 
     def fixed():
-        return panoptic_fixed_shape(logits, center, offset,
-                                    is_thing)['panoptic']
+        return panoptic_fixed_shape(logits, center, offset, is_thing,
+                                    **ENCODING)['panoptic']
 
     class Graph(torch.nn.Module):
 
         def forward(self, lg, ct, of):
-            return panoptic_fixed_shape(lg, ct, of, is_thing)['panoptic']
+            return panoptic_fixed_shape(lg, ct, of, is_thing,
+                                        **ENCODING)['panoptic']
 
     path = osp.join(tmp, 'post.onnx')
     torch.onnx.export(
