@@ -36,8 +36,8 @@ def _scene(seed=0):
     height, width = SHAPE
     cls = np.zeros(SHAPE, dtype=np.int64)  # road from row 600
     # sky, building, vegetation, sidewalk bands
-    for train_id, top, bottom in ((10, 0, 250), (2, 250, 400),
-                                  (8, 400, 500), (1, 500, 600)):
+    for train_id, top, bottom in ((10, 0, 250), (2, 250, 400), (8, 400, 500),
+                                  (1, 500, 600)):
         cls[top:bottom] = train_id
     inst = np.zeros(SHAPE, dtype=np.int64)
     for k in range(24):
@@ -109,9 +109,8 @@ def official(tmp_path_factory):
                                       str(folder / 'gt'), str(folder / 'pred'),
                                       categories)
         counts = {
-            key: np.array([
-                getattr(stat[c + 1], key) for c in range(NUM_CLASSES)
-            ])
+            key:
+            np.array([getattr(stat[c + 1], key) for c in range(NUM_CLASSES)])
             for key in ('tp', 'fp', 'fn', 'iou')
         }
         results[divisor] = (gt, pred, counts)
@@ -149,8 +148,8 @@ def test_every_dtype_gives_the_official_counts(official, divisor, ignore,
         maps = [gt.astype(gt_dtype), pred.astype(pred_dtype)]
         if kind == 'torch':
             maps = [torch.from_numpy(m) for m in maps]
-        stats = panoptic_image_statistics(*maps, THINGS, NUM_CLASSES,
-                                          divisor, ignore)
+        stats = panoptic_image_statistics(*maps, THINGS, NUM_CLASSES, divisor,
+                                          ignore)
         _assert_counts(stats, expected,
                        f'{gt_dtype.__name__} {pred_dtype.__name__} ')
 

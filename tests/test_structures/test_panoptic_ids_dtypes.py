@@ -19,10 +19,12 @@ DTYPES = (np.uint8, np.uint16, np.uint32, np.uint64, np.int16, np.int32,
 CITYSCAPES = (1024, 2048)
 #: (name, map size, largest id): Cityscapes panoptic ids (void 255000),
 #: COCO RGB ids, ids of a label_divisor of 100, of a label_divisor of 10
-ID_RANGES = (('cityscapes', CITYSCAPES, 255000), ('coco', (480, 640),
-                                                  (1 << 24) - 1),
-             ('divisor100', CITYSCAPES, 25500), ('divisor10', CITYSCAPES,
-                                                 250))
+ID_RANGES = (
+    ('cityscapes', CITYSCAPES, 255000),
+    ('coco', (480, 640), (1 << 24) - 1),
+    ('divisor100', CITYSCAPES, 25500),
+    ('divisor10', CITYSCAPES, 250),
+)
 
 
 def _fitting(max_id):
@@ -38,8 +40,8 @@ def _blocky_map(rng, shape, max_id, count=60):
     values = rng.integers(0, max_id, count, endpoint=True)
     values[0] = max_id
     for value in values:
-        h, w = rng.integers(height // 20, height // 3), rng.integers(
-            width // 20, width // 3)
+        h = rng.integers(height // 20, height // 3)
+        w = rng.integers(width // 20, width // 3)
         y, x = rng.integers(0, height - h), rng.integers(0, width - w)
         seg[y:y + h, x:x + w] = value
     return seg
@@ -50,8 +52,8 @@ def _maps(id_range, seed=0):
     rng = np.random.default_rng(seed)
     seg_a = _blocky_map(rng, shape, max_id)
     seg_b = np.roll(_blocky_map(rng, shape, max_id), 7, axis=1)
-    seg_b[: shape[0] // 4, : shape[1] // 4] = seg_a[: shape[0] // 4, : shape[1]
-                                                    // 4]
+    corner = (slice(shape[0] // 4), slice(shape[1] // 4))
+    seg_b[corner] = seg_a[corner]  # pairs of equal ids too
     return seg_a, seg_b
 
 
@@ -89,8 +91,8 @@ def test_joint_pairs_of_every_dtype_equal_unique_counts(id_range, kind):
     for dtype_a, dtype_b in _combinations(id_range[2]):
         found = joint_segment_pairs(
             _as(seg_a, dtype_a, kind), _as(seg_b, dtype_b, kind))
-        for name, value, reference in zip(
-            ('ids_a', 'ids_b', 'rows', 'cols', 'pixels'), found, expected):
+        fields = ('ids_a', 'ids_b', 'rows', 'cols', 'pixels')
+        for name, value, reference in zip(fields, found, expected):
             value = np.asarray(value)
             assert value.dtype == np.int64, (dtype_a, dtype_b, name)
             np.testing.assert_array_equal(
@@ -133,8 +135,9 @@ def test_rgb_ids_of_every_dtype():
     rgb = rng.integers(0, 256, (48, 64, 3))
     rgb[0, 0] = 255  # id 256^3 - 1
     # R + 256 G + 256^2 B, computed in Python integers
-    expected = np.array([[int(r) + 256 * int(g) + 65536 * int(b)
-                          for r, g, b in row] for row in rgb.tolist()])
+    expected = np.array(
+        [[int(r) + 256 * int(g) + 65536 * int(b) for r, g, b in row]
+         for row in rgb.tolist()])
     assert expected.max() == (1 << 24) - 1
     for dtype in DTYPES:
         if np.iinfo(dtype).max < 255:
@@ -170,7 +173,8 @@ def test_uint64_ids_beyond_int64_are_named_not_wrapped(kind):
     seg_a = seg_a.astype(np.uint64)
     seg_a[3, 3] = (1 << 63) + 5
     seg_a = _as(seg_a, np.uint64, kind)
-    with pytest.raises(ValueError, match=r'gt_panoptic_seg.*9223372036854775813'):
+    with pytest.raises(
+            ValueError, match=r'gt_panoptic_seg.*9223372036854775813'):
         joint_segment_pairs(seg_a, seg_b, names=('gt_panoptic_seg', 'pred'))
     with pytest.raises(ValueError, match='9223372036854775813'):
         id_to_rgb(seg_a)
