@@ -200,9 +200,10 @@ def pair_counts(index_a: Array,
     """Pixel counts of every pair ``(a, b)`` with one ``bincount``.
 
     Args:
-        index_a (np.ndarray | Tensor): (P,) int64 in ``[0, num_a)``.
+        index_a (np.ndarray | Tensor): (P,) integers in ``[0, num_a)``, any
+            integer dtype.
         num_a (int): Number of segments of the first map.
-        index_b (np.ndarray | Tensor): (P,) int64 in ``[0, num_b)``.
+        index_b (np.ndarray | Tensor): (P,) integers in ``[0, num_b)``.
         num_b (int): Number of segments of the second map.
         weights (np.ndarray, optional): (P,) int64 pixels each entry stands
             for (numpy inputs only); default 1.
@@ -211,7 +212,8 @@ def pair_counts(index_a: Array,
         np.ndarray: (num_a, num_b) int64, entry ``[a, b]`` is the number of
         pixels where the first map is ``a`` and the second ``b``.
     """
-    combined = index_a * num_b + index_b
+    combined = int64_ids(index_a, 'index_a') * num_b
+    combined += int64_ids(index_b, 'index_b')
     if isinstance(combined, torch.Tensor):
         counts = torch.bincount(combined, minlength=num_a * num_b)
         return counts.cpu().numpy().reshape(num_a, num_b)

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from mmpdl.structures.panoptic_ids import (dense_segment_ids, id_to_rgb,
-                                           joint_segment_pairs, rgb_to_id,
-                                           segment_moments)
+                                           joint_segment_pairs, pair_counts,
+                                           rgb_to_id, segment_moments)
 
 DTYPES = (np.uint8, np.uint16, np.uint32, np.uint64, np.int16, np.int32,
           np.int64)
@@ -110,6 +110,20 @@ def test_dense_ids_of_every_dtype_equal_numpy_unique(id_range, kind):
             value = np.asarray(value)
             assert value.dtype == np.int64, dtype
             np.testing.assert_array_equal(value, reference, err_msg=dtype)
+
+
+@pytest.mark.parametrize('kind', ['numpy', 'torch'])
+def test_pair_counts_of_every_index_dtype_equal_a_loop(kind):
+    rng = np.random.default_rng(5)
+    index_a, index_b = rng.integers(0, 7, 500), rng.integers(0, 250, 500)
+    expected = np.zeros((7, 250), dtype=np.int64)
+    for a, b in zip(index_a.tolist(), index_b.tolist()):
+        expected[a, b] += 1
+    for dtype in DTYPES:
+        counts = pair_counts(
+            _as(index_a, dtype, kind), 7, _as(index_b, dtype, kind), 250)
+        assert counts.dtype == np.int64, dtype
+        np.testing.assert_array_equal(counts, expected, err_msg=dtype)
 
 
 def test_segment_moments_of_every_index_dtype_equal_bincount_sums():
