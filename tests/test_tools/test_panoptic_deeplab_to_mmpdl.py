@@ -113,7 +113,7 @@ def test_convert_and_reverse_every_row(tmp_path, row_name):
 
     converted = torch.load(dst, weights_only=True)
     meta, result = converted['meta'], converted['state_dict']
-    assert meta['config'] == osp.basename(row.mmpdl_config)
+    assert meta['converted_for_config'] == osp.basename(row.mmpdl_config)
     assert meta['source_sha256'] == TOOL.file_sha256(str(src))
     # a bijection: every source value arrives exactly once, shape intact
     assert len(result) == len(state)

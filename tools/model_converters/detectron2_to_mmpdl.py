@@ -48,10 +48,10 @@ from collections import OrderedDict
 import numpy as np
 import torch
 from mmengine import Config
-from mmengine.fileio import load
 
 from mmpdl.datasets.config_meta import config_dataset_meta
-from mmpdl.datasets.panoptic_categories import metainfo_from_categories
+from mmpdl.datasets.panoptic_categories import (metainfo_from_categories,
+                                                read_categories_file)
 from mmpdl.testing.detectron2_keys import (NUM_BATCHES, backbone_naming,
                                            backbone_rules, detectron2_rules,
                                            read_detectron2_state_dict,
@@ -233,7 +233,7 @@ def backbone_to_mmpdl(src, dst, config_path):
             converted_from=osp.basename(src),
             source_sha256=file_sha256(src),
             source_format='detectron2 backbone',
-            config=osp.basename(config_path),
+            converted_for_config=osp.basename(config_path),
             converter=CONVERTER))
     return len(result)
 
@@ -243,9 +243,7 @@ def dataset_meta_of(cfg, categories=None):
     file) if given, else from the config's dataset; None when that dataset
     reads them from its annotation file."""
     if categories:
-        data = load(categories)
-        if isinstance(data, dict):
-            data = data.get('categories')
+        data = read_categories_file(categories, '--categories')
         return metainfo_from_categories(data or [], source=categories)
     try:
         return config_dataset_meta(cfg)
@@ -264,7 +262,7 @@ def to_mmpdl(src, dst, config_path, categories=None):
         converted_from=osp.basename(src),
         source_sha256=file_sha256(src),
         source_format='detectron2',
-        config=osp.basename(config_path),
+        converted_for_config=osp.basename(config_path),
         converter=CONVERTER)
     if dataset_meta is None:
         print(f'note: the dataset of {config_path} reads its classes from '

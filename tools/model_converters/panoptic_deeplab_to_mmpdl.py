@@ -33,8 +33,8 @@ import os.path as osp
 import sys
 from typing import List, NamedTuple
 
+import yaml
 from mmengine import Config
-from mmengine.fileio import load
 
 from mmpdl.testing.original import ORIGINAL_RULES
 from mmpdl.utils.ckpt_convert import (convert_back, convert_state_dict,
@@ -67,7 +67,9 @@ def original_entries(metafile: str = METAFILE) -> List[OriginalEntry]:
     """The metafile's models whose ``Original Config`` is a yaml of the
     original implementation."""
     entries = []
-    for model in load(metafile)['Models']:
+    with open(metafile) as f:
+        models = yaml.safe_load(f)['Models']
+    for model in models:
         url = model['Metadata'].get('Original Config', '')
         if url.startswith(ORIGINAL_REPO_URL):
             config = model['Config']
@@ -112,7 +114,7 @@ def to_mmpdl(src, dst, config_path):
     meta = dict(
         converted_from=osp.basename(src),
         source_sha256=file_sha256(src),
-        config=osp.basename(config_path),
+        converted_for_config=osp.basename(config_path),
         converter='tools/model_converters/panoptic_deeplab_to_mmpdl.py')
     save_converted(converted, dst, meta)
     return len(converted)
