@@ -7,7 +7,7 @@ import mmcv
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dataset import Compose, pseudo_collate
+from mmengine.dataset import pseudo_collate
 from mmengine.model import revert_sync_batchnorm
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
@@ -15,10 +15,12 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
 from mmpdl.datasets.config_meta import (TEST_FIRST, classes_from_file,
                                         config_dataset_meta, dataset_of,
                                         fill_dataset_meta)
+from mmpdl.datasets.transforms.inference_loading import ACCEPTED
 from mmpdl.registry import MODELS
 from mmpdl.structures import PanopticDataSample, PanopticMetaInfo
 from mmpdl.utils import load_config, register_all_modules
 from mmpdl.utils.checkpoint_fit import check_checkpoint_fits
+from .inference_pipeline import build_inference_pipeline
 
 ImageInput = Union[str, np.ndarray]
 
@@ -104,32 +106,18 @@ def init_model(config: Union[str, Config],
     return model.to(device).eval()
 
 
-def _pipeline(cfg: Config, from_array: bool) -> Compose:
-    """The test pipeline without annotation loading."""
-    steps = [
-        dict(step) for step in cfg.get('test_pipeline', [])
-        if 'Annotation' not in step['type']
-    ]
-    if not steps:
-        steps = [
-            dict(type='LoadImageFromFile'),
-            dict(type='PackPanopticInputs')
-        ]
-    if from_array:
-        steps[0] = dict(type='LoadImageFromNDArray')
-    return Compose(steps)
-
-
-def _load_one(img: ImageInput, cfg: Config):
+def _load_one(img: ImageInput, pipeline):
+    """One input through the inference pipeline, with clear errors."""
     if isinstance(img, np.ndarray):
-        return _pipeline(cfg, True)(dict(img=img))
+        return pipeline(dict(img=img))
     if not isinstance(img, str):
-        raise TypeError(f'expected an image path or array, got {type(img)}')
+        raise TypeError(f'inference takes {ACCEPTED}; got '
+                        f'{type(img).__name__}')
     if not osp.isfile(img):
         raise FileNotFoundError(f'image not found: {img!r}')
     if mmcv.imread(img) is None:
         raise ValueError(f'{img!r} is not an image that OpenCV can read')
-    return _pipeline(cfg, False)(dict(img_path=img))
+    return pipeline(dict(img_path=img))
 
 
 def inference_model(
@@ -137,10 +125,17 @@ def inference_model(
 ) -> Union[PanopticDataSample, List[PanopticDataSample]]:
     """Predict one image or a list of images.
 
+    The images go through the inference pipeline of ``model.cfg``
+    (:func:`~mmpdl.apis.inference_pipeline.inference_pipeline_cfg`, the
+    same as :class:`PanopticInferencer`'s).
+
     Args:
         model (nn.Module): From :func:`init_model`.
-        img (str | np.ndarray | list): Path(s) or (H, W, 3) BGR uint8
-            array(s).
+        img (str | np.ndarray | list): Image path(s) or uint8 BGR
+            array(s): (H, W, 3); (H, W, 4) BGRA (alpha dropped); (H, W) or
+            (H, W, 1) grayscale. Other dtypes (uint16, float) are refused
+            with a message that says how to convert them (see
+            :mod:`mmpdl.datasets.transforms.inference_loading`).
 
     Returns:
         PanopticDataSample | list: With ``pred_panoptic_seg``,
@@ -149,7 +144,8 @@ def inference_model(
     """
     single = not isinstance(img, (list, tuple))
     images = [img] if single else list(img)
-    data = pseudo_collate([_load_one(i, model.cfg) for i in images])
+    pipeline = build_inference_pipeline(model.cfg)
+    data = pseudo_collate([_load_one(i, pipeline) for i in images])
     with torch.no_grad():
         results = model.test_step(data)
     return results[0] if single else results
