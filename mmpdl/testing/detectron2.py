@@ -6,7 +6,7 @@ line, never copied into this repository, and builds its
 ``PanopticDeepLab`` from a YAML config with random weights for
 ``tools/model_converters/verify_against_detectron2.py`` and the tests.
 detectron2's Python code runs on CPU without its compiled ops. Its key
-names and checkpoint reading are in :mod:`mmpdl.testing.detectron2_keys`.
+names and checkpoint reading are in :mod:`mmpdl.converters.detectron2`.
 """
 import os.path as osp
 import pickle

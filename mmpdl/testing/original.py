@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mmpdl.utils.ckpt_convert import KeyRule
+from mmpdl.converters.key_rules import KeyRule
 from mmpdl.utils.safe_load import load_url_weights_only
 
 BACKBONE_RULES = [KeyRule('backbone.{rest*}', 'backbone.{rest*}')]
@@ -189,9 +189,9 @@ def build_mmpdl(config_path, state_dict):
     from mmengine import Config
     from mmengine.model import revert_sync_batchnorm
 
+    from mmpdl.converters.key_rules import convert_state_dict
     from mmpdl.registry import MODELS
     from mmpdl.utils import register_all_modules
-    from mmpdl.utils.ckpt_convert import convert_state_dict
 
     register_all_modules()
     cfg = Config.fromfile(config_path)

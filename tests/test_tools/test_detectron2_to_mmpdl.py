@@ -20,7 +20,7 @@ import torch
 from mmengine import Config
 from verify_against_detectron2 import ROWS
 
-from mmpdl.utils.ckpt_convert import KeyMappingError
+from mmpdl.converters.key_rules import KeyMappingError
 from mmpdl.utils.safe_load import load_numpy_pickle
 from .detectron2_fixtures import (ROOT, fake_state, load_fixture,
                                   run_verification, value_of,

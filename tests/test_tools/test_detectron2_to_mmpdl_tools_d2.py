@@ -22,9 +22,9 @@ import torch
 from mmengine import Config
 from verify_against_detectron2 import TOOLS_D2_ROWS
 
-from mmpdl.testing.detectron2_keys import detectron2_rules
-from mmpdl.utils.ckpt_convert import (KeyMappingError, convert_back,
-                                      model_tensor_shapes)
+from mmpdl.converters.detectron2 import detectron2_rules
+from mmpdl.converters.key_rules import (KeyMappingError, convert_back,
+                                        model_tensor_shapes)
 from .detectron2_fixtures import (ROOT, fake_state, load_fixture,
                                   run_verification, value_of,
                                   write_coco_categories)

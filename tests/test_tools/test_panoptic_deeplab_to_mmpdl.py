@@ -15,7 +15,7 @@ import panoptic_deeplab_to_mmpdl as TOOL
 import pytest
 import torch
 
-from mmpdl.utils.ckpt_convert import KeyMappingError
+from mmpdl.converters.key_rules import KeyMappingError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FIXTURES = osp.join(ROOT, 'tests', 'data', 'original_keys')

@@ -8,7 +8,7 @@ unpickler that accepts only numpy arrays and plain containers, ``.pth``
 with ``torch.load(weights_only=True)``.
 
 Every detectron2 key is renamed to the mmpdl model built from ``--config``
-(:func:`mmpdl.testing.detectron2_keys.detectron2_rules`); the config's
+(:func:`mmpdl.converters.detectron2.detectron2_rules`); the config's
 backbone type selects the backbone naming: detectron2's ResNet for a
 ResNet, the original implementation's for ``Xception65`` and
 ``PanopticHRNet`` (checkpoints of the original's ``tools_d2``, which wraps
@@ -50,18 +50,18 @@ import torch
 from mmengine import Config
 from mmengine.fileio import load
 
+from mmpdl.converters.cli import run_conversion
+from mmpdl.converters.detectron2 import (NUM_BATCHES, backbone_naming,
+                                         backbone_rules, detectron2_rules,
+                                         read_detectron2_state_dict,
+                                         split_extras)
+from mmpdl.converters.key_rules import (KeyMappingError, convert_back,
+                                        convert_state_dict, file_sha256,
+                                        model_tensor_shapes, read_state_dict,
+                                        rename_keys, save_converted)
 from mmpdl.datasets.config_meta import config_dataset_meta
 from mmpdl.datasets.panoptic_categories import metainfo_from_categories
-from mmpdl.testing.detectron2_keys import (NUM_BATCHES, backbone_naming,
-                                           backbone_rules, detectron2_rules,
-                                           read_detectron2_state_dict,
-                                           split_extras)
 from mmpdl.utils.atomic_io import atomic_write_bytes
-from mmpdl.utils.ckpt_convert import (KeyMappingError, convert_back,
-                                      convert_state_dict, file_sha256,
-                                      model_tensor_shapes, read_state_dict,
-                                      rename_keys, save_converted)
-from mmpdl.utils.ckpt_convert_cli import run_conversion
 from mmpdl.utils.safe_load import UnsafePickleError
 
 CONVERTER = 'tools/model_converters/detectron2_to_mmpdl.py'

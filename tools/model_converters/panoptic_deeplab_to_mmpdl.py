@@ -36,12 +36,12 @@ from typing import List, NamedTuple
 from mmengine import Config
 from mmengine.fileio import load
 
+from mmpdl.converters.cli import run_conversion
+from mmpdl.converters.key_rules import (convert_back, convert_state_dict,
+                                        file_sha256, model_tensor_shapes,
+                                        read_state_dict, save_converted,
+                                        save_state_dict)
 from mmpdl.testing.original import ORIGINAL_RULES
-from mmpdl.utils.ckpt_convert import (convert_back, convert_state_dict,
-                                      file_sha256, model_tensor_shapes,
-                                      read_state_dict, save_converted,
-                                      save_state_dict)
-from mmpdl.utils.ckpt_convert_cli import run_conversion
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METAFILE = osp.join(ROOT, 'configs', 'panoptic_deeplab', 'metafile.yaml')

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmpdl.testing.detectron2_keys import (read_detectron2_state_dict,
-                                           split_extras)
-from mmpdl.utils.ckpt_convert import CheckpointFormatError
+from mmpdl.converters.detectron2 import (read_detectron2_state_dict,
+                                         split_extras)
+from mmpdl.converters.key_rules import CheckpointFormatError
 from mmpdl.utils.safe_load import UnsafePickleError
 
 ARRAYS = {

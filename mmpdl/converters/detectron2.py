@@ -38,8 +38,8 @@ from typing import Dict, Iterable, List
 import numpy as np
 import torch
 
+from mmpdl.converters.key_rules import CheckpointFormatError, KeyRule
 from mmpdl.testing.original import BACKBONE_RULES as ORIGINAL_BACKBONE_RULES
-from mmpdl.utils.ckpt_convert import CheckpointFormatError, KeyRule
 from mmpdl.utils.safe_load import load_numpy_pickle
 
 #: detectron2 buffers that are preprocessing settings, not weights

@@ -1,0 +1,1 @@
+"""Checkpoint conversion between foreign formats and mmpdl."""
