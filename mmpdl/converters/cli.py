@@ -4,7 +4,7 @@ import pickle
 import sys
 from typing import Callable, Tuple
 
-from mmpdl.converters.key_rules import CheckpointFormatError
+from .checkpoint_io import CheckpointFormatError
 
 
 def run_conversion(convert: Callable[[], int],

@@ -1,12 +1,10 @@
-"""detectron2's Panoptic-DeepLab checkpoints: reading and key names.
+"""detectron2's Panoptic-DeepLab checkpoints: key names and conversion.
 
 detectron2 (github.com/facebookresearch/detectron2, projects/Panoptic-DeepLab)
-publishes its models as ``.pkl`` files: a pickled dict ``{'model': {name:
-numpy array}, '__author__': ...}``; its ``Checkpointer`` saves ``.pth``
-files ``{'model': state dict, 'optimizer': ..., 'iteration': ...}``.
-:func:`read_detectron2_state_dict` reads both without running code from the
-file (:func:`mmpdl.utils.safe_load.load_numpy_pickle`,
-``torch.load(weights_only=True)``).
+publishes ``model_final_*.pkl`` files (a pickled dict of numpy arrays under
+``'model'``); its trainer saves ``.pth`` files with the same ``'model'``
+entry (:func:`~mmpdl.converters.checkpoint_io.read_detectron2_state_dict`
+reads both without running code from the file).
 
 :func:`detectron2_rules` renames detectron2's keys to those of mmpdl's
 model: detectron2's ResNet (``stem.conv{1,2,3}``, ``res{2..5}.{b}.conv{c}``,
@@ -26,21 +24,30 @@ with the original's Xception-65 and HRNet-W48 as detectron2 backbones
 their keys are the original's under ``backbone.``). mmpdl's ``Xception65``
 and ``PanopticHRNet`` keep the original's names, so for configs with these
 backbones the backbone rule is the original converter's
-(:data:`mmpdl.testing.original.BACKBONE_RULES`) and the head rules are
+(:data:`mmpdl.converters.original.BACKBONE_RULES`) and the head rules are
 detectron2's.
+
+Every source tensor must be used once and every model tensor filled with
+its shape, otherwise the unmatched keys of both sides are listed and nothing
+is written. ``num_batches_tracked`` counters that detectron2 lacks (frozen
+norms) are written as 0; ``pixel_mean`` / ``pixel_std`` (older checkpoints)
+must equal the config's ``data_preprocessor`` mean and std.
 """
-import os.path as osp
-import pickle
-import zipfile
 from collections import OrderedDict
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Optional
 
-import numpy as np
 import torch
+from mmengine import Config
+from mmengine.fileio import load
 
-from mmpdl.converters.key_rules import CheckpointFormatError, KeyRule
-from mmpdl.testing.original import BACKBONE_RULES as ORIGINAL_BACKBONE_RULES
-from mmpdl.utils.safe_load import load_numpy_pickle
+from mmpdl.datasets.config_meta import config_dataset_meta
+from mmpdl.datasets.panoptic_categories import metainfo_from_categories
+from .checkpoint_io import (conversion_meta, read_detectron2_state_dict,
+                            read_state_dict, save_converted,
+                            save_detectron2_pkl)
+from .key_rules import (KeyMappingError, KeyRule, convert_back,
+                        convert_state_dict, model_tensor_shapes, rename_keys)
+from .original import BACKBONE_RULES as ORIGINAL_BACKBONE_RULES
 
 #: detectron2 buffers that are preprocessing settings, not weights
 PIXEL_STATS = ('pixel_mean', 'pixel_std')
@@ -55,6 +62,7 @@ BRANCHES = (('sem_seg_head', 'semantic', (('head', 'predictor', 'sem_seg'), )),
 RESNET_BACKBONES = ('ResNet', 'ResNetV1c')
 #: mmpdl backbone types in the original's naming (the ``tools_d2`` rows)
 TOOLS_D2_BACKBONES = ('Xception65', 'PanopticHRNet')
+CONVERTER = 'tools/model_converters/detectron2_to_mmpdl.py'
 
 
 def _conv_norm(d2: str, ours: str, bn: str = None) -> List[KeyRule]:
@@ -179,76 +187,6 @@ def detectron2_rules(mmpdl_keys: Iterable[str],
     return head_rules(len(low_levels)) + backbone_rules(deep_stem)
 
 
-def _to_tensor(name: str, value, path: str) -> torch.Tensor:
-    if torch.is_tensor(value):
-        return value
-    if isinstance(value, np.ndarray) and value.dtype.kind in 'biuf':
-        return torch.from_numpy(np.array(value))  # a writable copy
-    raise CheckpointFormatError(
-        f'{path}: model entry {name!r} is a {type(value).__name__}'
-        f'{" of dtype " + str(value.dtype) if hasattr(value, "dtype") else ""}'
-        ', not a numeric array or tensor; this is not a detectron2 model '
-        'checkpoint.')
-
-
-#: the first bytes of a ``torch.save`` file in the pre-1.6 (non-zip) format
-LEGACY_TORCH_HEADER = pickle.dumps(
-    torch.serialization.MAGIC_NUMBER, protocol=2)[:-1]
-
-
-def is_torch_file(path: str) -> bool:
-    """Whether ``path`` was written by ``torch.save`` (zip or legacy)."""
-    if zipfile.is_zipfile(path):
-        return True
-    with open(path, 'rb') as f:
-        return f.read(len(LEGACY_TORCH_HEADER)) == LEGACY_TORCH_HEADER
-
-
-def read_detectron2_state_dict(path: str) -> 'OrderedDict[str, torch.Tensor]':
-    """The model weights of a detectron2 ``.pkl`` or ``.pth`` checkpoint.
-
-    A ``torch.save`` file (zip, or the legacy format of PyTorch < 1.6 in
-    which older detectron2 trainers, e.g. the original's ``tools_d2``, may
-    have saved) is read with ``torch.load(weights_only=True)``; anything
-    else with the numpy-only unpickler. The weights are
-    the ``'model'`` entry (or the whole dict if it has none); numpy arrays
-    become tensors of the same dtype and shape; a ``module.`` prefix on every
-    key is removed.
-
-    Args:
-        path (str): ``model_final_*.pkl`` or a ``.pth`` of its Checkpointer.
-
-    Returns:
-        OrderedDict[str, Tensor]: detectron2 key -> CPU tensor.
-
-    Raises:
-        FileNotFoundError, CheckpointFormatError, UnsafePickleError.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint file not found: {path}')
-    if is_torch_file(path):
-        try:
-            obj = torch.load(path, map_location='cpu', weights_only=True)
-        except Exception as err:
-            raise CheckpointFormatError(
-                f'{path} cannot be loaded with torch.load(weights_only=True)'
-                f' ({type(err).__name__}: {err})') from err
-    else:
-        obj = load_numpy_pickle(path)
-    if isinstance(obj, dict) and 'model' in obj:
-        obj = obj['model']
-    if not isinstance(obj, dict) or not obj:
-        raise CheckpointFormatError(
-            f'{path} holds no model weights: expected a dict with a "model" '
-            'entry of arrays (detectron2\'s .pkl / .pth), got '
-            f'{type(obj).__name__}.')
-    state = OrderedDict(
-        (str(k), _to_tensor(k, v, path)) for k, v in obj.items())
-    if all(k.startswith('module.') for k in state):
-        state = OrderedDict((k[len('module.'):], v) for k, v in state.items())
-    return state
-
-
 def split_extras(state: Dict[str, torch.Tensor]):
     """Separate weights from ``pixel_mean``/``pixel_std`` (preprocessing,
     older checkpoints) and ``num_batches_tracked`` (absent where detectron2
@@ -266,3 +204,190 @@ def split_extras(state: Dict[str, torch.Tensor]):
         else:
             weights[key] = value
     return weights, pixel, counters
+
+
+def _check_pixel_stats(pixel, cfg, what):
+    """detectron2's pixel_mean/std against the config's preprocessor."""
+    preprocessor = cfg.model.get('data_preprocessor') or cfg.get(
+        'data_preprocessor') or {}
+    problems = []
+    for d2_key, our_key in (('pixel_mean', 'mean'), ('pixel_std', 'std')):
+        if d2_key not in pixel:
+            continue
+        theirs = pixel[d2_key].reshape(-1).double()
+        ours = torch.tensor(preprocessor.get(our_key), dtype=torch.float64)
+        if theirs.shape != ours.shape or not torch.allclose(
+                theirs, ours, atol=1e-3):
+            problems.append(f'{d2_key} {theirs.tolist()} vs '
+                            f'data_preprocessor.{our_key} {ours.tolist()}')
+    if problems:
+        raise KeyMappingError(
+            f'{what}: the checkpoint normalises images differently from the '
+            'config; use the config of the same detectron2 model',
+            {'pixel statistics (checkpoint vs config)': problems})
+
+
+def _rename_into(weights, counters, shapes, rules, what):
+    """Rename ``weights`` and ``counters`` to fill ``shapes`` exactly.
+
+    Args:
+        weights (dict[str, Tensor]): detectron2 key -> tensor (no
+            counters).
+        counters (dict[str, Tensor]): detectron2 ``num_batches_tracked``
+            entries.
+        shapes (dict[str, torch.Size]): Every mmpdl key to fill (counters
+            included) with its shape.
+        rules (list[KeyRule]): detectron2 -> mmpdl rules.
+        what (str): Names the checkpoint in errors.
+
+    Returns:
+        OrderedDict[str, Tensor]: In the order of ``shapes``; counters the
+        file lacks (frozen norms) are 0.
+    """
+    target = OrderedDict(
+        (k, s) for k, s in shapes.items() if not k.endswith(NUM_BATCHES))
+    converted = convert_state_dict(weights, target, rules, what=what)
+    renamed, _ = rename_keys(counters, rules)
+    unknown = [f'{s} -> {d}' for s, d in renamed.items() if d not in shapes]
+    unknown += [s for s in counters if s not in renamed]
+    if unknown:
+        raise KeyMappingError(f'cannot convert {what}',
+                              {'source counters the model lacks': unknown})
+    filled = {d: counters[s] for s, d in renamed.items()}
+    result = OrderedDict()
+    for key in shapes:  # the model's order, counters included
+        if key.endswith(NUM_BATCHES):
+            result[key] = filled.get(key, torch.tensor(0, dtype=torch.long))
+        else:
+            result[key] = converted[key]
+    return result
+
+
+def convert_weights(state, cfg, what):
+    """detectron2 state dict -> mmpdl state dict of ``cfg``'s model.
+
+    Args:
+        state (dict[str, Tensor]): detectron2 key -> tensor.
+        cfg (Config): The mmpdl config.
+        what (str): Names the checkpoint in errors.
+
+    Returns:
+        OrderedDict[str, Tensor]: In the model's key order.
+
+    Raises:
+        KeyMappingError: listing unmatched keys of both sides, shape
+            mismatches and pixel statistics that differ from the config.
+    """
+    weights, pixel, counters = split_extras(state)
+    _check_pixel_stats(pixel, cfg, what)
+    shapes = model_tensor_shapes(cfg)
+    rules = detectron2_rules(shapes, cfg.model.backbone.type)
+    return _rename_into(weights, counters, shapes, rules, what)
+
+
+#: ImageNet classifier prefixes a backbone-only file may carry
+CLASSIFIERS = ('fc.', 'linear.')
+BACKBONE = 'backbone.'
+
+
+def convert_backbone_weights(state, cfg, what):
+    """detectron2 ImageNet backbone -> the config's backbone state dict.
+
+    Args:
+        state (dict[str, Tensor]): detectron2 backbone key (``stem.*``,
+            ``res{2..5}.*``, with or without ``backbone.``) -> tensor.
+        cfg (Config): The mmpdl config whose ``model.backbone`` is filled.
+        what (str): Names the checkpoint in errors.
+
+    Returns:
+        OrderedDict[str, Tensor]: The backbone's own keys (no
+        ``backbone.`` prefix), counters 0 where the file has none.
+
+    Raises:
+        KeyMappingError: listing unmatched keys of both sides.
+    """
+    if backbone_naming(cfg.model.backbone.type) != 'detectron2':
+        raise ValueError(
+            f'{what}: --backbone-only converts detectron2\'s ImageNet ResNets;'
+            f' the config\'s {cfg.model.backbone.type} loads its ImageNet '
+            'weights as published (its init_cfg), without conversion')
+    weights, _, counters = split_extras(state)
+
+    def prefixed(entries):
+        return OrderedDict((k if k.startswith(BACKBONE) else BACKBONE + k, v)
+                           for k, v in entries.items()
+                           if not k.startswith(CLASSIFIERS))
+
+    shapes = model_tensor_shapes(cfg)
+    backbone = OrderedDict(
+        (k, s) for k, s in shapes.items() if k.startswith(BACKBONE))
+    result = _rename_into(
+        prefixed(weights), prefixed(counters), backbone,
+        backbone_rules('backbone.stem.0.weight' in shapes), what)
+    return OrderedDict((k[len(BACKBONE):], v) for k, v in result.items())
+
+
+def backbone_to_mmpdl(src: str, dst: str, config_path: str) -> int:
+    """detectron2 ImageNet backbone file ``src`` -> the state dict of
+    ``config_path``'s backbone in ``dst``; returns the number of tensors."""
+    result = convert_backbone_weights(
+        read_detectron2_state_dict(src), Config.fromfile(config_path),
+        f'{src} (backbone only) with config {config_path}')
+    save_converted(
+        result, dst,
+        conversion_meta(src, config_path, CONVERTER, 'detectron2 backbone'))
+    return len(result)
+
+
+def dataset_meta_of(cfg: Config, categories: Optional[str] = None):
+    """The classes to store with the weights: from ``categories`` (a JSON
+    file) if given, else from the config's dataset; None when that dataset
+    reads them from its annotation file."""
+    if categories:
+        data = load(categories)
+        if isinstance(data, dict):
+            data = data.get('categories')
+        return metainfo_from_categories(data or [], source=categories)
+    try:
+        return config_dataset_meta(cfg)
+    except KeyError:  # e.g. CocoPanopticDataset: classes from the JSON
+        return None
+
+
+def detectron2_to_mmpdl(src: str,
+                        dst: str,
+                        config_path: str,
+                        categories: Optional[str] = None) -> int:
+    """detectron2 file ``src`` -> mmpdl checkpoint ``dst`` (with
+    ``meta['dataset_meta']``, see :func:`dataset_meta_of`); returns the
+    number of tensors."""
+    cfg = Config.fromfile(config_path)
+    dataset_meta = dataset_meta_of(cfg, categories)
+    result = convert_weights(
+        read_detectron2_state_dict(src), cfg,
+        f'{src} with config {config_path}')
+    meta = conversion_meta(src, config_path, CONVERTER, 'detectron2')
+    if dataset_meta is None:
+        print(f'note: the dataset of {config_path} reads its classes from '
+              'its annotation file, so no dataset_meta is stored; pass '
+              '--categories to store them')
+    else:
+        meta['dataset_meta'] = dataset_meta
+    save_converted(result, dst, meta)
+    return len(result)
+
+
+def mmpdl_to_detectron2(src: str, dst: str, config_path: str) -> int:
+    """mmpdl checkpoint ``src`` -> detectron2's model-zoo ``.pkl``
+    (:func:`save_detectron2_pkl`; ``num_batches_tracked`` counters are
+    kept); returns the number of tensors."""
+    cfg = Config.fromfile(config_path)
+    shapes = model_tensor_shapes(cfg)
+    converted = convert_back(
+        read_state_dict(src),
+        shapes,
+        detectron2_rules(shapes, cfg.model.backbone.type),
+        'detectron2\'s Panoptic-DeepLab',
+        what=f'{src} with config {config_path}')
+    save_detectron2_pkl(converted, dst, 'mmpdl ' + CONVERTER)
+    return len(converted)

@@ -6,10 +6,9 @@ line, never copied into this repository, and builds its
 ``PanopticDeepLab`` from a YAML config with random weights for
 ``tools/model_converters/verify_against_detectron2.py`` and the tests.
 detectron2's Python code runs on CPU without its compiled ops. Its key
-names and checkpoint reading are in :mod:`mmpdl.converters.detectron2`.
+names and checkpoint reading are in :mod:`mmpdl.converters`.
 """
 import os.path as osp
-import pickle
 import sys
 import types
 from typing import Callable, Dict, List, Sequence, Tuple
@@ -17,8 +16,6 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import numpy as np
 import torch
 from torch import nn
-
-from mmpdl.utils.atomic_io import atomic_write_bytes
 
 PROJECT = osp.join('projects', 'Panoptic-DeepLab')
 _NEEDED = ('detectron2/layers/aspp.py', 'projects/DeepLab/deeplab/resnet.py',
@@ -146,19 +143,6 @@ def randomize(model: nn.Module, seed: int, shape: Tuple[int, ...]) -> None:
     finally:
         for hook in hooks:
             hook.remove()
-
-
-def save_detectron2_pkl(model: nn.Module, path: str) -> None:
-    """Write ``model``'s state dict as detectron2's model zoo does: a pickle
-    of ``{'model': {name: numpy array}, '__author__': ...}``."""
-    weights = {
-        k: v.detach().cpu().numpy()
-        for k, v in model.state_dict().items()
-    }
-    atomic_write_bytes(
-        pickle.dumps(
-            dict(model=weights, __author__='mmpdl verification'), protocol=4),
-        path)
 
 
 def save_trainer_pth(model: nn.Module,

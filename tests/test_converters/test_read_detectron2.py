@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmpdl.converters.detectron2 import (read_detectron2_state_dict,
-                                         split_extras)
-from mmpdl.converters.key_rules import CheckpointFormatError
+from mmpdl.converters.checkpoint_io import (CheckpointFormatError,
+                                            read_detectron2_state_dict)
+from mmpdl.converters.detectron2 import split_extras
 from mmpdl.utils.safe_load import UnsafePickleError
 
 ARRAYS = {

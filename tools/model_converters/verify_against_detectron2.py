@@ -6,10 +6,11 @@ For each detectron2 Panoptic-DeepLab row: build detectron2's
 nothing of it is part of mmpdl) with random weights and non-trivial norm
 statistics (:func:`mmpdl.testing.detectron2.randomize`), save it in
 detectron2's model-zoo ``.pkl`` format (tools_d2 rows: as its trainer's
-``.pth`` with optimizer state), convert that file with
-``detectron2_to_mmpdl.py``, load the result into the mmpdl model of the
-row's config and run both in eval mode on the same random normalised
-input (1x3x512x2048 for Cityscapes, 1x3x640x640 for COCO).
+``.pth`` with optimizer state), convert that file as
+``detectron2_to_mmpdl.py`` does (:mod:`mmpdl.converters.detectron2`), load
+the result into the mmpdl model of the row's config and run both in eval
+mode on the same random normalised input (1x3x512x2048 for Cityscapes,
+1x3x640x640 for COCO).
 
 Printed per row: parameter counts; the largest absolute differences of the
 semantic logits, center heatmap and offsets at input size; whether the
@@ -51,15 +52,16 @@ import time
 from typing import NamedTuple, Tuple
 
 import torch
-from detectron2_to_mmpdl import to_detectron2, to_mmpdl
 from verify_against_original import same_up_to_ids
 
+from mmpdl.converters.checkpoint_io import save_detectron2_pkl
+from mmpdl.converters.detectron2 import (detectron2_to_mmpdl,
+                                         mmpdl_to_detectron2)
 from mmpdl.testing.detectron2 import (build_detectron2, detectron2_config,
                                       detectron2_outputs, detectron2_panoptic,
                                       load_with_detectron2, numpy_shapes,
                                       parameter_count, randomize,
-                                      save_detectron2_pkl, save_trainer_pth,
-                                      thing_ids_of)
+                                      save_trainer_pth, thing_ids_of)
 from mmpdl.testing.tools_d2 import tools_d2_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -236,13 +238,13 @@ def verify_row(repo, row, cfg, seed, work_dir):
         src = save_trainer_pth(theirs, work_dir, row.name)
     else:  # detectron2's model-zoo .pkl
         src = osp.join(work_dir, row.name + '.pkl')
-        save_detectron2_pkl(theirs, src)
+        save_detectron2_pkl(theirs.state_dict(), src, 'mmpdl verification')
     converted = osp.join(work_dir, row.name + '_mmpdl.pth')
-    to_mmpdl(src, converted, osp.join(ROOT, row.config))
+    detectron2_to_mmpdl(src, converted, osp.join(ROOT, row.config))
     ours = mmpdl_model(osp.join(ROOT, row.config), converted)
     # --reverse: the converted file back to a .pkl that detectron2 loads
     back = osp.join(work_dir, row.name + '-reverse.pkl')
-    to_detectron2(converted, back, osp.join(ROOT, row.config))
+    mmpdl_to_detectron2(converted, back, osp.join(ROOT, row.config))
     reloaded = build_detectron2(cfg)
     problems = load_with_detectron2(reloaded, back)
     reverse_ok = not problems and all(
