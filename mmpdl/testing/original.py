@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from mmpdl.converters.key_rules import convert_state_dict
+from mmpdl.converters.original import ORIGINAL_RULES
 from mmpdl.utils.safe_load import load_url_weights_only
 
 #: (N, 3, H, W) random images whose batch statistics become the BN
@@ -109,23 +111,24 @@ def randomize(model, seed):
     model.eval()
 
 
-def build_mmpdl(config_path, state_dict):
-    """Build the mmpdl model of a config (BN) and load converted weights."""
+def build_mmpdl(config_path, state_dict, rules=ORIGINAL_RULES):
+    """Build the mmpdl model of a config (BN, eval) and load ``state_dict``
+    strictly, renamed by ``rules`` (default: the original's; None: it has
+    mmpdl's names already)."""
     from mmengine import Config
     from mmengine.model import revert_sync_batchnorm
 
-    from mmpdl.converters.key_rules import convert_state_dict
-    from mmpdl.converters.original import ORIGINAL_RULES
     from mmpdl.registry import MODELS
     from mmpdl.utils import register_all_modules
 
     register_all_modules()
-    cfg = Config.fromfile(config_path)
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    target = {k: v.shape for k, v in model.state_dict().items()}
-    converted = convert_state_dict(
-        state_dict, target, ORIGINAL_RULES, what=config_path)
-    model.load_state_dict(converted, strict=True)
+    model = revert_sync_batchnorm(
+        MODELS.build(Config.fromfile(config_path).model))
+    if rules is not None:
+        target = {k: v.shape for k, v in model.state_dict().items()}
+        state_dict = convert_state_dict(
+            state_dict, target, rules, what=config_path)
+    model.load_state_dict(state_dict, strict=True)
     return model.eval()
 
 

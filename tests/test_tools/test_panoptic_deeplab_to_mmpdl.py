@@ -18,6 +18,7 @@ import torch
 
 from mmpdl.converters.key_rules import KeyMappingError
 from mmpdl.converters.original import original_to_mmpdl
+from .detectron2_fixtures import fake_state, value_of
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FIXTURES = osp.join(ROOT, 'tests', 'data', 'original_keys')
@@ -78,18 +79,8 @@ def _fake_checkpoint(row_name):
     """(state dict with value i in tensor i, fixture dict)."""
     with open(osp.join(FIXTURES, row_name + '.json')) as f:
         fixture = json.load(f)
-    entries = list(fixture['parameters'].items()) + list(
-        fixture['buffers'].items())
-    state = OrderedDict()
-    for i, (name, shape) in enumerate(entries):
-        dtype = torch.int64 if name.endswith('num_batches_tracked') \
-            else torch.float32
-        state[name] = torch.full((), i, dtype=dtype).expand(shape)
-    return state, fixture
-
-
-def _value(tensor):
-    return int(tensor.reshape(-1)[0]) if tensor.numel() else None
+    tensors = dict(fixture['parameters'], **fixture['buffers'])
+    return fake_state(dict(tensors=tensors)), fixture
 
 
 def _config(row):
@@ -120,12 +111,12 @@ def test_convert_and_reverse_every_row(tmp_path, row_name):
         src.read_bytes()).hexdigest()
     # a bijection: every source value arrives exactly once, shape intact
     assert len(result) == len(state)
-    values = sorted(_value(t) for t in result.values())
+    values = sorted(value_of(t) for t in result.values())
     assert values == list(range(len(state)))
     spots = dict(HEAD_SPOTS)
     spots[FIRST_CONV[row_name]] = FIRST_CONV[row_name]
     for original_key, mmpdl_key in spots.items():
-        assert _value(result[mmpdl_key]) == index[original_key], mmpdl_key
+        assert value_of(result[mmpdl_key]) == index[original_key], mmpdl_key
         assert result[mmpdl_key].shape == state[original_key].shape
 
     back = tmp_path / 'back.pth'

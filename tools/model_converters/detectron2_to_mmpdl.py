@@ -34,10 +34,9 @@ Examples::
     python tools/model_converters/detectron2_to_mmpdl.py \\
         r52_mmpdl.pth model_final.pkl --config CONFIG --reverse
 """
-import argparse
 import sys
 
-from mmpdl.converters.cli import run_conversion
+from mmpdl.converters.cli import converter_parser, run_conversion
 from mmpdl.converters.detectron2 import (backbone_to_mmpdl,
                                          detectron2_to_mmpdl,
                                          mmpdl_to_detectron2)
@@ -45,13 +44,10 @@ from mmpdl.utils.safe_load import UnsafePickleError
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert a detectron2 Panoptic-DeepLab checkpoint '
-        '(.pkl or .pth) to an mmpdl checkpoint (or back with --reverse).')
-    parser.add_argument('src', help='source checkpoint')
-    parser.add_argument('dst', help='where to write the result')
-    parser.add_argument(
-        '--config', required=True, help='mmpdl config of the same model')
+    parser = converter_parser(
+        'Convert a detectron2 Panoptic-DeepLab checkpoint (.pkl or .pth) to '
+        'an mmpdl checkpoint (or back with --reverse).',
+        'detectron2\'s .pkl format')
     parser.add_argument(
         '--categories',
         metavar='JSON',
@@ -59,10 +55,6 @@ def parse_args(argv=None):
         'panopticapi\'s panoptic_coco_categories.json) giving the classes '
         'stored as meta["dataset_meta"] when the config\'s dataset reads '
         'them from its annotation file (COCO)')
-    parser.add_argument(
-        '--reverse',
-        action='store_true',
-        help='convert an mmpdl checkpoint to detectron2\'s .pkl format')
     parser.add_argument(
         '--backbone-only',
         action='store_true',

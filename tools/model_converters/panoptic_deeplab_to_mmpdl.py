@@ -17,14 +17,13 @@ Examples::
     python tools/model_converters/panoptic_deeplab_to_mmpdl.py \\
         r50_mmpdl.pth final_state.pth --config CONFIG --reverse
 """
-import argparse
 import os.path as osp
 import sys
 from typing import List, NamedTuple
 
 from mmengine.fileio import load
 
-from mmpdl.converters.cli import run_conversion
+from mmpdl.converters.cli import converter_parser, run_conversion
 from mmpdl.converters.original import mmpdl_to_original, original_to_mmpdl
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -70,18 +69,10 @@ def entry_of_config(config_path: str, entries=None):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert an original Panoptic-DeepLab checkpoint to an '
-        'mmpdl checkpoint (or back with --reverse).')
-    parser.add_argument('src', help='source checkpoint (.pth)')
-    parser.add_argument('dst', help='where to write the result (.pth)')
-    parser.add_argument(
-        '--config', required=True, help='mmpdl config of the same model')
-    parser.add_argument(
-        '--reverse',
-        action='store_true',
-        help='convert an mmpdl checkpoint to the original naming')
-    return parser.parse_args(argv)
+    return converter_parser(
+        'Convert an original Panoptic-DeepLab checkpoint (.pth) to an mmpdl '
+        'checkpoint (or back with --reverse).',
+        'the original naming').parse_args(argv)
 
 
 def main(argv=None):

@@ -54,7 +54,7 @@ from typing import NamedTuple, Tuple
 import torch
 from verify_against_original import same_up_to_ids
 
-from mmpdl.converters.checkpoint_io import save_detectron2_pkl
+from mmpdl.converters.checkpoint_io import read_state_dict, save_detectron2_pkl
 from mmpdl.converters.detectron2 import (detectron2_to_mmpdl,
                                          mmpdl_to_detectron2)
 from mmpdl.testing.detectron2 import (build_detectron2, detectron2_config,
@@ -62,6 +62,7 @@ from mmpdl.testing.detectron2 import (build_detectron2, detectron2_config,
                                       load_with_detectron2, numpy_shapes,
                                       parameter_count, randomize,
                                       save_trainer_pth, thing_ids_of)
+from mmpdl.testing.original import build_mmpdl
 from mmpdl.testing.tools_d2 import tools_d2_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -184,22 +185,6 @@ def dump_keys(model, row, path):
         f.write('{\n' + ',\n'.join(lines) + '\n}\n')
 
 
-def mmpdl_model(config_path, checkpoint):
-    """The mmpdl model of a config (BN, eval) with a converted checkpoint
-    loaded strictly (no dataset needed)."""
-    from mmengine import Config
-    from mmengine.model import revert_sync_batchnorm
-
-    from mmpdl.registry import MODELS
-    from mmpdl.utils import register_all_modules
-    register_all_modules()
-    model = revert_sync_batchnorm(
-        MODELS.build(Config.fromfile(config_path).model))
-    state = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    model.load_state_dict(state['state_dict'], strict=True)
-    return model.eval()
-
-
 def mmpdl_panoptic(out, thing_ids, label_divisor, settings):
     """mmpdl's post-processing on mmpdl's outputs, (H, W) int64."""
     from mmpdl.models.post_processing import get_panoptic_segmentation
@@ -241,7 +226,8 @@ def verify_row(repo, row, cfg, seed, work_dir):
         save_detectron2_pkl(theirs.state_dict(), src, 'mmpdl verification')
     converted = osp.join(work_dir, row.name + '_mmpdl.pth')
     detectron2_to_mmpdl(src, converted, osp.join(ROOT, row.config))
-    ours = mmpdl_model(osp.join(ROOT, row.config), converted)
+    ours = build_mmpdl(
+        osp.join(ROOT, row.config), read_state_dict(converted), rules=None)
     # --reverse: the converted file back to a .pkl that detectron2 loads
     back = osp.join(work_dir, row.name + '-reverse.pkl')
     mmpdl_to_detectron2(converted, back, osp.join(ROOT, row.config))
