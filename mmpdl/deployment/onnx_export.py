@@ -35,26 +35,6 @@ def check_opset(opset: int) -> None:
             f'{MAX_OPSET}); pass e.g. --opset {DEFAULT_OPSET}')
 
 
-def build_export_module(
-    config: str,
-    checkpoint: Optional[str],
-    with_postprocess: bool = False
-) -> Tuple[PanopticExportModule, torch.nn.Module]:
-    """The model of ``config`` with the weights of ``checkpoint`` (random
-    when None), wrapped for export. A checkpoint that does not fit the
-    config is refused by :func:`init_model` (one-line ``ValueError``).
-
-    Returns:
-        tuple: (:class:`PanopticExportModule`, the ``PanopticDeepLab``
-        model with ``cfg`` and ``dataset_meta``, eval mode, CPU).
-    """
-    from mmpdl.apis import init_model
-    model = init_model(config, checkpoint, device='cpu')
-    post_cfg = model.post_processor.function_kwargs(model.dataset_meta,
-                                                    model.num_classes)
-    return PanopticExportModule(model, with_postprocess, post_cfg), model
-
-
 def export_onnx(module: PanopticExportModule,
                 out_file: str,
                 shape: Sequence[int] = (1025, 2049),

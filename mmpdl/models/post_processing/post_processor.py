@@ -10,6 +10,7 @@ from typing import Optional
 
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData, PixelData
+from torch import Tensor
 
 from mmpdl.registry import MODELS
 from .panoptic import get_panoptic_segmentation
@@ -132,12 +133,23 @@ class PanopticDeepLabPostProcessor(BaseModule):
             top_k=self.top_k,
             stuff_area=self.stuff_area,
             **meta)[0]
+        return self.fill_sample(sample, raw, sem_seg, result['panoptic'],
+                                result['instances'])
+
+    @staticmethod
+    def fill_sample(sample, raw: dict, sem_seg: Tensor, panoptic: Tensor,
+                    instances):
+        """Write one image's prediction into ``sample`` (returned): the one
+        place the fields of :meth:`predict` are filled (an exported graph's
+        results too). ``raw`` as in :meth:`predict`; ``sem_seg`` and
+        ``panoptic`` (H, W) int64; ``instances`` (InstanceData or dict)
+        ``masks``, ``labels``, ``scores``, ``scores_sem_x_ctr``,
+        ``instance_ids``."""
         sample.seg_logits = PixelData(data=raw['sem_logits'])
         sample.pred_sem_seg = PixelData(data=sem_seg[None])
         sample.pred_center = PixelData(data=raw['center'])
         sample.pred_offset = PixelData(data=raw['offset'])
-        sample.pred_panoptic_seg = PixelData(data=result['panoptic'][None])
-        instances = result['instances']
+        sample.pred_panoptic_seg = PixelData(data=panoptic[None])
         sample.pred_instances = instances if isinstance(
             instances, InstanceData) else InstanceData(**instances)
         return sample
