@@ -115,3 +115,48 @@ def test_tensorrt_backend_equals_pytorch(tmp_path, r18_checkpoint,
     rows = compare_samples(inference_model(model, scene_257x513), got)
     assert all(row['ok'] for row in rows), rows
 
+
+def test_backends_are_registered_and_are_the_choices():
+    from mmpdl.deployment import BACKENDS
+    assert BACKENDS.module_dict == dict(
+        onnxruntime=OnnxRuntimeBackend, tensorrt=TensorRTBackend)
+    demo = load_tool('image_demo.py')
+    for backend in ('pytorch', 'onnxruntime', 'tensorrt'):
+        args = demo.parse_args(['x.png', 'c.py', 'm', '--backend', backend])
+        assert args.backend == backend
+    with pytest.raises(SystemExit):
+        demo.parse_args(['x.png', 'c.py', 'm', '--backend', 'openvino'])
+    with pytest.raises(
+            ValueError,
+            match=r"use one of \['pytorch', "
+            r"'onnxruntime', 'tensorrt'\]"):
+        PanopticInferencer('m.onnx', backend='openvino')
+
+
+def test_a_newly_registered_backend_runs_in_the_inferencer(
+        static_onnx, scene_257x513):
+    from mmpdl.deployment import BACKENDS
+
+    class CountingBackend(OnnxRuntimeBackend):
+        calls = 0
+
+        def __call__(self, image):
+            CountingBackend.calls += 1
+            return super().__call__(image)
+
+    BACKENDS.register_module('counting', module=CountingBackend)
+    try:
+        demo = load_tool('image_demo.py')
+        assert demo.parse_args(['x.png', 'c.py', 'm', '--backend',
+                                'counting']).backend == 'counting'
+        got = PanopticInferencer(
+            static_onnx, backend='counting')(
+                scene_257x513)
+    finally:
+        BACKENDS.module_dict.pop('counting')
+    want = PanopticInferencer(
+        static_onnx, backend='onnxruntime')(
+            scene_257x513)
+    assert CountingBackend.calls == 1
+    np.testing.assert_array_equal(got['predictions']['panoptic_seg'],
+                                  want['predictions']['panoptic_seg'])
