@@ -27,11 +27,9 @@ backbones the backbone rule is the original converter's
 (:data:`mmpdl.converters.original.BACKBONE_RULES`) and the head rules are
 detectron2's.
 
-Every source tensor must be used once and every model tensor filled with
-its shape, otherwise the unmatched keys of both sides are listed and nothing
-is written. ``num_batches_tracked`` counters that detectron2 lacks (frozen
-norms) are written as 0; ``pixel_mean`` / ``pixel_std`` (older checkpoints)
-must equal the config's ``data_preprocessor`` mean and std.
+``num_batches_tracked`` counters that detectron2 lacks (frozen norms) are
+written as 0; ``pixel_mean`` / ``pixel_std`` (older checkpoints) must equal
+the config's ``data_preprocessor`` mean and std.
 """
 from collections import OrderedDict
 from typing import Dict, Iterable, List, Optional

@@ -3,9 +3,7 @@
 The original implementation is github.com/bowenc0221/panoptic-deeplab. Its
 checkpoints (a bare state dict or ``{'state_dict': ...}``, keys with or
 without ``module.``) are renamed to the parameter and buffer names of the
-mmpdl model of a config by :data:`ORIGINAL_RULES`; every source tensor must
-be used exactly once and every model tensor filled with the right shape,
-otherwise the problems are listed and nothing is written.
+mmpdl model of a config by :data:`ORIGINAL_RULES`.
 
 Backbones keep the original's names (torchvision ResNet/ResNeXt and
 MobileNetV2 in both code bases, Xception-65 in the original's block layout,

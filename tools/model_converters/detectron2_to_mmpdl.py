@@ -1,21 +1,12 @@
 """Convert a detectron2 Panoptic-DeepLab checkpoint to mmpdl (or back).
 
-detectron2 (github.com/facebookresearch/detectron2, projects/Panoptic-DeepLab)
-publishes ``model_final_*.pkl`` files (a pickled dict of numpy arrays under
-``'model'``); its trainer saves ``.pth`` files with the same ``'model'``
-entry. Both are read without running code from the file: ``.pkl`` with an
-unpickler that accepts only numpy arrays and plain containers, ``.pth``
-with ``torch.load(weights_only=True)``.
-
-Every detectron2 key is renamed to the mmpdl model built from ``--config``
-(:mod:`mmpdl.converters.detectron2`); the config's backbone type selects
-the backbone naming: detectron2's ResNet for a ResNet, the original
-implementation's for ``Xception65`` and ``PanopticHRNet`` (checkpoints of
-the original's ``tools_d2``, which wraps its own backbones in detectron2's
-model). The result is
+detectron2's ``model_final_*.pkl`` (its model zoo) or a ``.pth`` of its
+trainer (also the original's ``tools_d2`` checkpoints), read without running
+code from the file, is renamed to the mmpdl model built from ``--config``
+(:mod:`mmpdl.converters.detectron2`) and written atomically as
 ``{'state_dict', 'meta'}`` with ``meta['dataset_meta']`` from the config's
 dataset (or from ``--categories`` for datasets whose classes come from
-their annotation file, as COCO's), written atomically.
+their annotation file, as COCO's).
 
 With ``--backbone-only`` it converts ImageNet backbone weights in
 detectron2's naming (e.g. the DeepLab project's ``R-52.pkl``, keys
