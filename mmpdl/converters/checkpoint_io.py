@@ -139,36 +139,28 @@ def conversion_meta(src: str,
     return dict(meta, config=osp.basename(config_path), converter=converter)
 
 
+def _save(obj: dict, path: str) -> None:
+    """``torch.save(obj)`` to ``path`` atomically."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(buffer.getvalue(), path)
+
+
 def save_converted(state_dict: Dict[str, torch.Tensor],
                    path: str,
                    meta: Optional[dict] = None) -> None:
-    """Write ``{'state_dict': ..., 'meta': ...}`` to ``path`` atomically.
-
-    Args:
-        state_dict (dict[str, Tensor]): The converted tensors.
-        path (str): Destination ``.pth``; its folder is created if needed.
-        meta (dict, optional): JSON-like information stored beside it.
-    """
-    buffer = io.BytesIO()
-    torch.save(
-        {
-            'state_dict': OrderedDict(state_dict),
-            'meta': dict(meta or {})
-        }, buffer)
-    atomic_write_bytes(buffer.getvalue(), path)
+    """Write ``{'state_dict': ..., 'meta': ...}`` to ``path`` atomically
+    (its folder is created if needed); ``meta`` is JSON-like."""
+    _save({
+        'state_dict': OrderedDict(state_dict),
+        'meta': dict(meta or {})
+    }, path)
 
 
 def save_state_dict(state_dict: Dict[str, torch.Tensor], path: str) -> None:
     """Write a bare state dict (e.g. the original's ``final_state.pth``)
-    to ``path`` atomically.
-
-    Args:
-        state_dict (dict[str, Tensor]): The tensors.
-        path (str): Destination ``.pth``.
-    """
-    buffer = io.BytesIO()
-    torch.save(OrderedDict(state_dict), buffer)
-    atomic_write_bytes(buffer.getvalue(), path)
+    to ``path`` atomically."""
+    _save(OrderedDict(state_dict), path)
 
 
 def is_torch_file(path: str) -> bool:

@@ -200,12 +200,12 @@ def detectron2_outputs(model: nn.Module,
 def detectron2_panoptic(repo: str) -> Callable[..., torch.Tensor]:
     """detectron2's ``get_panoptic_segmentation`` as its model calls it at
     test time: ``fn(outputs, thing_ids, label_divisor, stuff_area,
-    threshold, nms_kernel, top_k) -> (H, W) int64`` (void = -1)."""
+    center_threshold, nms_kernel, top_k) -> (H, W) int64`` (void = -1)."""
     add_detectron2_package(repo)
     from panoptic_deeplab.post_processing import get_panoptic_segmentation
 
     def run(outputs: Dict[str, torch.Tensor], thing_ids: List[int],
-            label_divisor: int, stuff_area: int, threshold: float,
+            label_divisor: int, stuff_area: int, center_threshold: float,
             nms_kernel: int, top_k: int) -> torch.Tensor:
         panoptic, _ = get_panoptic_segmentation(
             outputs['sem_seg'][0].argmax(dim=0, keepdim=True),
@@ -215,7 +215,7 @@ def detectron2_panoptic(repo: str) -> Callable[..., torch.Tensor]:
             label_divisor=label_divisor,
             stuff_area=stuff_area,
             void_label=-1,
-            threshold=threshold,
+            threshold=center_threshold,
             nms_kernel=nms_kernel,
             top_k=top_k)
         return panoptic[0]

@@ -252,9 +252,7 @@ def verify_row(repo, row, cfg, seed, work_dir):
         center_threshold=pd.CENTER_THRESHOLD,
         nms_kernel=pd.NMS_KERNEL,
         top_k=pd.TOP_K_INSTANCE)
-    pan_d = detectron2_panoptic(repo)(out_d, thing_ids, divisor, pd.STUFF_AREA,
-                                      pd.CENTER_THRESHOLD, pd.NMS_KERNEL,
-                                      pd.TOP_K_INSTANCE)
+    pan_d = detectron2_panoptic(repo)(out_d, thing_ids, divisor, **settings)
     pan_d = torch.where(pan_d == -1, IGNORE_INDEX * divisor, pan_d)
     pan_m = mmpdl_panoptic(out_m, thing_ids, divisor, settings)
     diff = {
