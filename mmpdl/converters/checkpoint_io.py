@@ -136,7 +136,10 @@ def conversion_meta(src: str,
         converted_from=osp.basename(src), source_sha256=file_sha256(src))
     if source_format is not None:
         meta['source_format'] = source_format
-    return dict(meta, config=osp.basename(config_path), converter=converter)
+    return dict(
+        meta,
+        converted_for_config=osp.basename(config_path),
+        converter=converter)
 
 
 def _save(obj: dict, path: str) -> None:

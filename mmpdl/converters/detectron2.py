@@ -36,10 +36,10 @@ from typing import Dict, Iterable, List, Optional
 
 import torch
 from mmengine import Config
-from mmengine.fileio import load
 
 from mmpdl.datasets.config_meta import config_dataset_meta
-from mmpdl.datasets.panoptic_categories import metainfo_from_categories
+from mmpdl.datasets.panoptic_categories import (metainfo_from_categories,
+                                                read_categories_file)
 from .checkpoint_io import (conversion_meta, read_detectron2_state_dict,
                             read_state_dict, save_converted,
                             save_detectron2_pkl)
@@ -342,9 +342,7 @@ def dataset_meta_of(cfg: Config, categories: Optional[str] = None):
     file) if given, else from the config's dataset; None when that dataset
     reads them from its annotation file."""
     if categories:
-        data = load(categories)
-        if isinstance(data, dict):
-            data = data.get('categories')
+        data = read_categories_file(categories, '--categories')
         return metainfo_from_categories(data or [], source=categories)
     try:
         return config_dataset_meta(cfg)

@@ -5,7 +5,10 @@ Train ids are the positions in the JSON's ``categories`` list: train id
 may have gaps and any order.
 """
 import colorsys
+import os.path as osp
 from typing import List, Sequence
+
+from .panoptic_checks import read_panoptic_json
 
 LABEL_DIVISOR = 1000
 IGNORE_INDEX = 255
@@ -114,3 +117,35 @@ def metainfo_from_categories(categories: Sequence[dict],
         label_ids=[cat['id'] for cat in categories],
         label_divisor=LABEL_DIVISOR,
         ignore_index=IGNORE_INDEX)
+
+
+def read_categories_file(path: str, option: str = 'categories_file') -> list:
+    """The ``categories`` of the JSON file ``path`` (a panoptic JSON, or a
+    bare list such as panopticapi's ``panoptic_coco_categories.json``).
+
+    Only JSON is read, whatever the file's extension: YAML and pickle
+    parsers can build objects that run code, and a categories file is
+    often received from others.
+
+    Args:
+        path (str): The file.
+        option (str): The setting that named it, in errors.
+
+    Returns:
+        list: The categories (not yet checked, see
+        :func:`categories_problems`).
+
+    Raises:
+        FileNotFoundError: ``path`` is missing.
+        ValueError: ``path`` is not JSON.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{option} {path!r} not found: give a JSON with the '
+            'dataset\'s "categories", e.g. its val panoptic JSON.')
+    content = read_panoptic_json(
+        path, f'as JSON ({option} is read as JSON only, never as YAML or '
+        'pickle); e.g. the dataset\'s val panoptic JSON')
+    if isinstance(content, dict):
+        return content.get('categories')
+    return content

@@ -13,16 +13,20 @@ import warnings
 from typing import Optional, Sequence, Tuple
 
 import torch
-from mmengine.config import Config
 
+from mmpdl.utils.config import config_from_json, config_to_json
 from .export_module import PanopticExportModule
 
 #: ``ScatterElements(reduction='add')`` needs opset 16; the TorchScript
 #: exporter writes opsets up to 20.
 MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 16, 20, 17
-#: Keys of the ONNX file's metadata (``metadata_props``).
-META_KEYS = ('mmpdl_config', 'dataset_meta', 'post_processing',
+#: Keys of the ONNX file's metadata (``metadata_props``), all JSON text:
+#: a received file is read as data, never run.
+META_KEYS = ('mmpdl_config_json', 'dataset_meta', 'post_processing',
              'with_postprocess', 'input_shape')
+#: The key under which files of older mmpdl versions hold the config as
+#: Python text; such files are refused, never executed.
+LEGACY_CONFIG_KEY = 'mmpdl_config'
 
 
 def check_opset(opset: int) -> None:
@@ -86,9 +90,9 @@ def export_onnx(module: PanopticExportModule,
 
 def export_metadata(module: PanopticExportModule,
                     shape: Optional[Tuple[int, int]]) -> dict:
-    """What a backend needs besides the graph, as strings: the config,
-    ``dataset_meta``, the post-processing settings, whether they are in
-    the graph, and the static (H, W) or ``'dynamic'``."""
+    """What a backend needs besides the graph, as JSON strings: the
+    config, ``dataset_meta``, the post-processing settings, whether they
+    are in the graph, and the static (H, W) or ``'dynamic'``."""
     model = module.model
     post = model.post_processor.function_kwargs(model.dataset_meta,
                                                 model.num_classes)
@@ -98,7 +102,7 @@ def export_metadata(module: PanopticExportModule,
         if isinstance(v, (str, int, float, list, tuple))
     }
     return dict(
-        mmpdl_config=model.cfg.pretty_text,
+        mmpdl_config_json=config_to_json(model.cfg),
         dataset_meta=json.dumps(meta),
         post_processing=json.dumps(post),
         with_postprocess=json.dumps(module.with_postprocess),
@@ -108,19 +112,40 @@ def export_metadata(module: PanopticExportModule,
 def read_metadata(onnx_file: str) -> dict:
     """The metadata written by :func:`export_onnx`, decoded: ``config``
     (Config), ``dataset_meta``, ``post_processing`` (dicts),
-    ``with_postprocess`` (bool), ``input_shape`` ([H, W] or None)."""
+    ``with_postprocess`` (bool), ``input_shape`` ([H, W] or None).
+
+    Every value is parsed as JSON: nothing in a received file runs. A file
+    of an older mmpdl, whose config is Python text, is refused.
+
+    Raises:
+        ValueError: metadata missing, not JSON, or in the old format; the
+            message names the file and says to export it again.
+    """
     import onnx
     model_proto = onnx.load(onnx_file, load_external_data=False)
     props = {p.key: p.value for p in model_proto.metadata_props}
+    again = 'export it again with tools/deployment/pytorch2onnx.py'
+    if LEGACY_CONFIG_KEY in props and 'mmpdl_config_json' not in props:
+        raise ValueError(
+            f'{onnx_file!r} was exported by an older mmpdl that stored its '
+            'config as Python text; reading that text would run any code '
+            f'in it, so it is not read: {again}')
     missing = [k for k in META_KEYS if k not in props]
     if missing:
         raise ValueError(
-            f'{onnx_file!r} lacks the mmpdl metadata {missing}; export it '
-            'with tools/deployment/pytorch2onnx.py')
-    shape = json.loads(props['input_shape'])
+            f'{onnx_file!r} lacks the mmpdl metadata {missing}; {again}')
+    values = {}
+    for key in META_KEYS[1:]:
+        try:
+            values[key] = json.loads(props[key])
+        except json.JSONDecodeError as err:
+            raise ValueError(f'{onnx_file!r}: metadata {key!r} is not '
+                             f'valid JSON ({err}); {again}') from err
+    shape = values['input_shape']
     return dict(
-        config=Config.fromstring(props['mmpdl_config'], '.py'),
-        dataset_meta=json.loads(props['dataset_meta']),
-        post_processing=json.loads(props['post_processing']),
-        with_postprocess=json.loads(props['with_postprocess']),
+        config=config_from_json(props['mmpdl_config_json'],
+                                f'{onnx_file!r} metadata'),
+        dataset_meta=values['dataset_meta'],
+        post_processing=values['post_processing'],
+        with_postprocess=values['with_postprocess'],
         input_shape=None if shape == 'dynamic' else shape)

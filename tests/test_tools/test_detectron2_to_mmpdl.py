@@ -123,7 +123,7 @@ def test_every_key_of_every_row(tmp_path, row_name):
     meta, result = converted['meta'], converted['state_dict']
     assert meta['source_sha256'] == hashlib.sha256(
         src.read_bytes()).hexdigest()
-    assert meta['config'] == osp.basename(ROW[row_name].config)
+    assert meta['converted_for_config'] == osp.basename(ROW[row_name].config)
     num_classes, num_things = (133, 80) if 'coco' in row_name else (19, 8)
     assert len(meta['dataset_meta']['classes']) == num_classes
     assert len(meta['dataset_meta']['thing_ids']) == num_things

@@ -106,7 +106,7 @@ def test_convert_and_reverse_every_row(tmp_path, row_name):
 
     converted = torch.load(dst, weights_only=True)
     meta, result = converted['meta'], converted['state_dict']
-    assert meta['config'] == osp.basename(row.mmpdl_config)
+    assert meta['converted_for_config'] == osp.basename(row.mmpdl_config)
     assert meta['source_sha256'] == hashlib.sha256(
         src.read_bytes()).hexdigest()
     # a bijection: every source value arrives exactly once, shape intact

@@ -21,7 +21,7 @@ import os.path as osp
 import sys
 from typing import List, NamedTuple
 
-from mmengine.fileio import load
+import yaml
 
 from mmpdl.converters.cli import converter_parser, run_conversion
 from mmpdl.converters.original import mmpdl_to_original, original_to_mmpdl
@@ -50,7 +50,9 @@ def original_entries(metafile: str = METAFILE) -> List[OriginalEntry]:
     """The metafile's models whose ``Original Config`` is a yaml of the
     original implementation."""
     entries = []
-    for model in load(metafile)['Models']:
+    with open(metafile) as f:
+        models = yaml.safe_load(f)['Models']
+    for model in models:
         url = model['Metadata'].get('Original Config', '')
         if url.startswith(ORIGINAL_REPO_URL):
             config = model['Config']

@@ -34,10 +34,10 @@ class PackPanopticInputs(BaseTransform):
 
     def __init__(self,
                  meta_keys=('img_path', 'image_id', 'pan_map_path',
-                            'ori_shape', 'img_shape', 'pad_shape',
-                            'scale_factor', 'flip', 'flip_direction',
-                            'reduce_zero_label', 'thing_ids', 'label_divisor',
-                            'ignore_index')):
+                            'pan_file_name', 'ori_shape', 'img_shape',
+                            'pad_shape', 'scale_factor', 'flip',
+                            'flip_direction', 'reduce_zero_label', 'thing_ids',
+                            'label_divisor', 'ignore_index')):
         self.meta_keys = meta_keys
 
     def transform(self, results: dict) -> dict:

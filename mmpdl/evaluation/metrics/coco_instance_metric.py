@@ -128,13 +128,17 @@ class CocoInstanceMetric(BaseMetric):
         if self._coco_gt is None:
             return sample_image_id(sample)
         img_path = sample_field(sample, 'img_path')
-        name = osp.basename(img_path)
-        if name not in self._image_of_file:
-            raise KeyError(
-                f'CocoInstanceMetric: image {name!r} ({img_path}) is not in '
-                f'the images of ann_file {self.ann_file!r}; give the '
-                'instances JSON of the split being evaluated.')
-        return self._image_of_file[name]
+        # the longest tail of the path that is a file_name of ann_file
+        # (nested names such as cam1/0001.jpg and cam2/0001.jpg differ)
+        parts = osp.normpath(img_path).split(osp.sep)
+        for start in range(len(parts)):
+            name = '/'.join(parts[start:])
+            if name in self._image_of_file:
+                return self._image_of_file[name]
+        raise KeyError(
+            f'CocoInstanceMetric: image {img_path!r} is not in the images '
+            f'of ann_file {self.ann_file!r} (no file_name is a tail of its '
+            'path); give the instances JSON of the split being evaluated.')
 
     def _ground_truth(self, results: List[dict], meta: dict):
         """COCO ground truth and the evaluated image ids (results' ids are

@@ -12,7 +12,8 @@ from ..functional.metric_inputs import (check_writer_args, resolve_meta,
                                         sample_field, sample_image_id)
 from ..functional.panoptic_quality import (panoptic_image_statistics,
                                            summarize_panoptic_quality)
-from ..functional.panoptic_writers import (write_panoptic_json,
+from ..functional.panoptic_writers import (OutputNames, check_unique_outputs,
+                                           write_panoptic_json,
                                            write_panoptic_png)
 
 
@@ -77,6 +78,7 @@ class PanopticQualityMetric(BaseMetric):
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
         self.split = split
+        self._written = OutputNames()
 
     @property
     def png_dir(self) -> str:
@@ -98,10 +100,11 @@ class PanopticQualityMetric(BaseMetric):
         Returns:
             tuple: ``(image_id, file_name)``.
         """
+        file_name = sample_field(sample, 'pan_file_name', required=False)
         pan_map_path = sample_field(sample, 'pan_map_path', required=False)
-        if pan_map_path:
+        if not file_name and pan_map_path:
             file_name = osp.basename(pan_map_path)
-        else:
+        elif not file_name:
             img_path = sample_field(sample, 'img_path')
             file_name = osp.splitext(osp.basename(img_path))[0] + '.png'
         image_id = sample_image_id(sample)
@@ -132,8 +135,14 @@ class PanopticQualityMetric(BaseMetric):
             self.results.append(result)
 
     def write_sample(self, sample, pred, meta: dict) -> dict:
-        """Write the PNG(s) of one sample; return its JSON annotation."""
+        """Write the PNG(s) of one sample; return its JSON annotation.
+
+        Raises:
+            ValueError: An earlier sample of this evaluation had the same
+                PNG name or image id (it would be overwritten).
+        """
         image_id, file_name = self.image_names(sample)
+        self._written.claim(image_id, file_name, sample)
         return write_panoptic_png(pred.cpu().numpy(), image_id, file_name,
                                   self.png_dir, meta['label_ids'],
                                   meta['label_divisor'], meta['ignore_index'])
@@ -149,9 +158,11 @@ class PanopticQualityMetric(BaseMetric):
         """
         logger = MMLogger.get_current_instance()
         meta = resolve_meta(self.dataset_meta)
+        self._written = OutputNames()
         if self.outfile_prefix:
-            write_panoptic_json([r['annotation'] for r in results],
-                                self.json_path, meta['classes'],
+            annotations = [r['annotation'] for r in results]
+            check_unique_outputs(annotations, self.json_path)
+            write_panoptic_json(annotations, self.json_path, meta['classes'],
                                 meta['label_ids'], meta['thing_ids'])
             print_log(
                 f'Panoptic results written to {self.json_path}', logger=logger)
