@@ -116,25 +116,9 @@ def test_tensorrt_backend_equals_pytorch(tmp_path, r18_checkpoint,
     assert all(row['ok'] for row in rows), rows
 
 
-def test_backends_are_registered_and_are_the_choices():
-    from mmpdl.deployment import BACKENDS
-    assert BACKENDS.module_dict == dict(
-        onnxruntime=OnnxRuntimeBackend, tensorrt=TensorRTBackend)
-    demo = load_tool('image_demo.py')
-    for backend in ('pytorch', 'onnxruntime', 'tensorrt'):
-        args = demo.parse_args(['x.png', 'c.py', 'm', '--backend', backend])
-        assert args.backend == backend
-    with pytest.raises(SystemExit):
-        demo.parse_args(['x.png', 'c.py', 'm', '--backend', 'openvino'])
-    with pytest.raises(
-            ValueError,
-            match=r"use one of \['pytorch', "
-            r"'onnxruntime', 'tensorrt'\]"):
-        PanopticInferencer('m.onnx', backend='openvino')
-
-
-def test_a_newly_registered_backend_runs_in_the_inferencer(
-        static_onnx, scene_257x513):
+def test_registered_backends_are_the_choices(static_onnx, scene_257x513):
+    """BACKENDS holds onnxruntime and tensorrt; a backend registered later
+    is a choice of the demo and runs in the inferencer."""
     from mmpdl.deployment import BACKENDS
 
     class CountingBackend(OnnxRuntimeBackend):
@@ -144,19 +128,22 @@ def test_a_newly_registered_backend_runs_in_the_inferencer(
             CountingBackend.calls += 1
             return super().__call__(image)
 
+    assert BACKENDS.module_dict == dict(
+        onnxruntime=OnnxRuntimeBackend, tensorrt=TensorRTBackend)
+    with pytest.raises(
+            ValueError, match="one of .'pytorch', 'onnxruntime', "
+            "'tensorrt'.$"):
+        PanopticInferencer('m.onnx', backend='counting')
     BACKENDS.register_module('counting', module=CountingBackend)
     try:
-        demo = load_tool('image_demo.py')
-        assert demo.parse_args(['x.png', 'c.py', 'm', '--backend',
-                                'counting']).backend == 'counting'
+        choice = load_tool('image_demo.py').parse_args(
+            ['x.png', 'c.py', 'm', '--backend', 'counting']).backend
         got = PanopticInferencer(
-            static_onnx, backend='counting')(
-                scene_257x513)
+            static_onnx, backend='counting')(scene_257x513)['predictions']
     finally:
         BACKENDS.module_dict.pop('counting')
-    want = PanopticInferencer(
-        static_onnx, backend='onnxruntime')(
-            scene_257x513)
-    assert CountingBackend.calls == 1
-    np.testing.assert_array_equal(got['predictions']['panoptic_seg'],
-                                  want['predictions']['panoptic_seg'])
+    with pytest.raises(SystemExit):
+        load_tool('image_demo.py').parse_args(
+            ['x.png', 'c.py', 'm', '--backend', 'counting'])
+    assert choice == 'counting' and CountingBackend.calls == 1
+    assert got['panoptic_seg'].shape == scene_257x513.shape[:2]
