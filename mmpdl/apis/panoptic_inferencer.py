@@ -60,6 +60,12 @@ def find_model(name: str):
         f'{root}/*/metafile.yaml or a config file stem in {root}/*/)')
 
 
+def backend_names() -> List[str]:
+    """What runs a model: ``'pytorch'`` (a config and checkpoint) or a
+    backend registered in ``BACKENDS`` (an exported file)."""
+    return ['pytorch', *BACKENDS.module_dict]
+
+
 @INFERENCERS.register_module()
 class PanopticInferencer(BaseInferencer):
     """Panoptic-DeepLab inference and visualization.
@@ -81,10 +87,10 @@ class PanopticInferencer(BaseInferencer):
             default: CUDA when available.
         scope (str): Registry scope. Defaults to ``'mmpdl'``.
         show_progress (bool): Show a progress bar. Defaults to False.
-        backend (str): ``'pytorch'``; or ``'onnxruntime'`` / ``'tensorrt'``
-            with ``model`` an ``.onnx`` file of
-            ``tools/deployment/pytorch2onnx.py`` (its config and dataset
-            metadata are read from the file; no ``weights``).
+        backend (str): ``'pytorch'``; or a name in ``BACKENDS``
+            (``'onnxruntime'``, ``'tensorrt'``) with ``model`` an ``.onnx``
+            file of ``tools/deployment/pytorch2onnx.py`` (its config and
+            dataset metadata are read from the file; no ``weights``).
     """
 
     preprocess_kwargs: set = set()
@@ -105,9 +111,9 @@ class PanopticInferencer(BaseInferencer):
         if model is None:
             raise ValueError('PanopticInferencer needs a config (file, '
                              'Config or model name) as `model`')
-        if backend not in BACKENDS:
+        if backend not in backend_names():
             raise ValueError(f'unknown backend {backend!r}; use one of '
-                             f'{BACKENDS}')
+                             f'{backend_names()}')
         self.backend = backend
         if backend != 'pytorch':
             if not (isinstance(model, str) and model.endswith('.onnx')):

@@ -40,26 +40,6 @@ def check_opset(opset: int) -> None:
             f'{MAX_OPSET}); pass e.g. --opset {DEFAULT_OPSET}')
 
 
-def build_export_module(
-    config: str,
-    checkpoint: Optional[str],
-    with_postprocess: bool = False
-) -> Tuple[PanopticExportModule, torch.nn.Module]:
-    """The model of ``config`` with the weights of ``checkpoint`` (random
-    when None), wrapped for export. A checkpoint that does not fit the
-    config is refused by :func:`init_model` (one-line ``ValueError``).
-
-    Returns:
-        tuple: (:class:`PanopticExportModule`, the ``PanopticDeepLab``
-        model with ``cfg`` and ``dataset_meta``, eval mode, CPU).
-    """
-    from mmpdl.apis import init_model
-    model = init_model(config, checkpoint, device='cpu')
-    post_cfg = model.post_processor.function_kwargs(model.dataset_meta,
-                                                    model.num_classes)
-    return PanopticExportModule(model, with_postprocess, post_cfg), model
-
-
 def export_onnx(module: PanopticExportModule,
                 out_file: str,
                 shape: Sequence[int] = (1025, 2049),
@@ -112,16 +92,16 @@ def export_onnx(module: PanopticExportModule,
 def export_metadata(module: PanopticExportModule,
                     shape: Optional[Tuple[int, int]]) -> dict:
     """What a backend needs besides the graph, as JSON strings: the
-    config, ``dataset_meta``, the post-processing settings, whether they
-    are in the graph, and the static (H, W) or ``'dynamic'``."""
+    config, ``dataset_meta``, the post-processor's settings (thresholds;
+    the dataset's encoding is in ``dataset_meta``), whether they are in
+    the graph, and the static (H, W) or ``'dynamic'``."""
     model = module.model
-    post = model.post_processor.function_kwargs(model.dataset_meta,
-                                                model.num_classes)
     meta = PanopticMetaInfo.of(model.dataset_meta, 'the ONNX export')
+    meta.check_num_classes(model.num_classes, 'the network')
     return dict(
         mmpdl_config_json=config_to_json(model.cfg),
         dataset_meta=json.dumps(meta.to_dict()),
-        post_processing=json.dumps(post),
+        post_processing=json.dumps(model.post_processor.settings),
         with_postprocess=json.dumps(module.with_postprocess),
         input_shape=json.dumps(list(shape) if shape else 'dynamic'))
 

@@ -11,6 +11,7 @@ from typing import Optional
 
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData, PixelData
+from torch import Tensor
 
 from mmpdl.registry import MODELS
 from mmpdl.structures import SAMPLE_KEY, PanopticMetaInfo
@@ -65,6 +66,17 @@ class PanopticDeepLabPostProcessor(BaseModule):
         meta.check_num_classes(num_classes, 'the network')
         return meta
 
+    @property
+    def settings(self) -> dict:
+        """The post-processor's own arguments (thresholds, NMS kernel,
+        top-k, stuff area): ``PanopticDeepLabPostProcessor(**settings)``
+        makes it again (e.g. from an exported file's metadata)."""
+        return dict(
+            center_threshold=self.center_threshold,
+            nms_kernel=self.nms_kernel,
+            top_k=self.top_k,
+            stuff_area=self.stuff_area)
+
     def function_kwargs(self, dataset_meta, num_classes: int) -> dict:
         """Keyword arguments of :func:`get_panoptic_segmentation` for a
         model with its ``dataset_meta`` (e.g. for an export that has no data
@@ -80,10 +92,7 @@ class PanopticDeepLabPostProcessor(BaseModule):
         """
         meta = self.panoptic_meta({}, dataset_meta, num_classes)
         return dict(
-            center_threshold=self.center_threshold,
-            nms_kernel=self.nms_kernel,
-            top_k=self.top_k,
-            stuff_area=self.stuff_area,
+            **self.settings,
             thing_ids=list(meta.thing_ids),
             label_divisor=meta.label_divisor,
             ignore_index=meta.ignore_index)
@@ -120,12 +129,23 @@ class PanopticDeepLabPostProcessor(BaseModule):
             raw['offset'][None],
             sem_seg=sem_seg[None],
             **kwargs)[0]
+        return self.fill_sample(sample, raw, sem_seg, result['panoptic'],
+                                result['instances'])
+
+    @staticmethod
+    def fill_sample(sample, raw: dict, sem_seg: Tensor, panoptic: Tensor,
+                    instances):
+        """Write one image's prediction into ``sample`` (returned): the one
+        place the fields of :meth:`predict` are filled (an exported graph's
+        results too). ``raw`` as in :meth:`predict`; ``sem_seg`` and
+        ``panoptic`` (H, W) int64; ``instances`` (InstanceData or dict)
+        ``masks``, ``labels``, ``scores``, ``scores_sem_x_ctr``,
+        ``instance_ids``."""
         sample.seg_logits = PixelData(data=raw['sem_logits'])
         sample.pred_sem_seg = PixelData(data=sem_seg[None])
         sample.pred_center = PixelData(data=raw['center'])
         sample.pred_offset = PixelData(data=raw['offset'])
-        sample.pred_panoptic_seg = PixelData(data=result['panoptic'][None])
-        instances = result['instances']
+        sample.pred_panoptic_seg = PixelData(data=panoptic[None])
         sample.pred_instances = instances if isinstance(
             instances, InstanceData) else InstanceData(**instances)
         return sample
