@@ -11,9 +11,9 @@ import mmcv
 import numpy as np
 from mmengine.utils import mkdir_or_exist
 
+from mmpdl.datasets.panoptic_export import write_id_png
 from mmpdl.datasets.transforms.inference_loading import ACCEPTED, to_bgr_uint8
 from mmpdl.structures import PanopticDataSample
-from mmpdl.structures.panoptic_ids import id_to_rgb
 
 IMG_EXTENSIONS = ('.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff', '.webp')
 
@@ -118,8 +118,8 @@ def save_prediction(pred: dict, out_dir: str, name: str) -> None:
         name (str): File name stem.
     """
     mkdir_or_exist(out_dir)
-    id_rgb = id_to_rgb(pred['panoptic_seg'])
-    mmcv.imwrite(id_rgb[..., ::-1], osp.join(out_dir, f'{name}_panoptic.png'))
+    write_id_png(pred['panoptic_seg'], osp.join(out_dir,
+                                                f'{name}_panoptic.png'))
     mmcv.imwrite(pred['sem_seg'].astype(np.uint8),
                  osp.join(out_dir, f'{name}_sem.png'))
     with open(osp.join(out_dir, f'{name}_instances.json'), 'w') as file:

@@ -17,6 +17,8 @@ from torch import nn
 
 from mmpdl.converters.key_rules import convert_state_dict
 from mmpdl.converters.original import ORIGINAL_RULES
+from mmpdl.structures import IGNORE_INDEX, LABEL_DIVISOR
+from mmpdl.structures.panoptic_ids import id_to_rgb, rgb_to_id
 from mmpdl.utils.safe_load import load_url_weights_only
 
 #: (N, 3, H, W) random images whose batch statistics become the BN
@@ -153,8 +155,8 @@ def original_post_processing(repo: str) -> Callable[..., torch.Tensor]:
             center,
             offsets,
             thing_ids,
-            label_divisor=1000,
-            ignore_index=255,
+            label_divisor=LABEL_DIVISOR,
+            ignore_index=IGNORE_INDEX,
             stuff_area=2048,
             center_threshold=0.1,
             nms_kernel=7,
@@ -177,8 +179,8 @@ def original_post_processing(repo: str) -> Callable[..., torch.Tensor]:
 
 def panoptic_to_rgb_and_segments(panoptic: np.ndarray,
                                  thing_ids: Sequence,
-                                 label_divisor: int = 1000,
-                                 ignore_index: int = 255):
+                                 label_divisor: int = LABEL_DIVISOR,
+                                 ignore_index: int = IGNORE_INDEX):
     """Convert an mmpdl panoptic map to the original's target-input format.
 
     The original's dataset gives its target generator an RGB image whose
@@ -205,13 +207,12 @@ def panoptic_to_rgb_and_segments(panoptic: np.ndarray,
             continue
         crowd = cat in thing_ids and value % label_divisor == 0
         segments.append(dict(id=i + 1, category_id=cat, iscrowd=int(crowd)))
-    rgb = np.stack([dense % 256, dense // 256 % 256, dense // 65536], -1)
-    return rgb.astype(np.uint8), segments
+    return id_to_rgb(dense), segments
 
 
 def original_target_generator(repo: str,
                               thing_ids: Sequence[int],
-                              ignore_index: int = 255) -> Callable:
+                              ignore_index: int = IGNORE_INDEX) -> Callable:
     """The original ``PanopticTargetGenerator`` with Cityscapes settings.
 
     Settings are those of the original Cityscapes configs: sigma 8, stuff
@@ -226,13 +227,9 @@ def original_target_generator(repo: str,
     from segmentation.data.transforms.target_transforms import \
         PanopticTargetGenerator
 
-    def rgb2id(color):
-        color = color.astype(np.int32)
-        return color[..., 0] + 256 * color[..., 1] + 65536 * color[..., 2]
-
     return PanopticTargetGenerator(
         ignore_index,
-        rgb2id,
+        rgb_to_id,
         list(thing_ids),
         sigma=8,
         ignore_stuff_in_offset=True,

@@ -136,7 +136,7 @@ def resize_one(task):
 def resize_split(args, split):
     """Write the resized copy of one split; returns (images, dropped)."""
     from mmpdl.datasets.panoptic_checks import load_panoptic_json
-    from mmpdl.utils.atomic_io import save_json
+    from mmpdl.datasets.panoptic_export import write_panoptic_json
     src_json = osp.join(args.root, ann_path(split, args.version))
     ann = load_panoptic_json(
         src_json, 'by unzipping the Vistas release again (see '
@@ -153,7 +153,8 @@ def resize_split(args, split):
     new_images = {image['id']: image for image, _, _ in results}
     ann['images'] = [new_images.get(i['id'], i) for i in ann['images']]
     ann['annotations'] = [item for _, item, _ in results]
-    save_json(ann, osp.join(args.out_dir, ann_path(split, args.version)))
+    write_panoptic_json(
+        osp.join(args.out_dir, ann_path(split, args.version)), **ann)
     return len(results), sum(dropped for _, _, dropped in results)
 
 

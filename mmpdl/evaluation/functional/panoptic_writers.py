@@ -1,22 +1,19 @@
-"""Writers of COCO-panoptic result files: RGB-id PNGs and the JSON.
+"""COCO-panoptic result files of predictions, written by
+:mod:`mmpdl.datasets.panoptic_export`.
 
 A prediction in mmpdl's encoding (``train_id * label_divisor + k``, void
-``ignore_index * label_divisor``) becomes a PNG of segment ids
-(``R + 256 G + 256^2 B``, 0 = void) whose ids are
-``label_id * label_divisor + k`` for ``k >= 1`` and ``label_id`` for
-``k = 0`` (stuff, or a thing predicted without instance id), where
-``label_id`` is the dataset's category id of the train id. The JSON lists,
-per image, ``image_id``, ``file_name`` and ``segments_info`` (``id``,
-``category_id``, ``area``, ``iscrowd``): the format of the COCO panoptic
-test-dev submission and of cityscapesscripts' panoptic evaluation.
-Files are written atomically.
+``ignore_index * label_divisor``) becomes a PNG of segment ids (0 = void)
+whose ids are ``label_id * label_divisor + k`` for ``k >= 1`` and
+``label_id`` for ``k = 0`` (stuff, or a thing predicted without instance
+id), where ``label_id`` is the dataset's category id of the train id: the
+format of the COCO panoptic test-dev submission and of cityscapesscripts'
+panoptic evaluation.
 """
 from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
-from mmpdl.structures.panoptic_ids import id_to_rgb
-from mmpdl.utils.atomic_io import save_json, save_png
+from mmpdl.datasets.panoptic_export import write_id_png
 from mmpdl.utils.safe_paths import join_inside
 
 
@@ -78,8 +75,8 @@ def write_panoptic_png(pred_panoptic: np.ndarray, image_id: Union[int, str],
     """
     id_map, segments = panoptic_segment_ids(pred_panoptic, label_ids,
                                             label_divisor, ignore_index)
-    save_png(
-        id_to_rgb(id_map),
+    write_id_png(
+        id_map,
         join_inside(out_dir, file_name, f'image {image_id!r}', 'file_name'))
     return dict(image_id=image_id, file_name=file_name, segments_info=segments)
 
@@ -149,23 +146,3 @@ def panoptic_categories(classes: Sequence[str], label_ids: Sequence[int],
         dict(id=int(lid), name=name, isthing=int(i in things))
         for i, (name, lid) in enumerate(zip(classes, label_ids))
     ]
-
-
-def write_panoptic_json(annotations: List[Dict], json_path: str,
-                        classes: Sequence[str], label_ids: Sequence[int],
-                        thing_ids: Sequence[int]) -> None:
-    """Write the COCO-panoptic results JSON (``annotations`` +
-    ``categories``).
-
-    Args:
-        annotations (list[dict]): Outputs of :func:`write_panoptic_png`.
-        json_path (str): Destination.
-        classes (Sequence[str]): Class names per train id.
-        label_ids (Sequence[int]): Dataset category id per train id.
-        thing_ids (Sequence[int]): Thing train ids.
-    """
-    save_json(
-        dict(
-            annotations=annotations,
-            categories=panoptic_categories(classes, label_ids, thing_ids)),
-        json_path)

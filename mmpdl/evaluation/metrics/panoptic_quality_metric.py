@@ -7,6 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
+from mmpdl.datasets.panoptic_export import write_panoptic_json
 from mmpdl.registry import METRICS
 from mmpdl.structures import PanopticMetaInfo
 from ..functional.metric_inputs import (check_writer_args, sample_field,
@@ -14,7 +15,7 @@ from ..functional.metric_inputs import (check_writer_args, sample_field,
 from ..functional.panoptic_quality import (panoptic_image_statistics,
                                            summarize_panoptic_quality)
 from ..functional.panoptic_writers import (OutputNames, check_unique_outputs,
-                                           write_panoptic_json,
+                                           panoptic_categories,
                                            write_panoptic_png)
 
 
@@ -163,8 +164,10 @@ class PanopticQualityMetric(BaseMetric):
         if self.outfile_prefix:
             annotations = [r['annotation'] for r in results]
             check_unique_outputs(annotations, self.json_path)
-            write_panoptic_json(annotations, self.json_path, meta.classes,
-                                meta.label_ids, meta.thing_ids)
+            write_panoptic_json(
+                self.json_path, annotations,
+                panoptic_categories(meta.classes, meta.label_ids,
+                                    meta.thing_ids))
             print_log(
                 f'Panoptic results written to {self.json_path}', logger=logger)
         if self.format_only:
