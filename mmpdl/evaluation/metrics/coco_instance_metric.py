@@ -4,7 +4,6 @@ import io
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from pycocotools.coco import COCO
 
@@ -14,26 +13,22 @@ from mmpdl.utils.atomic_io import save_json
 from ..functional.coco_instances import (coco_ground_truth, coco_results,
                                          encode_masks, evaluate_coco,
                                          panoptic_to_instances)
-from ..functional.metric_inputs import (SCORE_TYPES, check_writer_args,
-                                        instance_field, sample_field,
+from ..functional.metric_inputs import (SCORE_TYPES, sample_field,
                                         sample_image_id)
+from .base_instance_metric import BaseInstanceMetric
 
 IOU_TYPES = (('segm', 'mask'), ('bbox', 'bbox'))
 
 
 @METRICS.register_module()
-class CocoInstanceMetric(BaseMetric):
+class CocoInstanceMetric(BaseInstanceMetric):
     """COCO box and mask AP of the instance predictions, as detectron2
-    reports them, computed by pycocotools' ``COCOeval``.
-
-    Both confidences of Panoptic-DeepLab are evaluated in one pass:
-    ``'semantic'`` (``pred_instances.scores``; keys ``mask_AP``,
+    reports them, computed by pycocotools' ``COCOeval``: keys ``mask_AP``,
     ``mask_AP50``, ``mask_AP75``, ``mask_APs``, ``mask_APm``,
     ``mask_APl``, the same with ``bbox_``, and ``mask_AP_<class>``,
-    ``bbox_AP_<class>``) and ``'semantic_x_center'``
-    (``pred_instances.scores_sem_x_ctr``; the same keys with
-    ``_sem_x_ctr`` appended). Values are percentages; NaN where COCOeval
-    has no ground truth (e.g. no large object). Boxes are the tight boxes
+    ``bbox_AP_<class>`` (``_sem_x_ctr`` appended for that score). Values
+    are percentages; NaN where COCOeval has no ground truth (e.g. no large
+    object). Boxes are the tight boxes
     of the predicted masks; mask AP ranks object sizes by mask area.
 
     Ground truth: with ``ann_file`` the official instance JSON (e.g.
@@ -45,36 +40,17 @@ class CocoInstanceMetric(BaseMetric):
     Args:
         ann_file (str, optional): COCO instance JSON of the evaluated
             split.
-        score_types (Sequence[str]): Any of ``'semantic'``,
-            ``'semantic_x_center'``.
-        format_only (bool): Only write the result files (needs
-            ``outfile_prefix``).
-        outfile_prefix (str, optional): Write
-            ``coco_instances_results[_sem_x_ctr].json`` (detectron2's
+        **kwargs: Those of :class:`BaseInstanceMetric`; ``outfile_prefix``
+            gets ``coco_instances_results[_sem_x_ctr].json`` (detectron2's
             format: ``image_id``, ``category_id``, ``segmentation``,
-            ``bbox``, ``score``) into this folder.
-        collect_device (str): ``'cpu'`` or ``'gpu'``.
-        prefix (str, optional): Key prefix, default ``coco_instance``.
+            ``bbox``, ``score``).
     """
 
     default_prefix = 'coco_instance'
 
-    def __init__(self,
-                 ann_file: Optional[str] = None,
-                 score_types: Sequence[str] = ('semantic',
-                                               'semantic_x_center'),
-                 format_only: bool = False,
-                 outfile_prefix: Optional[str] = None,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 **kwargs) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        check_writer_args(
-            type(self).__name__, format_only, outfile_prefix, score_types)
+    def __init__(self, ann_file: Optional[str] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.ann_file = ann_file
-        self.score_types = list(score_types)
-        self.format_only = format_only
-        self.outfile_prefix = outfile_prefix
         self._coco_gt = None
         if ann_file:
             if not osp.isfile(ann_file):
@@ -103,9 +79,9 @@ class CocoInstanceMetric(BaseMetric):
         """
         meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
         for sample in data_samples:
-            inst = sample_field(sample, 'pred_instances')
-            masks = instance_field(inst, 'masks').detach().cpu().numpy()
-            labels = instance_field(inst, 'labels').cpu().tolist()
+            masks, labels, scores = self.predicted_instances(sample)
+            masks = masks.detach().cpu().numpy()
+            labels = labels.cpu().tolist()
             keep = [i for i, c in enumerate(labels) if c in meta.thing_ids]
             record = dict(
                 image_id=self._image_id(sample),
@@ -113,10 +89,8 @@ class CocoInstanceMetric(BaseMetric):
                 rles=encode_masks(masks[keep].astype(bool)),
                 labels=[labels[i] for i in keep],
                 scores={
-                    name:
-                    instance_field(inst, SCORE_TYPES[name]
-                                   [0]).detach().cpu().double()[keep].tolist()
-                    for name in self.score_types
+                    name: value.detach().cpu().double()[keep].tolist()
+                    for name, value in scores.items()
                 })
             if self._coco_gt is None and not self.format_only:
                 record['gt'] = panoptic_to_instances(
