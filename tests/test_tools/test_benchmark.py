@@ -121,6 +121,20 @@ def test_size_instances_and_threads_options(tmp_path, monkeypatch, capsys):
     assert torch.get_num_threads() == before
 
 
+def test_a_task_that_fails_gets_a_not_run_row(tmp_path, monkeypatch, capsys):
+    suite = _load_suite()
+
+    def fail(task, args):
+        raise RuntimeError('no data | here\nmore')
+
+    monkeypatch.setattr(suite, '_task_rows', fail)
+    rows = suite.main(['--task', 'metrics', '--out', str(tmp_path / 'r.json')])
+    assert rows[0]['detail'] == 'not run: RuntimeError: no data / here'
+    assert rows[0]['ours_ms'] is None and rows[0]['ratio'] is None
+    assert ('| metrics | - | - | - | - | - | - | not run: RuntimeError: no '
+            'data / here |') in capsys.readouterr().out
+
+
 def test_measure_alternating_takes_turns():
     calls = []
     first, second = utils.measure_alternating(

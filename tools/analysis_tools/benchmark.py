@@ -41,7 +41,7 @@ import sys
 import traceback
 
 import torch
-from benchmark.utils import format_table, write_json
+from benchmark.utils import format_table, make_row, write_json
 from benchmark.variants_task import DEFAULT_VARIANTS, VARIANTS
 
 import mmpdl  # noqa: F401  (applies compat fixes)
@@ -160,19 +160,10 @@ def parse_args(argv=None):
 
 def _error_row(task: str, exc: BaseException) -> dict:
     """A row saying a task could not run, and why."""
-    return dict(
-        task=task,
-        ours_ms=None,
-        theirs_ms=None,
-        theirs_name='-',
-        ratio=None,
-        equal=None,
-        ours_peak_mib=None,
-        ours_peak_above_start_mib=None,
-        theirs_peak_mib=None,
-        theirs_peak_above_start_mib=None,
-        detail=f'not run: {type(exc).__name__}: '
-        f"{str(exc).splitlines()[0] if str(exc) else ''}".replace('|', '/'))
+    reason = str(exc).splitlines()[0] if str(exc) else ''
+    return make_row(
+        task, None, None, '-', None,
+        f'not run: {type(exc).__name__}: {reason}'.replace('|', '/'))
 
 
 def _task_rows(task: str, args) -> list:
