@@ -99,23 +99,6 @@ def is_pickle(path: str) -> bool:
     return path.endswith(('.pkl', '.pickle'))
 
 
-def drop_annotation_loading(pipeline: list) -> list:
-    """A test (or TTA) pipeline without its annotation-loading steps."""
-    steps = []
-    for step in pipeline:
-        if isinstance(step, list):
-            step = drop_annotation_loading(step)
-            if not step:
-                continue
-        elif 'Annotation' in step.get('type', ''):
-            continue
-        elif 'transforms' in step:
-            step = dict(
-                step, transforms=drop_annotation_loading(step['transforms']))
-        steps.append(step)
-    return steps
-
-
 def set_writers(cfg, out_dir: str, labelled: bool) -> None:
     """Point the writing metrics at ``out_dir``; on a split without
     annotations they only write (``format_only``) and metrics that need
@@ -137,6 +120,7 @@ def set_writers(cfg, out_dir: str, labelled: bool) -> None:
 
 def setup_outputs(cfg, out) -> None:
     """Prediction files (``--out``) and splits without annotations."""
+    from mmpdl.apis.inference_pipeline import drop_annotation_loading
     dataset = cfg.test_dataloader.dataset
     # ann_file '' (or None): the dataset lists the images only
     labelled = 'ann_file' not in dataset or bool(dataset.ann_file)

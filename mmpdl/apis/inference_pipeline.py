@@ -41,6 +41,23 @@ def _type_name(step) -> str:
                                                       str(kind))
 
 
+def drop_annotation_loading(pipeline: list) -> list:
+    """A test or TTA pipeline (transform configs; lists: TTA stages)
+    without its annotation-loading steps and the stages left empty."""
+    steps = []
+    for step in pipeline:
+        if isinstance(step, list):
+            step = drop_annotation_loading(step)
+        elif 'Annotation' in _type_name(step):
+            step = None
+        elif 'transforms' in step:
+            step = dict(
+                step, transforms=drop_annotation_loading(step['transforms']))
+        if step:
+            steps.append(step)
+    return steps
+
+
 def test_pipeline_of(cfg) -> Tuple[List[dict], str]:
     """The test pipeline of a config, by the rule of this module.
 
@@ -76,7 +93,7 @@ def inference_pipeline_cfg(cfg) -> List[dict]:
         KeyError: The test pipeline has no image loader.
     """
     steps, source = test_pipeline_of(cfg)
-    steps = [s for s in steps if 'Annotation' not in _type_name(s)]
+    steps = drop_annotation_loading(steps)
     loaders = [
         i for i, s in enumerate(steps) if _type_name(s) in IMAGE_LOADERS
     ]

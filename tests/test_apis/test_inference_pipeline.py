@@ -15,6 +15,7 @@ from mmengine import Config
 
 from mmpdl.apis import (PanopticInferencer, inference_model,
                         inference_pipeline_cfg, init_model)
+from mmpdl.apis.inference_pipeline import drop_annotation_loading
 from mmpdl.datasets import render_scene
 
 QUICKSTART = (
@@ -118,3 +119,17 @@ def test_pipeline_without_a_loader_is_named():
     expected = 'test_dataloader.dataset.pipeline.*LoadImageFromFile'
     with pytest.raises(KeyError, match=expected):
         inference_pipeline_cfg(cfg)
+
+
+def test_annotation_loading_leaves_test_and_tta_pipelines():
+    cfg = Config.fromfile(QUICKSTART)
+    test = drop_annotation_loading(cfg.test_pipeline)
+    assert [step['type']
+            for step in test] == ['LoadImageFromFile', 'PackPanopticInputs']
+    load, tta = drop_annotation_loading(cfg.tta_pipeline)
+    assert load['type'] == 'LoadImageFromFile'
+    # TestTimeAug: resize x flip x pack, no empty stage left behind
+    assert [[t['type'] for t in stage]
+            for stage in tta['transforms']] == [['Resize'],
+                                                ['RandomFlip', 'RandomFlip'],
+                                                ['PackPanopticInputs']]

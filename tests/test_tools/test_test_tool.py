@@ -152,20 +152,6 @@ def test_split_without_annotations_writes_the_submission(
                 assert int(label) in label_ids and 0 <= float(score) <= 1
 
 
-def test_annotation_loading_leaves_test_and_tta_pipelines(tool):
-    cfg = Config.fromfile(CONFIG)
-    test = tool.drop_annotation_loading(cfg.test_pipeline)
-    assert [step['type']
-            for step in test] == ['LoadImageFromFile', 'PackPanopticInputs']
-    load, tta = tool.drop_annotation_loading(cfg.tta_pipeline)
-    assert load['type'] == 'LoadImageFromFile'
-    # TestTimeAug: resize x flip x pack, no empty stage left behind
-    assert [[t['type'] for t in stage]
-            for stage in tta['transforms']] == [['Resize'],
-                                                ['RandomFlip', 'RandomFlip'],
-                                                ['PackPanopticInputs']]
-
-
 def test_tta(tool, data_root, checkpoint, tmp_path):
     metrics = tool.main(
         _args(data_root, checkpoint, tmp_path / 'work', '--tta'))
