@@ -151,7 +151,8 @@ def as_array(seg_map: Array) -> Array:
 
 
 def dense_segment_ids(seg_map: Array,
-                      name: str = 'segment map') -> Tuple[Array, Array]:
+                      name: str = 'segment map',
+                      with_index: bool = True) -> Tuple[Array, Array]:
     """The distinct ids of a segment map and each pixel's index among them.
 
     For the usual panoptic ids (``< 2**22``) this is one ``bincount`` and a
@@ -162,6 +163,8 @@ def dense_segment_ids(seg_map: Array,
         seg_map (np.ndarray | Tensor): (H, W) or (N,) non-negative integer
             segment ids, any integer dtype (see :func:`int64_ids`).
         name (str): The map's name in error messages.
+        with_index (bool): False: ``index`` is None (saves its (H*W,)
+            gather when only the ids are needed).
 
     Returns:
         tuple: ``ids`` (S,) int64, sorted ascending, and ``index`` (H*W,)
@@ -171,14 +174,17 @@ def dense_segment_ids(seg_map: Array,
     flat = int64_ids(seg_map.flatten() if is_torch else np.ravel(seg_map),
                      name)
     if len(flat) == 0:
-        return flat, flat
+        return flat, flat if with_index else None
     high = flat.max()
     sparse = not is_torch and int(high) > _TABLE_SPAN_PER_VALUE * len(flat)
     if int(high) >= MAX_TABLE_ID or sparse:
-        if is_torch:
+        if is_torch and with_index:
             return torch.unique(flat, return_inverse=True)
-        ids = np.unique(flat).astype(np.int64)
-        return ids, np.searchsorted(ids, flat).astype(np.int64)
+        ids = torch.unique(flat) if is_torch else np.unique(flat).astype(
+            np.int64)
+        return ids, (
+            np.searchsorted(ids, flat).astype(np.int64)
+            if with_index else None)
     if is_torch:
         counts = torch.bincount(flat)
         ids = torch.nonzero(counts).flatten()
@@ -189,7 +195,7 @@ def dense_segment_ids(seg_map: Array,
         ids = np.flatnonzero(counts)
         table = np.zeros(len(counts), dtype=np.int64)
         table[ids] = np.arange(len(ids))
-    return ids, table[flat]
+    return ids, table[flat] if with_index else None
 
 
 def pair_counts(index_a: Array,
