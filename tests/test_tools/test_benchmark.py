@@ -10,7 +10,7 @@ import multiprocessing
 
 import pytest
 import torch
-from benchmark import utils
+from benchmark_tasks import utils
 
 from .analysis_tool import HAS_ORIGINAL, ORIGINAL, ROOT, load_script
 
@@ -72,7 +72,7 @@ def test_coco_metrics_task_equals_pq_compute(tmp_path, monkeypatch):
         assert row['pq_ours'] == pytest.approx(row['pq_official'], abs=1e-9)
         assert 0 < row['pq_official'] < 100
         assert row['ours_ms'] > 0 and row['theirs_ms'] > 0
-    from benchmark.coco_metrics_task import coco_like_meta
+    from benchmark_tasks.coco_metrics_task import coco_like_meta
     meta = coco_like_meta()
     ids = meta['label_ids']
     assert len(ids) == 133 and len(set(ids)) == 133
@@ -175,7 +175,7 @@ def test_variants_task_counts_and_times(tmp_path, monkeypatch, capsys):
     """``--task variants``: parameters (the zoo's numbers), FLOPs (those of
     get_flops.py) and every timing of each model; a model whose config is
     missing gets a row saying so."""
-    from benchmark import variants_task
+    from benchmark_tasks import variants_task
     from get_flops import count
     monkeypatch.setitem(variants_task.VARIANTS, 'missing',
                         ('Missing', 'panoptic-deeplab_none.py'))

@@ -41,8 +41,8 @@ import sys
 import traceback
 
 import torch
-from benchmark.utils import format_table, make_row, write_json
-from benchmark.variants_task import DEFAULT_VARIANTS, VARIANTS
+from benchmark_tasks.utils import format_table, make_row, write_json
+from benchmark_tasks.variants_task import DEFAULT_VARIANTS, VARIANTS
 
 import mmpdl  # noqa: F401  (applies compat fixes)
 from mmpdl.deployment import BACKENDS
@@ -172,8 +172,8 @@ def _task_rows(task: str, args) -> list:
     data_size = tuple(args.size or sizes['data'])
     repo = args.original_repo
     if task == 'postprocess':
-        from benchmark.data_tasks import (run_post_processing,
-                                          run_post_processing_batch)
+        from benchmark_tasks.data_tasks import (run_post_processing,
+                                                run_post_processing_batch)
         instances = dict(num_instances=args.instances or 30)
         rows = run_post_processing(*data_size, args.device, args.warmup,
                                    args.repeats, repo, **instances)
@@ -183,7 +183,7 @@ def _task_rows(task: str, args) -> list:
                                               args.repeats, **instances)
         return rows
     if task == 'targets':
-        from benchmark.data_tasks import run_target_generation
+        from benchmark_tasks.data_tasks import run_target_generation
         return run_target_generation(
             *data_size,
             args.warmup,
@@ -191,13 +191,13 @@ def _task_rows(task: str, args) -> list:
             repo,
             num_instances=args.instances or 30)
     if task == 'metrics':
-        from benchmark.metrics_task import run_panoptic_eval
+        from benchmark_tasks.metrics_task import run_panoptic_eval
         return run_panoptic_eval(*sizes['eval'], args.warmup, args.repeats)
     if task == 'coco-metrics':
-        from benchmark.coco_metrics_task import run_coco_panoptic_eval
+        from benchmark_tasks.coco_metrics_task import run_coco_panoptic_eval
         return run_coco_panoptic_eval(*sizes['coco_eval'], args.warmup,
                                       args.repeats)
-    from benchmark.model_task import run_model
+    from benchmark_tasks.model_task import run_model
     rows = []
     for name in args.models:
         rows += run_model(name, *sizes['model'], args.device, args.warmup,
@@ -253,10 +253,10 @@ def main(argv=None) -> list:
         for task in tasks:
             print(f'[benchmark] running {task} ...', flush=True)
             if task == 'deploy':
-                from benchmark.deploy_task import run_deployment
+                from benchmark_tasks.deploy_task import run_deployment
                 own_table_rows += run_deployment(args)
             elif task == 'variants':
-                from benchmark.variants_task import run_variants
+                from benchmark_tasks.variants_task import run_variants
                 own_table_rows += run_variants(args)
             else:
                 rows.extend(run_task(task, args))

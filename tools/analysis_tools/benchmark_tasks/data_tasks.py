@@ -1,7 +1,7 @@
 """Post-processing and target-generation tasks of the benchmark suite.
 
 Each task builds identical inputs for both sides, runs each side once to
-check the outputs agree, then times it (see ``benchmark_utils.measure``).
+check the outputs agree, then times it (see :func:`.utils.measure`).
 """
 from typing import Any, Dict, List, Optional
 
@@ -61,7 +61,7 @@ def run_post_processing(height: int,
             center peak each).
 
     Returns:
-        list[dict]: One row (see ``benchmark_utils.make_row``).
+        list[dict]: One row (see :func:`.utils.make_row`).
     """
     from mmpdl.models.post_processing import get_panoptic_segmentation
     panoptic = synthetic_panoptic(

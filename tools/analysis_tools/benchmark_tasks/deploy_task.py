@@ -174,11 +174,10 @@ def _gpu_runners(path: str, meta: dict, tensor: torch.Tensor) -> list:
 def postprocess_rows(args, tmp: str) -> List[dict]:
     """The post-processing alone on a Cityscapes-like scene (30
     instances): eager form, fixed-shape form, fixed-shape in onnxruntime."""
-    from benchmark.inputs import (ENCODING, THING_IDS, post_processing_inputs,
-                                  synthetic_panoptic)
-
     from mmpdl.models.post_processing import get_panoptic_segmentation
     from mmpdl.models.post_processing.fixed_shape import panoptic_fixed_shape
+    from .inputs import (ENCODING, THING_IDS, post_processing_inputs,
+                         synthetic_panoptic)
     height, width = args.shape
     net = post_processing_inputs(synthetic_panoptic(height, width, 30, 7), 7)
     logits = net['sem_probs'][0].log()

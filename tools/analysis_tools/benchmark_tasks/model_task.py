@@ -227,7 +227,7 @@ def run_model(name: str, height: int, width: int, device: str, warmup: int,
         name (str): ``'r50'`` or ``'mbnv2'``.
         height, width (int): Input size (1025x2049 for the real benchmark).
         device (str): ``'cpu'`` or ``'cuda'``.
-        warmup, repeats (int): See ``benchmark_utils.measure``.
+        warmup, repeats (int): See :func:`.utils.measure`.
         amp (bool): Also time ours with fp16 autocast and channels_last.
         original_repo (str | None): Original checkout (None: ours only).
 
