@@ -6,10 +6,7 @@ from mmengine.model import revert_sync_batchnorm
 
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
-
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART
 
 
 @pytest.fixture(scope='session')

@@ -15,8 +15,7 @@ import subprocess
 import sys
 
 import mmpdl
-
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT
 
 
 def package_modules(name: str, path: str) -> dict:

@@ -15,10 +15,7 @@ import torch
 from mmpdl.apis import PanopticInferencer, inference_model, init_model
 from mmpdl.datasets import render_scene
 from mmpdl.datasets.transforms import to_bgr_uint8
-
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART
 
 
 @pytest.fixture(scope='module')

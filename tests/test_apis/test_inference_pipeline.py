@@ -17,10 +17,8 @@ from mmpdl.apis import (PanopticInferencer, inference_model,
                         inference_pipeline_cfg, init_model)
 from mmpdl.apis.inference_pipeline import drop_annotation_loading
 from mmpdl.datasets import render_scene
+from repo import QUICKSTART
 
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 #: without resizing, and with annotation loading (dropped at inference)
 PLAIN = [
     dict(type='LoadImageFromFile'),

@@ -12,10 +12,7 @@ from mmpdl.apis import PanopticInferencer, inference_model
 from mmpdl.apis.inferencer_io import prediction_to_dict
 from mmpdl.registry import INFERENCERS
 from mmpdl.structures import PanopticDataSample
-
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART
 
 
 @pytest.fixture(scope='module')

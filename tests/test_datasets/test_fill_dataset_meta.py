@@ -15,8 +15,8 @@ from mmpdl.datasets.config_meta import TEST_FIRST
 from mmpdl.registry import MODELS
 from mmpdl.structures import PanopticMetaInfo
 from mmpdl.utils import register_all_modules
+from repo import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CUSTOM = osp.join(ROOT, 'configs', '_base_', 'datasets', 'custom_panoptic.py')
 CITYSCAPES = osp.join(ROOT, 'configs', '_base_', 'datasets',
                       'cityscapes_panoptic.py')

@@ -10,10 +10,8 @@ from mmpdl.datasets import render_scene
 from mmpdl.deployment import PanopticExportModule
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
+from repo import QUICKSTART
 
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 MOBILENET = ('configs/panoptic_deeplab/'
              'panoptic-deeplab_mobilenetv2-os32_8xb2-90k_cityscapes-'
              '1025x2049.py')

@@ -11,7 +11,7 @@ import torch
 from mmpdl.apis import PanopticInferencer
 from mmpdl.deployment import OnnxRuntimeBackend, TensorRTBackend, export_onnx
 from .conftest import MOBILENET, QUICKSTART, export_module
-from .test_onnx_export import load_tool
+from repo import load_script
 
 pytest.importorskip('onnxruntime')
 
@@ -44,7 +44,7 @@ def test_inferencer_backends_give_the_same_predictions_and_pictures(
 
 def test_image_demo_onnxruntime_writes_the_pytorch_picture(
         tmp_path, static_onnx, r18_checkpoint, scene_257x513):
-    demo = load_tool('image_demo.py')
+    demo = load_script('tools/image_demo.py')
     image = str(tmp_path / 'scene.png')
     mmcv.imwrite(scene_257x513, image)
     for backend, weights in (('pytorch', r18_checkpoint), ('onnxruntime',
@@ -68,7 +68,7 @@ def test_wrong_size_for_a_static_export(static_onnx):
 
 
 def test_unsupported_opset_is_one_line(tmp_path):
-    tool = load_tool('deployment/pytorch2onnx.py')
+    tool = load_script('tools/deployment/pytorch2onnx.py')
     with pytest.raises(ValueError) as error:
         tool.main(
             [QUICKSTART, '--out',
@@ -82,7 +82,7 @@ def test_unsupported_opset_is_one_line(tmp_path):
 def test_checkpoint_of_another_config(tmp_path, r18_checkpoint):
     with pytest.raises(
             ValueError, match='does not fit the model of this config'):
-        load_tool('deployment/pytorch2onnx.py').main(
+        load_script('tools/deployment/pytorch2onnx.py').main(
             [MOBILENET, r18_checkpoint, '--out',
              str(tmp_path / 'x.onnx')])
 
@@ -136,14 +136,14 @@ def test_registered_backends_are_the_choices(static_onnx, scene_257x513):
         PanopticInferencer('m.onnx', backend='counting')
     BACKENDS.register_module('counting', module=CountingBackend)
     try:
-        choice = load_tool('image_demo.py').parse_args(
+        choice = load_script('tools/image_demo.py').parse_args(
             ['x.png', 'c.py', 'm', '--backend', 'counting']).backend
         got = PanopticInferencer(
             static_onnx, backend='counting')(scene_257x513)['predictions']
     finally:
         BACKENDS.module_dict.pop('counting')
     with pytest.raises(SystemExit):
-        load_tool('image_demo.py').parse_args(
+        load_script('tools/image_demo.py').parse_args(
             ['x.png', 'c.py', 'm', '--backend', 'counting'])
     assert choice == 'counting' and CountingBackend.calls == 1
     assert got['panoptic_seg'].shape == scene_257x513.shape[:2]

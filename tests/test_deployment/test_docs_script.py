@@ -12,7 +12,7 @@ import pytest
 from mmpdl.apis import inference_model
 from mmpdl.deployment import export_onnx
 from .conftest import QUICKSTART, export_module
-from .test_onnx_export import ROOT
+from repo import ROOT
 
 pytest.importorskip('onnxruntime')
 

@@ -1,8 +1,6 @@
 """Export + onnxruntime verification of small models (static and dynamic
 shapes, with and without post-processing): the ONNX outputs against the
 PyTorch model's predictions of the same image."""
-import importlib.util
-import os.path as osp
 from functools import partial
 
 import pytest
@@ -11,19 +9,9 @@ from mmpdl.apis import inference_model
 from mmpdl.datasets import render_scene
 from mmpdl.deployment import export_onnx, format_table, verify_export
 from .conftest import MOBILENET, QUICKSTART, export_module, lively_checkpoint
+from repo import load_script
 
 pytest.importorskip('onnxruntime')
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_tool(name: str = 'deployment/pytorch2onnx.py'):
-    """``tools/<name>`` as a fresh module."""
-    path = osp.join(ROOT, 'tools', name)
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(name))[0], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _check(rows):
@@ -67,7 +55,7 @@ def test_mobilenetv2_export_equals_pytorch(tmp_path):
 def test_cli_exports_and_prints_the_table(tmp_path, r18_checkpoint,
                                           scene_257x513, capsys):
     import mmcv
-    main = load_tool().main
+    main = load_script('tools/deployment/pytorch2onnx.py').main
     image = str(tmp_path / 'scene.png')
     mmcv.imwrite(scene_257x513, image)
     out = str(tmp_path / 'cli.onnx')

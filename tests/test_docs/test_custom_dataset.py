@@ -155,6 +155,7 @@ def check_classes_from_dataset(scratch):
     assert str(mismatch.value) == code_blocks(DOC, 'text')[3].strip()
 
 
+@pytest.mark.slow
 def test_worked_example(scratch):
     make, convert, check, train, browse = code_blocks(DOC, 'shell')
     run_block(make, scratch)

@@ -19,10 +19,7 @@ from mmpdl.engine.hooks import (PanopticTrainVisualizationHook,
                                 PanopticVisualizationHook)
 from mmpdl.registry import DATASETS, MODELS, VISUALIZERS
 from mmpdl.utils import register_all_modules
-
-CONFIG = ('configs/panoptic_deeplab/'
-          'panoptic-deeplab_r18-os32_1xb2-800iter_'
-          'synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART
 
 
 @pytest.fixture(scope='module')
@@ -38,7 +35,7 @@ def model():
     peaks above the threshold, so predictions hold instances."""
     register_all_modules()
     torch.manual_seed(0)
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(QUICKSTART)
     net = revert_sync_batchnorm(MODELS.build(cfg.model))
     net.decode_head.instance_head.center[1].bias.data.fill_(0.5)
     net.cfg = cfg
@@ -80,7 +77,7 @@ def test_show_dir_hook_writes_pictures(model, data_root, tmp_path):
 
 
 def _train_batch(data_root):
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(QUICKSTART)
     dataset_cfg = cfg.train_dataloader.dataset
     dataset_cfg.data_root = data_root
     dataset_cfg.pipeline[3].crop_size = (65, 129)
@@ -124,7 +121,7 @@ def test_train_hook_draws_input_gt_prediction(model, data_root, tmp_path):
 
 def test_train_hook_in_a_runner(data_root, tmp_path):
     """4 training iterations with interval 2: pictures at 2 and 4 only."""
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(QUICKSTART)
     cfg.work_dir = str(tmp_path)
     cfg.visualizer.name = 'runner_train_hook_vis'
     cfg.custom_hooks = [

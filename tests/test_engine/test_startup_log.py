@@ -14,8 +14,8 @@ from mmengine.runner import Runner
 
 from mmpdl.registry import LOG_PROCESSORS, METRICS
 from mmpdl.utils import register_all_modules
+from repo import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(
     ROOT, 'configs', 'panoptic_deeplab',
     'panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py')

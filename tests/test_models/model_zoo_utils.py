@@ -6,8 +6,8 @@ from mmengine.config import Config
 from mmpdl.datasets import fill_dataset_meta
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
+from repo import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(ROOT, 'configs', 'panoptic_deeplab')
 BASE_MODEL = osp.join(ROOT, 'configs', '_base_', 'models',
                       'panoptic_deeplab_r50.py')

@@ -16,15 +16,11 @@ import pytest
 import torch
 from mmengine.config import Config
 from PIL import Image
-from test_tools.analysis_tool import ROOT, load_script
 from test_tools.test_mapillary_vistas_tool import make_tree
 
 from mmpdl.utils.safe_paths import UnsafePathError
 from .toy_training import toy_config
-
-QUICKSTART = osp.join(
-    ROOT, 'configs', 'panoptic_deeplab',
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART, ROOT, load_script
 
 
 def payload(marker) -> str:

@@ -12,7 +12,7 @@ import pytest
 import torch
 from benchmark_tasks import utils
 
-from .analysis_tool import HAS_ORIGINAL, ORIGINAL, ROOT, load_script
+from repo import HAS_ORIGINAL, ORIGINAL, ROOT, load_script
 
 
 def _load_suite():
@@ -176,7 +176,7 @@ def test_variants_task_counts_and_times(tmp_path, monkeypatch, capsys):
     get_flops.py) and every timing of each model; a model whose config is
     missing gets a row saying so."""
     from benchmark_tasks import variants_task
-    from get_flops import count
+    count = load_script('tools/analysis_tools/get_flops.py').count
     monkeypatch.setitem(variants_task.VARIANTS, 'missing',
                         ('Missing', 'panoptic-deeplab_none.py'))
     monkeypatch.chdir(ROOT)

@@ -7,7 +7,7 @@ import os.path as osp
 import pytest
 
 from mmpdl.datasets import make_synthetic_cityscapes
-from .analysis_tool import load_script
+from repo import load_script
 
 ANN = 'gtFine/cityscapes_panoptic_val.json'
 

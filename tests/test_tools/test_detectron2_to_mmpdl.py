@@ -14,12 +14,10 @@ import os
 import os.path as osp
 import pickle
 
-import detectron2_to_mmpdl as TOOL
 import numpy as np
 import pytest
 import torch
 from mmengine import Config
-from verify_against_detectron2 import ROWS
 
 from mmpdl.converters.detectron2 import (NUM_BATCHES, convert_weights,
                                          detectron2_to_mmpdl)
@@ -28,7 +26,10 @@ from mmpdl.utils.safe_load import load_numpy_pickle
 from .detectron2_fixtures import (ROOT, fake_state, load_fixture,
                                   run_verification, value_of,
                                   write_coco_categories)
+from repo import load_script
 
+TOOL = load_script('tools/model_converters/detectron2_to_mmpdl.py')
+ROWS = load_script('tools/model_converters/verify_against_detectron2.py').ROWS
 ROW = {row.name: row for row in ROWS}
 # detectron2's parameter counts (sum of its model.parameters())
 PARAM_COUNTS = {

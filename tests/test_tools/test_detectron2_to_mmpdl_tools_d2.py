@@ -16,11 +16,9 @@ import os
 import os.path as osp
 import zipfile
 
-import detectron2_to_mmpdl as TOOL
 import pytest
 import torch
 from mmengine import Config
-from verify_against_detectron2 import TOOLS_D2_ROWS
 
 from mmpdl.converters.detectron2 import (convert_weights, detectron2_rules,
                                          detectron2_to_mmpdl)
@@ -29,7 +27,11 @@ from mmpdl.converters.key_rules import (KeyMappingError, convert_back,
 from .detectron2_fixtures import (ROOT, fake_state, load_fixture,
                                   run_verification, value_of,
                                   write_coco_categories)
+from repo import load_script
 
+TOOL = load_script('tools/model_converters/detectron2_to_mmpdl.py')
+TOOLS_D2_ROWS = load_script(
+    'tools/model_converters/verify_against_detectron2.py').TOOLS_D2_ROWS
 ROW = {row.name: row for row in TOOLS_D2_ROWS}
 # parameters of the models tools_d2 builds (sum of model.parameters())
 PARAM_COUNTS = {

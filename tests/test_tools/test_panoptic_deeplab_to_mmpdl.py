@@ -12,15 +12,15 @@ import json
 import os.path as osp
 from collections import OrderedDict
 
-import panoptic_deeplab_to_mmpdl as TOOL
 import pytest
 import torch
 
 from mmpdl.converters.key_rules import KeyMappingError
 from mmpdl.converters.original import original_to_mmpdl
 from .detectron2_fixtures import fake_state, value_of
+from repo import ROOT, load_script
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = load_script('tools/model_converters/panoptic_deeplab_to_mmpdl.py')
 FIXTURES = osp.join(ROOT, 'tests', 'data', 'original_keys')
 ROWS = {row.name: row for row in TOOL.original_entries()}
 PARAM_COUNTS = {  # DESIGN.md: parameter counts of the original models

@@ -16,7 +16,7 @@ from cityscapesscripts.evaluation.evalPanopticSemanticLabeling import \
 from PIL import Image
 
 from mmpdl.datasets import make_synthetic_coco_panoptic
-from .analysis_tool import ROOT, load_script
+from repo import ROOT, load_script
 
 CONFIG = osp.join(
     ROOT, 'configs', 'panoptic_deeplab',

@@ -20,11 +20,7 @@ from PIL import Image
 from mmpdl.datasets import make_synthetic_cityscapes
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
-from .analysis_tool import ROOT, load_script
-
-CONFIG = osp.join(
-    ROOT, 'configs', 'panoptic_deeplab',
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART, load_script
 
 
 @pytest.fixture(scope='module')
@@ -45,7 +41,8 @@ def checkpoint(tmp_path_factory):
     peaks, so the predictions hold instances."""
     register_all_modules()
     torch.manual_seed(0)
-    net = revert_sync_batchnorm(MODELS.build(Config.fromfile(CONFIG).model))
+    net = revert_sync_batchnorm(
+        MODELS.build(Config.fromfile(QUICKSTART).model))
     net.decode_head.instance_head.center[1].bias.data.fill_(0.5)
     path = str(tmp_path_factory.mktemp('test_tool_ckpt') / 'random.pth')
     torch.save({'state_dict': net.state_dict(), 'meta': {}}, path)
@@ -54,7 +51,7 @@ def checkpoint(tmp_path_factory):
 
 def _args(data_root, checkpoint, work_dir, *extra):
     return [
-        CONFIG, checkpoint, '--work-dir',
+        QUICKSTART, checkpoint, '--work-dir',
         str(work_dir), *extra, '--cfg-options',
         f'test_dataloader.dataset.data_root={data_root}',
         'test_dataloader.num_workers=0'
@@ -121,7 +118,7 @@ def test_split_without_annotations_writes_the_submission(
         tool, data_root, checkpoint, tmp_path):
     out = tmp_path / 'submission'
     metrics = tool.main([
-        CONFIG, checkpoint, '--work-dir',
+        QUICKSTART, checkpoint, '--work-dir',
         str(tmp_path / 'work'), '--out',
         str(out), '--cfg-options',
         f'test_dataloader.dataset.data_root={data_root}',
@@ -184,4 +181,4 @@ def test_missing_config_and_checkpoint_are_named(tool, checkpoint, tmp_path,
         assert 'torch thread(s) per process (OMP_NUM_THREADS)' in \
             capsys.readouterr().out
     with pytest.raises(FileNotFoundError, match='absent.pth'):
-        tool.main([CONFIG, str(tmp_path / 'absent.pth')])
+        tool.main([QUICKSTART, str(tmp_path / 'absent.pth')])
