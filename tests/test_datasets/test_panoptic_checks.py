@@ -10,7 +10,6 @@ from PIL import Image
 
 from mmpdl.datasets import CITYSCAPES_PANOPTIC_META, CityscapesPanopticDataset
 from mmpdl.datasets import cityscapes_panoptic as dataset_module
-from mmpdl.datasets import make_synthetic_cityscapes
 from mmpdl.datasets.transforms import LoadPanopticAnnotations
 
 ANN = 'gtFine/cityscapes_panoptic_val.json'
@@ -19,10 +18,8 @@ PREFIX = dict(
 
 
 @pytest.fixture(scope='module')
-def root(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp('checks'))
-    make_synthetic_cityscapes(out, 1, 3, size=(64, 128), seed=7)
-    return out
+def root(synthetic_cityscapes):
+    return synthetic_cityscapes(1, 3, size=(64, 128), seed=7)
 
 
 @pytest.fixture

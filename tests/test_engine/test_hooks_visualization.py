@@ -14,7 +14,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner
 
 from mmpdl.apis import inference_model
-from mmpdl.datasets import fill_dataset_meta, make_synthetic_cityscapes
+from mmpdl.datasets import fill_dataset_meta
 from mmpdl.engine.hooks import (PanopticTrainVisualizationHook,
                                 PanopticVisualizationHook)
 from mmpdl.registry import DATASETS, MODELS, VISUALIZERS
@@ -23,10 +23,8 @@ from repo import QUICKSTART
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('hook_cityscapes'))
-    make_synthetic_cityscapes(root, 2, 2, size=(64, 128), seed=2)
-    return root
+def data_root(synthetic_cityscapes):
+    return synthetic_cityscapes(2, 2, size=(64, 128), seed=2)
 
 
 @pytest.fixture(scope='module')

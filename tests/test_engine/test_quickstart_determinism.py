@@ -8,15 +8,12 @@ import sys
 import pytest
 import torch
 
-from mmpdl.datasets import make_synthetic_cityscapes
 from repo import QUICKSTART, ROOT
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('determinism_cityscapes'))
-    make_synthetic_cityscapes(root, 4, 1, size=(64, 128), seed=3)
-    return root
+def data_root(synthetic_cityscapes):
+    return synthetic_cityscapes(4, 1, size=(64, 128), seed=3)
 
 
 def _train(data_root, work_dir, *extra):

@@ -11,7 +11,6 @@ import torch
 from mmengine import Config
 from mmengine.model import revert_sync_batchnorm
 
-from mmpdl.datasets import make_synthetic_cityscapes
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
 from repo import QUICKSTART, ROOT
@@ -20,10 +19,8 @@ pytestmark = pytest.mark.slow  # every test trains in subprocesses
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('tiny_cityscapes'))
-    make_synthetic_cityscapes(root, 4, 2, size=(64, 128), seed=1)
-    return root
+def data_root(synthetic_cityscapes):
+    return synthetic_cityscapes(4, 2, size=(64, 128), seed=1)
 
 
 def _options(data_root, max_iters, **extra):

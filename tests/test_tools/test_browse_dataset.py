@@ -6,7 +6,6 @@ import mmcv
 import numpy as np
 import pytest
 
-from mmpdl.datasets import make_synthetic_cityscapes
 from repo import QUICKSTART, load_script
 
 # the train crop of the config: every resized 64x128 image fits inside it
@@ -20,10 +19,8 @@ def tool():
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('browse_cityscapes'))
-    make_synthetic_cityscapes(root, 2, 1, size=(64, 128), seed=5)
-    return root
+def data_root(synthetic_cityscapes):
+    return synthetic_cityscapes(2, 1, size=(64, 128), seed=5)
 
 
 def _panels(path, height, width):

@@ -17,7 +17,6 @@ from mmengine import Config
 from mmengine.model import revert_sync_batchnorm
 from PIL import Image
 
-from mmpdl.datasets import make_synthetic_cityscapes
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
 from repo import QUICKSTART, load_script
@@ -29,10 +28,8 @@ def tool():
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('test_tool_cityscapes'))
-    make_synthetic_cityscapes(root, 1, 2, size=(64, 128), seed=5, num_test=3)
-    return root
+def data_root(synthetic_cityscapes):
+    return synthetic_cityscapes(1, 2, size=(64, 128), seed=5, num_test=3)
 
 
 @pytest.fixture(scope='module')
