@@ -66,3 +66,19 @@ def test_plain_bn_per_process_differs(parity):
     assert result['grad_rel_l2'] > 1e-2
     assert result['stats_max_rel'] > 1e-2
     assert max(rel for _, _, rel in result['losses'].values()) > 1e-5
+
+
+def test_tool_table_has_a_row_per_comparison(parity):
+    from measure_dist_parity import format_table, parse_args
+    lines = format_table(parity).splitlines()
+    assert lines[0].startswith('| comparison | loss_sem | loss_center |')
+    rows = {line.split(' | ')[0][2:]: line for line in lines[2:]}
+    assert set(rows) == {
+        'config vs per_process_losses', 'BN vs per_process_losses',
+        'config vs union', 'BN vs union'
+    }
+    bn_grad = parity['BN vs per_process_losses']['grad_rel_l2']
+    assert f'{bn_grad:.2e}' in rows['BN vs per_process_losses']
+    args = parse_args(['--crop', '33', '65', '--dtype', 'float64'])
+    assert (tuple(args.crop), args.dtype, args.processes) == ((33, 65),
+                                                              'float64', 2)
