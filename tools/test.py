@@ -167,7 +167,7 @@ def main(argv=None):
     from mmengine.runner import Runner
 
     import mmpdl  # noqa: F401  (compat fixes)
-    from mmpdl.datasets.config_meta import TEST_FIRST, fill_num_classes
+    from mmpdl.datasets.config_meta import TEST_FIRST, fill_dataset_meta
     from mmpdl.utils import (load_config, register_all_modules,
                              setup_cpu_distributed, setup_cpu_threads)
     register_all_modules(init_default_scope=False)
@@ -189,7 +189,7 @@ def main(argv=None):
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     # the head's num_classes=None -> the test dataset's class count
-    fill_num_classes(cfg, loaders=TEST_FIRST)
+    fill_dataset_meta(cfg, loaders=TEST_FIRST)
     if args.tta:
         enable_tta(cfg)
     setup_outputs(cfg, args.out)

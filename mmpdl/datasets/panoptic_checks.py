@@ -44,9 +44,9 @@ def read_panoptic_json(path: str, remake: str = CITYSCAPES_REMAKE) -> dict:
         :func:`panoptic_json_problems`).
     """
     try:
-        with open(path) as f:
+        with open(path, encoding='utf-8') as f:
             ann = json.load(f)
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(
             f'{path!r} is not valid JSON ({err}): the file is truncated or '
             f'is not a panoptic annotation file. Make it again, {remake}.'

@@ -1,96 +1,23 @@
-"""The original Panoptic-DeepLab as a reference: its checkpoint naming and
-an adapter to a checkout of its code.
+"""The original Panoptic-DeepLab as a reference: an adapter to a checkout.
 
-:data:`ORIGINAL_RULES` rename the original's state-dict keys to mmpdl's
-(used by ``tools/model_converters/panoptic_deeplab_to_mmpdl.py``). The rest
-imports the original (github.com/bowenc0221/panoptic-deeplab) from a
+Imports the original (github.com/bowenc0221/panoptic-deeplab) from a
 checkout given on the command line, never copied into this repository, and
 wraps its models, post-processing and target generator for
-``verify_against_original.py``, the benchmarks and the tests.
-
-Backbones keep the original's names (torchvision ResNet/ResNeXt and
-MobileNetV2 in both code bases, Xception-65 in the original's block layout,
-mmseg's ``HRNet`` with the original HRNet's parameter names), so every
-``backbone.*`` key is kept. The head differs: the original's ``decoder``
-holds two ``SinglePanopticDeepLabDecoder`` (ASPP, low-level projections,
-5x5 depthwise-separable fuse convs) and two ``SinglePanopticDeepLabHead``,
-built from plain ``nn.Sequential`` indices; mmpdl's ``decode_head`` names
-them.
+``verify_against_original.py``, the benchmarks and the tests. Its
+checkpoint naming is :mod:`mmpdl.converters.original`.
 """
 import os.path as osp
 import sys
 import types
-from typing import Callable, List, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from mmpdl.utils.ckpt_convert import KeyRule
+from mmpdl.converters.key_rules import convert_state_dict
+from mmpdl.converters.original import ORIGINAL_RULES
 from mmpdl.utils.safe_load import load_url_weights_only
-
-BACKBONE_RULES = [KeyRule('backbone.{rest*}', 'backbone.{rest*}')]
-
-
-def _separable_rules(original: str, mmpdl: str) -> List[KeyRule]:
-    """Rules of one 5x5 depthwise-separable conv (conv, BN, conv, BN).
-
-    The original nests it as ``Sequential(Sequential(dw_conv, dw_bn),
-    pw_conv, pw_bn)`` (a ReLU between them holds no tensors); mmpdl's
-    ``DepthwiseSeparableConvModule`` names the parts.
-    """
-    return [
-        KeyRule(original + '0.0.{p*}', mmpdl + 'depthwise_conv.conv.{p*}'),
-        KeyRule(original + '0.1.{p*}', mmpdl + 'depthwise_conv.bn.{p*}'),
-        KeyRule(original + '1.{p*}', mmpdl + 'pointwise_conv.conv.{p*}'),
-        KeyRule(original + '2.{p*}', mmpdl + 'pointwise_conv.bn.{p*}'),
-    ]
-
-
-def _conv_bn_rules(original: str, mmpdl: str) -> List[KeyRule]:
-    """``Sequential(conv, BN)`` -> ``ConvModule`` (``conv``, ``bn``)."""
-    return [
-        KeyRule(original + '0.{p*}', mmpdl + 'conv.{p*}'),
-        KeyRule(original + '1.{p*}', mmpdl + 'bn.{p*}'),
-    ]
-
-
-def _decoder_rules(branch: str) -> List[KeyRule]:
-    """One branch's ASPP, low-level projections and fuse convs.
-
-    The original's ASPP keeps its 1x1 and three atrous convs in
-    ``convs.0-3`` and the image pooling (pool, 1x1 conv without BN) in
-    ``convs.4.aspp_pooling``.
-    """
-    original = f'decoder.{branch}_decoder.'
-    mmpdl = f'decode_head.{branch}_decoder.'
-    return (
-        _conv_bn_rules(
-            original + 'aspp.convs.{i}.', mmpdl + 'aspp.aspp_convs.{i}.') + [
-                KeyRule(original + 'aspp.convs.4.aspp_pooling.1.{p*}',
-                        mmpdl + 'aspp.image_pool.1.conv.{p*}')
-            ] +
-        _conv_bn_rules(original + 'aspp.project.', mmpdl + 'aspp.project.0.') +
-        _conv_bn_rules(original + 'project.{i}.', mmpdl + 'project.{i}.') +
-        _separable_rules(original + 'fuse.{i}.0.', mmpdl + 'fuse.{i}.'))
-
-
-def _prediction_rules(branch: str, original_name: str,
-                      mmpdl_name: str) -> List[KeyRule]:
-    """One prediction head: a separable conv then a 1x1 classifier."""
-    original = f'decoder.{branch}_head.classifier.{original_name}.'
-    mmpdl = f'decode_head.{branch}_head.{mmpdl_name}.'
-    return _separable_rules(original + '0.0.', mmpdl + '0.') + [
-        KeyRule(original + '1.{p*}', mmpdl + '1.{p*}')
-    ]
-
-
-#: original -> mmpdl, head rules first, then the backbone rule
-ORIGINAL_RULES: List[KeyRule] = (
-    _decoder_rules('semantic') + _decoder_rules('instance') +
-    _prediction_rules('semantic', 'semantic', 'sem_seg') +
-    _prediction_rules('instance', 'center', 'center') +
-    _prediction_rules('instance', 'offset', 'offset') + BACKBONE_RULES)
 
 #: (N, 3, H, W) random images whose batch statistics become the BN
 #: running statistics in :func:`randomize`
@@ -184,22 +111,26 @@ def randomize(model, seed):
     model.eval()
 
 
-def build_mmpdl(config_path, state_dict):
-    """Build the mmpdl model of a config (BN) and load converted weights."""
+def build_mmpdl(config_path, state_dict, rules=ORIGINAL_RULES):
+    """Build the mmpdl model of a config (BN, eval) and load ``state_dict``
+    strictly, renamed by ``rules`` (default: the original's; None: it has
+    mmpdl's names already)."""
     from mmengine import Config
     from mmengine.model import revert_sync_batchnorm
 
+    from mmpdl.datasets import fill_dataset_meta
     from mmpdl.registry import MODELS
     from mmpdl.utils import register_all_modules
-    from mmpdl.utils.ckpt_convert import convert_state_dict
 
     register_all_modules()
     cfg = Config.fromfile(config_path)
+    fill_dataset_meta(cfg)
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    target = {k: v.shape for k, v in model.state_dict().items()}
-    converted = convert_state_dict(
-        state_dict, target, ORIGINAL_RULES, what=config_path)
-    model.load_state_dict(converted, strict=True)
+    if rules is not None:
+        target = {k: v.shape for k, v in model.state_dict().items()}
+        state_dict = convert_state_dict(
+            state_dict, target, rules, what=config_path)
+    model.load_state_dict(state_dict, strict=True)
     return model.eval()
 
 

@@ -61,7 +61,7 @@ def test_missing_unexpected_and_reshaped_weights_are_counted(
 
 def test_converted_checkpoint_names_its_config(weights, tmp_path):
     state = {k: v for k, v in weights.items() if k != BN_MEAN}
-    path = _save(tmp_path, state, dict(config='other.py'))
+    path = _save(tmp_path, state, dict(converted_for_config='other.py'))
     with pytest.raises(
             ValueError,
             match=r"1 model weights are not in the "

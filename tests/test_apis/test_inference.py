@@ -61,5 +61,5 @@ def test_model_without_dataset_meta_is_named():
     model = init_model(Config.fromfile(CONFIG))
     model.dataset_meta = {}
     img = np.zeros((32, 64, 3), np.uint8)
-    with pytest.raises(KeyError, match="dataset's 'thing_ids'"):
+    with pytest.raises(KeyError, match='the post-processor needs the dataset'):
         inference_model(model, img)

@@ -5,7 +5,9 @@ import torch
 from mmengine import Config
 from mmengine.model import revert_sync_batchnorm
 
+from mmpdl.apis import init_model
 from mmpdl.datasets import render_scene
+from mmpdl.deployment import PanopticExportModule
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
 
@@ -38,6 +40,13 @@ def lively_checkpoint(config: str, path: str, scale: float = 300) -> str:
     head.instance_head['center'][-1].bias.data.fill_(0.3)
     torch.save({'state_dict': net.state_dict(), 'meta': {}}, path)
     return path
+
+
+def export_module(config: str, checkpoint: str, with_postprocess=False):
+    """The model of ``config`` and ``checkpoint`` (``init_model``) and its
+    :class:`PanopticExportModule`: ``(module, model)``."""
+    model = init_model(config, checkpoint, device='cpu')
+    return PanopticExportModule(model, with_postprocess), model
 
 
 @pytest.fixture(scope='session')

@@ -14,7 +14,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner
 
 from mmpdl.apis import inference_model
-from mmpdl.datasets import make_synthetic_cityscapes
+from mmpdl.datasets import fill_dataset_meta, make_synthetic_cityscapes
 from mmpdl.engine.hooks import (PanopticTrainVisualizationHook,
                                 PanopticVisualizationHook)
 from mmpdl.registry import DATASETS, MODELS, VISUALIZERS
@@ -138,6 +138,7 @@ def test_train_hook_in_a_runner(data_root, tmp_path):
     cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
     cfg.default_hooks.logger.interval = 1
+    fill_dataset_meta(cfg)  # as tools/train.py does
     runner = Runner.from_cfg(cfg)
     runner.train()
     stored = sorted(

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from mmpdl.datasets.transforms import LoadPanopticAnnotations
+from mmpdl.structures import PanopticMetaInfo
 from mmpdl.structures.panoptic_ids import id_to_rgb
 from mmpdl.utils.atomic_io import save_png
 
@@ -123,7 +124,7 @@ def write_coco_ground_truth(root, rng, num_images=len(SIZES)):
 
 def decode_ground_truth(info):
     """mmpdl's panoptic map of one image through the datasets' loader."""
-    results = dict(info, **TOY_META)
+    results = dict(info, panoptic_meta=PanopticMetaInfo.from_dict(TOY_META))
     results = LoadPanopticAnnotations().transform(results)
     return results['gt_panoptic_seg'].astype(np.int64)
 

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
 
+from mmpdl.datasets import fill_dataset_meta
 from mmpdl.datasets.base_panoptic import BasePanopticDataset
 from mmpdl.registry import DATASETS
 from mmpdl.structures.panoptic_ids import id_to_rgb
@@ -124,6 +125,7 @@ def test_made_up_dataset_trains_predicts_and_evaluates(tmp_path):
     _write_dataset(str(tmp_path))
     cfg = _config(str(tmp_path))
     assert 'thing_ids' not in cfg.pretty_text
+    fill_dataset_meta(cfg)  # a script that builds its own Runner calls it
     torch.manual_seed(0)
     runner = Runner.from_cfg(cfg)
     runner.train()  # one training step, then validation
@@ -136,7 +138,7 @@ def test_made_up_dataset_trains_predicts_and_evaluates(tmp_path):
     center = sample.gt_center.data[0]
     # cat centroid (22.5, 8.5) -> peak at (22, 8); dog at (22, 28)
     assert center[22, 8] == 1.0 and center[22, 28] == 1.0
-    assert sample.metainfo['thing_ids'] == [3, 4]
+    assert sample.metainfo['panoptic_meta'].thing_ids == (3, 4)
 
     # post-processor: predictions in the 5-class encoding
     batch = next(iter(runner.val_dataloader))

@@ -45,11 +45,11 @@ from benchmark.utils import format_table, write_json
 from benchmark.variants_task import DEFAULT_VARIANTS, VARIANTS
 
 import mmpdl  # noqa: F401  (applies compat fixes)
+from mmpdl.deployment import BACKENDS
 
 TASKS = ('postprocess', 'targets', 'metrics', 'coco-metrics', 'model')
 MODELS = ('r50', 'mbnv2')
 DEPLOY_MODELS = ('r50', 'mbnv2', 'r18')
-DEPLOY_BACKENDS = ('compile', 'onnxruntime')
 # (post-processing/targets H, W), (eval images, H, W), COCO eval (images,
 # H, W), model (H, W)
 FULL = dict(
@@ -108,11 +108,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--backends',
         nargs='+',
-        default=list(DEPLOY_BACKENDS),
-        choices=DEPLOY_BACKENDS,
+        choices=['compile', *BACKENDS.module_dict],
         help='deploy task: what to time besides PyTorch eager (the '
-        'reference of the equality check and the speed-up); onnxruntime '
-        'means TensorRT fp16 on a GPU')
+        'reference of the equality check and the speed-up): compile and '
+        'the registered backends; default compile and onnxruntime on CPU, '
+        'compile and tensorrt (fp16) on a GPU')
     parser.add_argument(
         '--size',
         type=int,

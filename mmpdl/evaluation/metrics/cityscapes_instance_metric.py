@@ -9,6 +9,7 @@ from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from mmpdl.registry import METRICS
+from mmpdl.structures import PanopticMetaInfo
 from ..functional.cityscapes_writers import (cityscapes_image_id,
                                              write_instance_txt)
 from ..functional.instance_ap import (MIN_REGION_SIZE, OVERLAPS,
@@ -16,8 +17,7 @@ from ..functional.instance_ap import (MIN_REGION_SIZE, OVERLAPS,
                                       evaluate_instance_ap)
 from ..functional.instance_statistics import instance_image_statistics
 from ..functional.metric_inputs import (SCORE_TYPES, check_writer_args,
-                                        instance_field, resolve_meta,
-                                        sample_field)
+                                        instance_field, sample_field)
 
 
 @METRICS.register_module()
@@ -76,7 +76,7 @@ class CityscapesInstanceMetric(BaseMetric):
                 (K,) int64, ``scores``/``scores_sem_x_ctr`` (K,) float),
                 ``gt_panoptic_seg`` (1, H, W) int64 and ``img_path``.
         """
-        meta = resolve_meta(self.dataset_meta)
+        meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
         for sample in data_samples:
             inst = sample_field(sample, 'pred_instances')
             scores = {
@@ -93,9 +93,8 @@ class CityscapesInstanceMetric(BaseMetric):
             gt = sample_field(sample, 'gt_panoptic_seg')
             self.results.append(
                 instance_image_statistics(gt, masks, labels, scores,
-                                          meta['thing_ids'],
-                                          meta['label_divisor'],
-                                          meta['ignore_index']))
+                                          meta.thing_ids, meta.label_divisor,
+                                          meta.ignore_index))
 
     def _write(self, sample, masks, labels, scores, meta) -> None:
         """Write the instance txt + masks of one sample per score type."""
@@ -107,7 +106,7 @@ class CityscapesInstanceMetric(BaseMetric):
                 masks_np, labels_np,
                 value.detach().cpu().double().numpy(), image_id,
                 osp.join(self.outfile_prefix, SCORE_TYPES[name][2]),
-                meta['label_ids'])
+                meta.label_ids)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """AP (mean over 0.5:0.95) and AP50 per score type and class.
@@ -121,9 +120,9 @@ class CityscapesInstanceMetric(BaseMetric):
         if self.format_only:
             return {}
         logger = MMLogger.get_current_instance()
-        meta = resolve_meta(self.dataset_meta)
-        thing_ids = list(meta['thing_ids'])
-        names = [meta['classes'][i] for i in thing_ids]
+        meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
+        thing_ids = list(meta.thing_ids)
+        names = [meta.classes[i] for i in thing_ids]
         stats = concat_instance_statistics(results)
         o50 = int(np.argmin(np.abs(OVERLAPS - 0.5)))
         metrics = {}

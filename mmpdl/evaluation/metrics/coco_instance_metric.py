@@ -9,13 +9,14 @@ from mmengine.logging import MMLogger, print_log
 from pycocotools.coco import COCO
 
 from mmpdl.registry import METRICS
+from mmpdl.structures import PanopticMetaInfo
 from mmpdl.utils.atomic_io import save_json
 from ..functional.coco_instances import (coco_ground_truth, coco_results,
                                          encode_masks, evaluate_coco,
                                          panoptic_to_instances)
 from ..functional.metric_inputs import (SCORE_TYPES, check_writer_args,
-                                        instance_field, resolve_meta,
-                                        sample_field, sample_image_id)
+                                        instance_field, sample_field,
+                                        sample_image_id)
 
 IOU_TYPES = (('segm', 'mask'), ('bbox', 'bbox'))
 
@@ -100,12 +101,12 @@ class CocoInstanceMetric(BaseMetric):
                 ``img_path`` and, without ``ann_file``, ``gt_panoptic_seg``
                 (1, H, W) int64.
         """
-        meta = resolve_meta(self.dataset_meta)
+        meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
         for sample in data_samples:
             inst = sample_field(sample, 'pred_instances')
             masks = instance_field(inst, 'masks').detach().cpu().numpy()
             labels = instance_field(inst, 'labels').cpu().tolist()
-            keep = [i for i, c in enumerate(labels) if c in meta['thing_ids']]
+            keep = [i for i, c in enumerate(labels) if c in meta.thing_ids]
             record = dict(
                 image_id=self._image_id(sample),
                 size=list(masks.shape[1:]),
@@ -119,8 +120,8 @@ class CocoInstanceMetric(BaseMetric):
                 })
             if self._coco_gt is None and not self.format_only:
                 record['gt'] = panoptic_to_instances(
-                    sample_field(sample, 'gt_panoptic_seg'), meta['thing_ids'],
-                    meta['label_divisor'])
+                    sample_field(sample, 'gt_panoptic_seg'), meta.thing_ids,
+                    meta.label_divisor)
             self.results.append(record)
 
     def _image_id(self, sample):
@@ -128,20 +129,24 @@ class CocoInstanceMetric(BaseMetric):
         if self._coco_gt is None:
             return sample_image_id(sample)
         img_path = sample_field(sample, 'img_path')
-        name = osp.basename(img_path)
-        if name not in self._image_of_file:
-            raise KeyError(
-                f'CocoInstanceMetric: image {name!r} ({img_path}) is not in '
-                f'the images of ann_file {self.ann_file!r}; give the '
-                'instances JSON of the split being evaluated.')
-        return self._image_of_file[name]
+        # the longest tail of the path that is a file_name of ann_file
+        # (nested names such as cam1/0001.jpg and cam2/0001.jpg differ)
+        parts = osp.normpath(img_path).split(osp.sep)
+        for start in range(len(parts)):
+            name = '/'.join(parts[start:])
+            if name in self._image_of_file:
+                return self._image_of_file[name]
+        raise KeyError(
+            f'CocoInstanceMetric: image {img_path!r} is not in the images '
+            f'of ann_file {self.ann_file!r} (no file_name is a tail of its '
+            'path); give the instances JSON of the split being evaluated.')
 
-    def _ground_truth(self, results: List[dict], meta: dict):
+    def _ground_truth(self, results: List[dict], meta: PanopticMetaInfo):
         """COCO ground truth and the evaluated image ids (results' ids are
         replaced by 1, 2, ... for derived ground truth)."""
         if self._coco_gt is not None:
             have = {c['id'] for c in self._coco_gt.dataset['categories']}
-            wanted = [int(meta['label_ids'][i]) for i in meta['thing_ids']]
+            wanted = [int(meta.label_ids[i]) for i in meta.thing_ids]
             missing = [c for c in wanted if c not in have]
             if missing:
                 raise ValueError(
@@ -158,7 +163,7 @@ class CocoInstanceMetric(BaseMetric):
                     height=record['size'][0],
                     width=record['size'][1]))
         coco_gt = coco_ground_truth(images, [r['gt'] for r in results],
-                                    meta['label_ids'], meta['thing_ids'])
+                                    meta.label_ids, meta.thing_ids)
         return coco_gt, [img['id'] for img in images]
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -171,15 +176,15 @@ class CocoInstanceMetric(BaseMetric):
             dict[str, float]: Percentages (empty when ``format_only``).
         """
         logger = MMLogger.get_current_instance()
-        meta = resolve_meta(self.dataset_meta)
+        meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
         if self.outfile_prefix:
             self._write(results, meta, logger)
         if self.format_only:
             return {}
         coco_gt, image_ids = self._ground_truth(results, meta)
         names = {
-            int(meta['label_ids'][i]): meta['classes'][i]
-            for i in meta['thing_ids']
+            int(meta.label_ids[i]): meta.classes[i]
+            for i in meta.thing_ids
         }
         metrics = {}
         for score_type in self.score_types:
@@ -207,8 +212,8 @@ class CocoInstanceMetric(BaseMetric):
         for record in results:
             dets += coco_results(record['image_id'], record['rles'],
                                  record['labels'],
-                                 record['scores'][score_type],
-                                 meta['label_ids'], with_box)
+                                 record['scores'][score_type], meta.label_ids,
+                                 with_box)
         return dets
 
     def _write(self, results, meta, logger) -> None:

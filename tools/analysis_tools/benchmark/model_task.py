@@ -81,10 +81,12 @@ def build_ours(name: str, original_state: Optional[dict]) -> torch.nn.Module:
     from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
 
+    from mmpdl.datasets import fill_dataset_meta
     from mmpdl.registry import MODELS
     from mmpdl.utils import register_all_modules
     register_all_modules()
     cfg = Config.fromfile(CONFIGS[name])
+    fill_dataset_meta(cfg)
     return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
 
 
