@@ -44,6 +44,7 @@ def parity_config(config: str = QUICKSTART,
     Returns:
         Config: The loaded config, changed.
     """
+    from mmpdl.datasets import fill_dataset_meta
     from mmpdl.utils import load_config
     cfg = load_config(config, None)
     cfg.model.backbone.init_cfg = None
@@ -57,6 +58,7 @@ def parity_config(config: str = QUICKSTART,
                          'needs exactly one PanopticRandomCrop, found '
                          f'{len(crops)}')
     crops[0]['crop_size'] = tuple(crop_size)
+    fill_dataset_meta(cfg)  # as tools/train.py does
     return cfg
 
 
@@ -161,7 +163,7 @@ def _per_process_losses_step(model, data, optim_wrapper, world_size):
         inputs, samples = data['inputs'], data['data_samples']
         outputs = model._forward(inputs)
         share = len(samples) // world_size
-        ignore_index = model.decode_head.loss_semantic.ignore_index
+        ignore_index = model._ignore_index(samples)
         per_process = []
         for rank in range(world_size):
             part = slice(rank * share, (rank + 1) * share)
