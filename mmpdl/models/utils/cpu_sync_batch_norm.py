@@ -136,10 +136,9 @@ class CPUSyncBatchNorm(nn.BatchNorm2d):
     keys, so checkpoints move freely between BN, SyncBN and this layer.
 
     It works on any device whose backend has ``all_gather`` and
-    ``all_reduce``; mmpdl uses it
-    where ``nn.SyncBatchNorm`` cannot run: ``tools/train.py`` puts it in
-    place of the configs' ``SyncBN`` in a CPU-only distributed run
-    (``mmpdl.utils.setup_cpu_distributed``).
+    ``all_reduce``; mmpdl uses it where ``nn.SyncBatchNorm`` cannot run:
+    ``tools/train.py`` puts it in place of the configs' ``SyncBN`` in a
+    CPU-only distributed run (``mmpdl.utils.setup_cpu_distributed``).
 
     Args:
         num_features (int): Channels C of the (N, C, ...) input.
