@@ -179,13 +179,11 @@ def test_bad_ids_name_the_map_and_the_value(official):
     bad_gt = gt.astype(np.int32)
     bad_gt[500, 600:700] = -7
     with pytest.raises(ValueError, match=r'gt_panoptic_seg.*-7'):
-        panoptic_image_statistics(bad_gt, pred, THINGS, NUM_CLASSES,
-                                  *ENCODINGS[0])
+        panoptic_image_statistics(bad_gt, pred, THINGS, NUM_CLASSES, 1000, 255)
     bad_pred = pred.astype(np.uint64)
     bad_pred[1, 1] = 1 << 63
     for maps in ((gt, bad_pred), (torch.from_numpy(gt),
                                   torch.from_numpy(bad_pred))):
         with pytest.raises(
                 ValueError, match=r'pred_panoptic_seg.*9223372036854775808'):
-            panoptic_image_statistics(*maps, THINGS, NUM_CLASSES,
-                                      *ENCODINGS[0])
+            panoptic_image_statistics(*maps, THINGS, NUM_CLASSES, 1000, 255)

@@ -96,6 +96,26 @@ def _config(root):
         data_root=root,
         ann_file=osp.join(root, 'ann.json'),
         pipeline=pipeline)
+    return runner_config(
+        root,
+        model,
+        dataset,
+        evaluators=[
+            dict(type='CityscapesPanopticMetric'),
+            dict(type='CityscapesInstanceMetric')
+        ],
+        visualizer=dict(type='PanopticLocalVisualizer'))
+
+
+def runner_config(root,
+                  model,
+                  dataset,
+                  evaluators,
+                  max_iters=1,
+                  val_dataset=None,
+                  **extra):
+    """A Runner config: ``max_iters`` steps of batch 2, then validation of
+    ``val_dataset`` (else ``dataset``) with ``evaluators``; Adam 1e-3."""
     loader = dict(batch_size=2, num_workers=0, dataset=dataset)
     return Config(
         dict(
@@ -105,19 +125,20 @@ def _config(root):
             train_dataloader=dict(
                 loader, sampler=dict(type='InfiniteSampler', shuffle=False)),
             val_dataloader=dict(
-                loader, sampler=dict(type='DefaultSampler', shuffle=False)),
-            val_evaluator=[
-                dict(type='CityscapesPanopticMetric'),
-                dict(type='CityscapesInstanceMetric')
-            ],
+                loader,
+                dataset=val_dataset or dataset,
+                sampler=dict(type='DefaultSampler', shuffle=False)),
+            val_evaluator=evaluators,
             optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
             train_cfg=dict(
-                type='IterBasedTrainLoop', max_iters=1, val_interval=1),
+                type='IterBasedTrainLoop',
+                max_iters=max_iters,
+                val_interval=max_iters),
             val_cfg=dict(type='ValLoop'),
             default_hooks=dict(
                 checkpoint=dict(type='CheckpointHook', interval=1000)),
-            visualizer=dict(type='PanopticLocalVisualizer'),
-            log_level='WARNING'))
+            log_level='WARNING',
+            **extra))
 
 
 def test_made_up_dataset_trains_predicts_and_evaluates(tmp_path):

@@ -16,6 +16,7 @@ from mmpdl.datasets import fill_dataset_meta
 from mmpdl.structures.panoptic_ids import id_to_rgb
 from mmpdl.utils import register_all_modules
 from .model_zoo_utils import BASE_MODEL
+from .test_made_up_dataset import runner_config
 from .test_panoptic_deeplab_segmentor import tiny_model_cfg
 
 H, W = 33, 41
@@ -75,31 +76,17 @@ def _config(root):
         data_prefix=dict(img_path='', seg_map_path=''),
         metainfo=dict(ignore_index=VOID),
         pipeline=pipeline)
-    loader = dict(batch_size=2, num_workers=0, dataset=dataset)
-    val_dataset = dict(
-        dataset, pipeline=[pipeline[0], pipeline[1], pipeline[-1]])
-    return Config(
-        dict(
-            default_scope='mmpdl',
-            work_dir=osp.join(root, 'work_dir'),
-            model=model,
-            train_dataloader=dict(
-                loader, sampler=dict(type='InfiniteSampler', shuffle=False)),
-            val_dataloader=dict(
-                loader,
-                dataset=val_dataset,
-                sampler=dict(type='DefaultSampler', shuffle=False)),
-            val_evaluator=[
-                dict(type='PanopticQualityMetric'),
-                dict(type='IoUMetric', iou_metrics=['mIoU'])
-            ],
-            optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
-            train_cfg=dict(
-                type='IterBasedTrainLoop', max_iters=2, val_interval=2),
-            val_cfg=dict(type='ValLoop'),
-            default_hooks=dict(
-                checkpoint=dict(type='CheckpointHook', interval=1000)),
-            log_level='WARNING'))
+    return runner_config(
+        root,
+        model,
+        dataset,
+        evaluators=[
+            dict(type='PanopticQualityMetric'),
+            dict(type='IoUMetric', iou_metrics=['mIoU'])
+        ],
+        max_iters=2,
+        val_dataset=dict(
+            dataset, pipeline=[pipeline[0], pipeline[1], pipeline[-1]]))
 
 
 def test_300_classes_train_and_evaluate_with_void_65535(tmp_path):
