@@ -14,6 +14,8 @@ import torch
 
 from mmpdl.testing.distributed_parity import measure_parity
 
+pytestmark = pytest.mark.slow  # trains a step in spawned processes
+
 # float64 (eps 1.1e-16) sums in another order, amplified by the same
 # cancellations as in float32 (there ~1e5 x eps); the differences that
 # matter (plain BN, per-process losses) are 1e-2 and larger.
