@@ -60,3 +60,7 @@ VISUALIZERS = _child('visualizer', MMSEG_VISUALIZERS, 'visualization')
 VISBACKENDS = _child('vis_backend', MMSEG_VISBACKENDS, 'visualization')
 LOG_PROCESSORS = _child('log_processor', MMSEG_LOG_PROCESSORS, 'engine')
 INFERENCERS = _child('inferencer', MMSEG_INFERENCERS, 'apis')
+#: runners of an exported ``.onnx`` file (onnxruntime, TensorRT), by name;
+#: neither mmseg nor mmengine has such a registry to be a child of
+BACKENDS = Registry(
+    'backend', scope='mmpdl', locations=['mmpdl.deployment.backends'])

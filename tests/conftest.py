@@ -1,15 +1,14 @@
-"""Fixtures shared by the test folders: an untrained quickstart model."""
+"""Fixtures shared by the test folders: an untrained quickstart model and
+the built-in Cityscapes-layout data."""
 import pytest
 import torch
 from mmengine import Config
 from mmengine.model import revert_sync_batchnorm
 
+from mmpdl.datasets import make_synthetic_cityscapes
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
-
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART
 
 
 @pytest.fixture(scope='session')
@@ -25,3 +24,21 @@ def tiny_checkpoint(tmp_path_factory):
     path = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
     torch.save({'state_dict': net.state_dict(), 'meta': {}}, path)
     return path
+
+
+@pytest.fixture(scope='session')
+def synthetic_cityscapes(tmp_path_factory):
+    """``make(*args, **kwargs)``: the folder of the built-in
+    Cityscapes-layout data that ``make_synthetic_cityscapes(folder, *args,
+    **kwargs)`` writes, written once per session for the same arguments
+    (a test that changes files works on a copy)."""
+    folders = {}
+
+    def make(*args, **kwargs):
+        key = repr((args, sorted(kwargs.items())))
+        if key not in folders:
+            folders[key] = str(tmp_path_factory.mktemp('cityscapes'))
+            make_synthetic_cityscapes(folders[key], *args, **kwargs)
+        return folders[key]
+
+    return make

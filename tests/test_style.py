@@ -1,11 +1,11 @@
 """flake8, isort and yapf (setup.cfg) are part of the test command."""
-import os.path as osp
 import subprocess
 import sys
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT
+
 TARGETS = ['mmpdl', 'tools', 'tests', 'configs', 'setup.py']
 
 

@@ -27,16 +27,17 @@ import sys
 
 def parse_args(argv=None):
     """Parse the command line."""
+    from mmpdl.apis.panoptic_inferencer import backend_names
     parser = argparse.ArgumentParser(
         description='Panoptic-DeepLab demo on an image or a folder')
     parser.add_argument('img', help='image file, or a folder of images')
     parser.add_argument(
         'config',
-        help='config file (or model name); with --backend onnxruntime/'
-        'tensorrt the one inside the .onnx file is used')
+        help='config file (or model name); with a --backend other than '
+        'pytorch the one inside the .onnx file is used')
     parser.add_argument(
         'checkpoint',
-        help='checkpoint file; with --backend onnxruntime/tensorrt the '
+        help='checkpoint file; with a --backend other than pytorch the '
         '.onnx file of tools/deployment/pytorch2onnx.py')
     parser.add_argument(
         '--out-file',
@@ -49,9 +50,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--backend',
         default='pytorch',
-        choices=['pytorch', 'onnxruntime', 'tensorrt'],
+        choices=backend_names(),
         help='run the checkpoint with PyTorch, or the exported .onnx file '
-        'with onnxruntime or TensorRT (its config comes from the file)')
+        'with a registered backend (its config comes from the file)')
     parser.add_argument(
         '--opacity',
         type=float,

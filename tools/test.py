@@ -99,23 +99,6 @@ def is_pickle(path: str) -> bool:
     return path.endswith(('.pkl', '.pickle'))
 
 
-def drop_annotation_loading(pipeline: list) -> list:
-    """A test (or TTA) pipeline without its annotation-loading steps."""
-    steps = []
-    for step in pipeline:
-        if isinstance(step, list):
-            step = drop_annotation_loading(step)
-            if not step:
-                continue
-        elif 'Annotation' in step.get('type', ''):
-            continue
-        elif 'transforms' in step:
-            step = dict(
-                step, transforms=drop_annotation_loading(step['transforms']))
-        steps.append(step)
-    return steps
-
-
 def set_writers(cfg, out_dir: str, labelled: bool) -> None:
     """Point the writing metrics at ``out_dir``; on a split without
     annotations they only write (``format_only``) and metrics that need
@@ -137,6 +120,7 @@ def set_writers(cfg, out_dir: str, labelled: bool) -> None:
 
 def setup_outputs(cfg, out) -> None:
     """Prediction files (``--out``) and splits without annotations."""
+    from mmpdl.apis.inference_pipeline import drop_annotation_loading
     dataset = cfg.test_dataloader.dataset
     # ann_file '' (or None): the dataset lists the images only
     labelled = 'ann_file' not in dataset or bool(dataset.ann_file)
@@ -167,7 +151,7 @@ def main(argv=None):
     from mmengine.runner import Runner
 
     import mmpdl  # noqa: F401  (compat fixes)
-    from mmpdl.datasets.config_meta import TEST_FIRST, fill_num_classes
+    from mmpdl.datasets.config_meta import TEST_FIRST, fill_dataset_meta
     from mmpdl.utils import (load_config, register_all_modules,
                              setup_cpu_distributed, setup_cpu_threads)
     register_all_modules(init_default_scope=False)
@@ -189,7 +173,7 @@ def main(argv=None):
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     # the head's num_classes=None -> the test dataset's class count
-    fill_num_classes(cfg, loaders=TEST_FIRST)
+    fill_dataset_meta(cfg, loaders=TEST_FIRST)
     if args.tta:
         enable_tta(cfg)
     setup_outputs(cfg, args.out)

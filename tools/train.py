@@ -141,7 +141,7 @@ def main(argv=None):
     """Entry point."""
     args = parse_args(argv)
     import mmpdl  # noqa: F401  (compat fixes)
-    from mmpdl.datasets import fill_num_classes
+    from mmpdl.datasets import fill_dataset_meta
     from mmpdl.utils import (load_config, register_all_modules,
                              setup_cpu_distributed, setup_cpu_threads)
     register_all_modules(init_default_scope=False)
@@ -155,7 +155,7 @@ def main(argv=None):
     if args.amp:
         set_amp(cfg)
     # the head's num_classes=None -> the train dataset's class count
-    fill_num_classes(cfg)
+    fill_dataset_meta(cfg)
     runner = build_runner(cfg)
     runner.train()
 

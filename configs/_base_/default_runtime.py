@@ -13,8 +13,8 @@ visualizer = dict(
     vis_backends=vis_backends,
     name='visualizer')
 # The val/test summary line holds the headline metrics (PQ, SQ, RQ, PQ_th,
-# PQ_st, AP, AP50, mIoU); per-class numbers are in the printed tables and in
-# scalars.json.
+# PQ_st, AP, AP50, COCO bbox_AP and mask_AP, mIoU); per-class numbers are in
+# the printed tables and in scalars.json.
 log_processor = dict(type='PanopticLogProcessor', by_epoch=False)
 log_level = 'INFO'
 load_from = None

@@ -7,18 +7,20 @@ import mmcv
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dataset import Compose, pseudo_collate
+from mmengine.dataset import pseudo_collate
 from mmengine.model import revert_sync_batchnorm
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
 from mmpdl.datasets.config_meta import (TEST_FIRST, classes_from_file,
                                         config_dataset_meta, dataset_of,
-                                        fill_num_classes)
+                                        fill_dataset_meta)
+from mmpdl.datasets.transforms.inference_loading import ACCEPTED
 from mmpdl.registry import MODELS
-from mmpdl.structures import PanopticDataSample
+from mmpdl.structures import PanopticDataSample, PanopticMetaInfo
 from mmpdl.utils import load_config, register_all_modules
 from mmpdl.utils.checkpoint_fit import check_checkpoint_fits
+from .inference_pipeline import build_inference_pipeline
 
 ImageInput = Union[str, np.ndarray]
 
@@ -43,9 +45,10 @@ def init_model(config: Union[str, Config],
 
     SyncBN is reverted to BN (single process); ``dataset_meta`` comes from
     the checkpoint's ``meta['dataset_meta']`` when present, else from the
-    config's dataset (:func:`config_dataset_meta`), and so does a head's
-    ``num_classes=None`` (:func:`fill_num_classes`; an explicit value that
-    differs from that class list raises a ``ValueError``). A checkpoint that
+    config's dataset (:func:`config_dataset_meta`), and so do a head's
+    ``num_classes=None`` and the loss's ``ignore_index=None``
+    (:func:`fill_dataset_meta`; an explicit value that differs raises a
+    ``ValueError``). A checkpoint that
     leaves model weights unloaded or mismatched raises a ``ValueError``
     with their count, the first names and the config it was saved with.
 
@@ -57,7 +60,7 @@ def init_model(config: Union[str, Config],
 
     Returns:
         nn.Module: The model in eval mode, with ``cfg`` and
-        ``dataset_meta`` attributes.
+        ``dataset_meta`` (:meth:`PanopticMetaInfo.to_dict`) attributes.
     """
     if isinstance(config, str):
         config = load_config(config, cfg_options)
@@ -72,15 +75,19 @@ def init_model(config: Union[str, Config],
     config.model.train_cfg = None
     _clear_pretrained(config.model)
     meta = config_dataset_meta(config)
+    source = "the config's dataset"
     ckpt = None
     if checkpoint is not None:
         is_url = checkpoint.startswith(('http://', 'https://'))
         if not is_url and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint!r}')
         ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-        meta.update(ckpt.get('meta', {}).get('dataset_meta') or {})
+        saved = (ckpt.get('meta') or {}).get('dataset_meta') or {}
+        if 'classes' in saved:
+            source = f"the checkpoint {checkpoint!r} (meta['dataset_meta'])"
+            meta = PanopticMetaInfo.from_dict(saved, source)
     _, dataset, cls = dataset_of(config)
-    if 'classes' not in meta and dataset and classes_from_file(dataset, cls):
+    if meta is None and dataset and classes_from_file(dataset, cls):
         raise ValueError(
             'the model has no class list: the config\'s dataset reads it '
             'from its annotation file, which is not on this machine, and '
@@ -89,49 +96,28 @@ def init_model(config: Union[str, Config],
             'put the annotation file at the config\'s data_root/ann_file, '
             'or give the dataset metainfo=dict(classes=..., thing_ids=..., '
             'label_ids=...) in the config')
-    from_ckpt = ckpt is not None and 'classes' in (ckpt.get(
-        'meta', {}).get('dataset_meta') or {})
-    fill_num_classes(
-        config,
-        meta.get('classes'),
-        source=(f"the checkpoint {checkpoint!r} (meta['dataset_meta'])"
-                if from_ckpt else "the config's dataset"),
-        loaders=TEST_FIRST)
+    fill_dataset_meta(config, meta, source=source, loaders=TEST_FIRST)
     model = revert_sync_batchnorm(MODELS.build(config.model))
     if ckpt is not None:
         check_checkpoint_fits(model, ckpt, checkpoint)
         _load_checkpoint_to_model(model, ckpt)
-    model.dataset_meta = meta
+    model.dataset_meta = meta.to_dict() if meta is not None else {}
     model.cfg = config
     return model.to(device).eval()
 
 
-def _pipeline(cfg: Config, from_array: bool) -> Compose:
-    """The test pipeline without annotation loading."""
-    steps = [
-        dict(step) for step in cfg.get('test_pipeline', [])
-        if 'Annotation' not in step['type']
-    ]
-    if not steps:
-        steps = [
-            dict(type='LoadImageFromFile'),
-            dict(type='PackPanopticInputs')
-        ]
-    if from_array:
-        steps[0] = dict(type='LoadImageFromNDArray')
-    return Compose(steps)
-
-
-def _load_one(img: ImageInput, cfg: Config):
+def _load_one(img: ImageInput, pipeline):
+    """One input through the inference pipeline, with clear errors."""
     if isinstance(img, np.ndarray):
-        return _pipeline(cfg, True)(dict(img=img))
+        return pipeline(dict(img=img))
     if not isinstance(img, str):
-        raise TypeError(f'expected an image path or array, got {type(img)}')
+        raise TypeError(f'inference takes {ACCEPTED}; got '
+                        f'{type(img).__name__}')
     if not osp.isfile(img):
         raise FileNotFoundError(f'image not found: {img!r}')
     if mmcv.imread(img) is None:
         raise ValueError(f'{img!r} is not an image that OpenCV can read')
-    return _pipeline(cfg, False)(dict(img_path=img))
+    return pipeline(dict(img_path=img))
 
 
 def inference_model(
@@ -139,10 +125,17 @@ def inference_model(
 ) -> Union[PanopticDataSample, List[PanopticDataSample]]:
     """Predict one image or a list of images.
 
+    The images go through the inference pipeline of ``model.cfg``
+    (:func:`~mmpdl.apis.inference_pipeline.inference_pipeline_cfg`, the
+    same as :class:`PanopticInferencer`'s).
+
     Args:
         model (nn.Module): From :func:`init_model`.
-        img (str | np.ndarray | list): Path(s) or (H, W, 3) BGR uint8
-            array(s).
+        img (str | np.ndarray | list): Image path(s) or uint8 BGR
+            array(s): (H, W, 3); (H, W, 4) BGRA (alpha dropped); (H, W) or
+            (H, W, 1) grayscale. Other dtypes (uint16, float) are refused
+            with a message that says how to convert them (see
+            :mod:`mmpdl.datasets.transforms.inference_loading`).
 
     Returns:
         PanopticDataSample | list: With ``pred_panoptic_seg``,
@@ -151,7 +144,8 @@ def inference_model(
     """
     single = not isinstance(img, (list, tuple))
     images = [img] if single else list(img)
-    data = pseudo_collate([_load_one(i, model.cfg) for i in images])
+    pipeline = build_inference_pipeline(model.cfg)
+    data = pseudo_collate([_load_one(i, pipeline) for i in images])
     with torch.no_grad():
         results = model.test_step(data)
     return results[0] if single else results

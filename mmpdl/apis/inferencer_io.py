@@ -11,8 +11,9 @@ import mmcv
 import numpy as np
 from mmengine.utils import mkdir_or_exist
 
+from mmpdl.datasets.panoptic_export import write_id_png
+from mmpdl.datasets.transforms.inference_loading import ACCEPTED, to_bgr_uint8
 from mmpdl.structures import PanopticDataSample
-from mmpdl.structures.panoptic_ids import id_to_rgb
 
 IMG_EXTENSIONS = ('.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff', '.webp')
 
@@ -30,27 +31,28 @@ def list_images(folder: str) -> List[str]:
     return [osp.join(folder, name) for name in names]
 
 
-def check_input(item) -> None:
+def check_input(item):
     """Raise a clear error for an input the pipeline cannot load.
 
     Args:
-        item (str | np.ndarray): An image path, or an (H, W, 3) uint8 BGR
-            array.
+        item (str | np.ndarray): An image path, or a uint8 BGR array
+            ((H, W, 3), (H, W, 4) BGRA, (H, W) or (H, W, 1) grayscale).
+
+    Returns:
+        str | np.ndarray: The path, or the array as (H, W, 3) uint8 BGR
+        (:func:`~mmpdl.datasets.transforms.inference_loading.to_bgr_uint8`).
     """
     if isinstance(item, np.ndarray):
-        if item.ndim != 3 or item.shape[2] != 3 or item.dtype != np.uint8:
-            raise ValueError('an array input must be an (H, W, 3) uint8 BGR '
-                             f'image, got shape {item.shape} and dtype '
-                             f'{item.dtype}')
-        return
+        return to_bgr_uint8(item)
     if not isinstance(item, str):
-        raise TypeError('inputs must be image paths, folders or (H, W, 3) '
-                        f'uint8 arrays, got {type(item).__name__}')
+        raise TypeError(f'inputs must be folders, {ACCEPTED}; got '
+                        f'{type(item).__name__}')
     if not osp.isfile(item):
         raise FileNotFoundError(f'image not found: {item!r}')
     if not cv2.haveImageReader(item):
         raise ValueError(f'{item!r} is not an image that OpenCV can read '
                          '(use a .png, .jpg, .bmp or .tif file)')
+    return item
 
 
 def input_name(item, array_index: int) -> str:
@@ -116,8 +118,8 @@ def save_prediction(pred: dict, out_dir: str, name: str) -> None:
         name (str): File name stem.
     """
     mkdir_or_exist(out_dir)
-    id_rgb = id_to_rgb(pred['panoptic_seg'])
-    mmcv.imwrite(id_rgb[..., ::-1], osp.join(out_dir, f'{name}_panoptic.png'))
+    write_id_png(pred['panoptic_seg'], osp.join(out_dir,
+                                                f'{name}_panoptic.png'))
     mmcv.imwrite(pred['sem_seg'].astype(np.uint8),
                  osp.join(out_dir, f'{name}_sem.png'))
     with open(osp.join(out_dir, f'{name}_instances.json'), 'w') as file:

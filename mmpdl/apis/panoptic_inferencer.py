@@ -19,6 +19,7 @@ from mmpdl.deployment import BACKENDS, BackendModel, read_metadata
 from mmpdl.registry import INFERENCERS, VISUALIZERS
 from mmpdl.utils import register_all_modules
 from .inference import init_model
+from .inference_pipeline import build_inference_pipeline
 from .inferencer_io import (check_input, input_name, input_rgb, list_images,
                             prediction_to_dict, save_prediction)
 
@@ -59,24 +60,10 @@ def find_model(name: str):
         f'{root}/*/metafile.yaml or a config file stem in {root}/*/)')
 
 
-def inference_pipeline_cfg(cfg: Config) -> list:
-    """The config's test pipeline without annotation loading, its image
-    loader replaced by mmseg's ``InferencerLoader`` (paths and arrays)."""
-    steps = cfg.get('test_dataloader', {}).get(
-        'dataset', {}).get('pipeline') or cfg.get('test_pipeline')
-    if not steps:
-        raise KeyError('the config has neither test_dataloader.dataset.'
-                       'pipeline nor test_pipeline')
-    steps = [dict(s) for s in steps if 'Annotation' not in s['type']]
-    loaders = [
-        i for i, s in enumerate(steps)
-        if s['type'] in ('LoadImageFromFile', 'InferencerLoader')
-    ]
-    if not loaders:
-        raise KeyError('the test pipeline has no LoadImageFromFile step: '
-                       f'{[s["type"] for s in steps]}')
-    steps[loaders[0]]['type'] = 'InferencerLoader'
-    return steps
+def backend_names() -> List[str]:
+    """What runs a model: ``'pytorch'`` (a config and checkpoint) or a
+    backend registered in ``BACKENDS`` (an exported file)."""
+    return ['pytorch', *BACKENDS.module_dict]
 
 
 @INFERENCERS.register_module()
@@ -100,10 +87,10 @@ class PanopticInferencer(BaseInferencer):
             default: CUDA when available.
         scope (str): Registry scope. Defaults to ``'mmpdl'``.
         show_progress (bool): Show a progress bar. Defaults to False.
-        backend (str): ``'pytorch'``; or ``'onnxruntime'`` / ``'tensorrt'``
-            with ``model`` an ``.onnx`` file of
-            ``tools/deployment/pytorch2onnx.py`` (its config and dataset
-            metadata are read from the file; no ``weights``).
+        backend (str): ``'pytorch'``; or a name in ``BACKENDS``
+            (``'onnxruntime'``, ``'tensorrt'``) with ``model`` an ``.onnx``
+            file of ``tools/deployment/pytorch2onnx.py`` (its config and
+            dataset metadata are read from the file; no ``weights``).
     """
 
     preprocess_kwargs: set = set()
@@ -124,9 +111,9 @@ class PanopticInferencer(BaseInferencer):
         if model is None:
             raise ValueError('PanopticInferencer needs a config (file, '
                              'Config or model name) as `model`')
-        if backend not in BACKENDS:
+        if backend not in backend_names():
             raise ValueError(f'unknown backend {backend!r}; use one of '
-                             f'{BACKENDS}')
+                             f'{backend_names()}')
         self.backend = backend
         if backend != 'pytorch':
             if not (isinstance(model, str) and model.endswith('.onnx')):
@@ -170,8 +157,9 @@ class PanopticInferencer(BaseInferencer):
         return init_model(cfg, weights, device=device)
 
     def _init_pipeline(self, cfg) -> Compose:
-        """See :func:`inference_pipeline_cfg`."""
-        return Compose(inference_pipeline_cfg(cfg))
+        """:func:`build_inference_pipeline`: the rule of ``inference_model``
+        (the test dataloader's pipeline, else ``test_pipeline``)."""
+        return build_inference_pipeline(cfg)
 
     def _init_collate(self, cfg):
         """``test_dataloader.collate_fn`` if set, else ``pseudo_collate``."""
@@ -192,7 +180,8 @@ class PanopticInferencer(BaseInferencer):
         return VISUALIZERS.build(vis_cfg)
 
     def _inputs_to_list(self, inputs: InputsType) -> list:
-        """Expand folders into their images, check every input, and name
+        """Expand folders into their images, check every input (arrays
+        become (H, W, 3) uint8 BGR, see :func:`check_input`), and name
         them (file stem, or a running number for arrays)."""
         if not isinstance(inputs, (list, tuple)):
             inputs = [inputs]
@@ -201,12 +190,13 @@ class PanopticInferencer(BaseInferencer):
                 item) if isinstance(item, str) and osp.isdir(item) else [item])
         ]
         self._names = []
+        checked = []
         for item in inputs:
-            check_input(item)
+            checked.append(check_input(item))
             self._names.append(input_name(item, self.num_arrays))
             if isinstance(item, np.ndarray):
                 self.num_arrays += 1
-        return list(inputs)
+        return checked
 
     def preprocess(self, inputs: list, batch_size: int = 1, **kwargs):
         """Load the inputs and yield collated batches of up to
@@ -232,8 +222,9 @@ class PanopticInferencer(BaseInferencer):
 
         Args:
             inputs (str | np.ndarray | list): An image path, a folder (its
-                images, sorted), an (H, W, 3) uint8 BGR array, or a list of
-                paths and arrays.
+                images, sorted), a uint8 BGR array ((H, W, 3); (H, W, 4)
+                BGRA, alpha dropped; (H, W) or (H, W, 1) grayscale), or a
+                list of paths and arrays.
             return_datasamples (bool): Return ``PanopticDataSample`` s
                 instead of plain arrays.
             batch_size (int): Images per forward pass.

@@ -93,6 +93,11 @@ class CityscapesPanopticDataset(CocoPanopticDataset):
         city = image_id.split('_')[0]
         return osp.join(img_dir, city, image_id + self.img_suffix)
 
+    def _listed_image_id(self, relative_stem: str) -> str:
+        """``<city>_<seq>_<frame>``: Cityscapes' image id, the file name
+        (the city folder is its first part)."""
+        return osp.basename(relative_stem)
+
     def _check_listing(self, img_dir: str, data_list: List[dict]) -> None:
         """Log how many images on disk have no entry in the JSON."""
         listed = {osp.normpath(info['img_path']) for info in data_list}

@@ -58,11 +58,22 @@ def check_cityscapes_root(root: str, splits: Sequence[str] = SPLITS) -> None:
 
 
 def _polygons_to_train_ids(json_path: str) -> None:
-    from cityscapesscripts.preparation.json2labelImg import json2labelImg
-    out = json_path.replace('_polygons.json', '_labelTrainIds.png')
-    tmp = out[:-4] + '.tmp.png'
-    json2labelImg(json_path, tmp, 'trainIds')
-    os.replace(tmp, out)
+    """``*_labelTrainIds.png`` of one polygon file, drawn by
+    cityscapesscripts' ``createLabelImage`` (what its ``json2labelImg``
+    runs) and written atomically: a random, exclusively created temporary
+    name, then a rename that replaces a symlink at the output's place
+    instead of writing through it (an archive may ship such links)."""
+    from cityscapesscripts.helpers.annotation import Annotation
+    from cityscapesscripts.preparation.json2labelImg import createLabelImage
+
+    from mmpdl.utils.atomic_io import atomic_write_bytes
+    annotation = Annotation()
+    annotation.fromJsonFile(json_path)
+    buffer = io.BytesIO()
+    createLabelImage(annotation, 'trainIds').save(buffer, format='PNG')
+    atomic_write_bytes(
+        buffer.getvalue(),
+        json_path.replace('_polygons.json', '_labelTrainIds.png'))
 
 
 def create_train_id_pngs(root: str, nproc: int = 1) -> int:
@@ -106,10 +117,10 @@ def _convert_split(args) -> str:
         final_dir = osp.join(gt_dir, name)
         final_json = osp.join(gt_dir, name + '.json')
         for stale in (final_json, final_dir):
-            if osp.isdir(stale):
+            if osp.islink(stale) or osp.isfile(stale):
+                os.remove(stale)  # a link itself, never what it points to
+            elif osp.isdir(stale):
                 shutil.rmtree(stale)
-            elif osp.exists(stale):
-                os.remove(stale)
         os.replace(osp.join(tmp_dir, name), final_dir)
         os.replace(osp.join(tmp_dir, name + '.json'), final_json)
         return final_json

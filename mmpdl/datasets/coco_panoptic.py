@@ -6,9 +6,10 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 from mmpdl.registry import DATASETS
+from mmpdl.utils.safe_paths import check_relative_name
 from .base_panoptic import BasePanopticDataset
-from .panoptic_categories import metainfo_from_categories
-from .panoptic_checks import load_panoptic_json, read_panoptic_json
+from .panoptic_categories import metainfo_from_categories, read_categories_file
+from .panoptic_checks import load_panoptic_json
 
 #: how a dataset's annotation files are made, named in errors
 PREPARE_HINT = ('see docs/dataset_prepare.md (the built-in COCO-format data: '
@@ -21,18 +22,6 @@ def _under(root: Optional[str], path: str) -> str:
     if path and root and not osp.isabs(path):
         return osp.join(root, path)
     return path
-
-
-def _read_categories(path: str) -> list:
-    """The ``categories`` of the JSON ``path`` (or the file, a list)."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'categories_file {path!r} not found: give a JSON with the '
-            'dataset\'s "categories", e.g. its val panoptic JSON.')
-    content = read_panoptic_json(path, 'see docs/dataset_prepare.md')
-    if isinstance(content, dict):
-        return content.get('categories')
-    return content
 
 
 def _duplicates(values: list) -> list:
@@ -99,7 +88,7 @@ class CocoPanopticDataset(BasePanopticDataset):
             self._ann = self._read_ann_file(path, data_root)
         elif categories_file:
             self._ann = dict(
-                categories=_read_categories(
+                categories=read_categories_file(
                     _under(data_root, categories_file)))
             path = _under(data_root, categories_file)
         super().__init__(
@@ -125,9 +114,8 @@ class CocoPanopticDataset(BasePanopticDataset):
                     'the val panoptic JSON> or metainfo=dict(classes=..., '
                     'thing_ids=..., label_ids=...).')
             return metainfo
-        merged = metainfo_from_categories(self._ann.get('categories'), path)
-        merged.update(metainfo)
-        return merged
+        return metainfo_from_categories(
+            self._ann.get('categories'), path, metainfo)
 
     @classmethod
     def _check_root(cls, root: Optional[str]) -> None:
@@ -169,7 +157,11 @@ class CocoPanopticDataset(BasePanopticDataset):
                           (_duplicates(annotated),
                            'image ids with more than one annotation'),
                           ([i for i in annotated if i not in images],
-                           'annotations whose image_id is not in "images"')):
+                           'annotations whose image_id is not in "images"'),
+                          (_duplicates([
+                              item.get('file_name')
+                              for item in ann['annotations']
+                          ]), 'PNG file_names of more than one annotation')):
             if ids:
                 problems.append(f'{what}: {ids[:10]}')
         if self.IMAGES_NEED_ANNOTATIONS:
@@ -217,10 +209,14 @@ class CocoPanopticDataset(BasePanopticDataset):
                     'but missing on disk')
             self.check_categories(item['segments_info'],
                                   f'{self.ann_file!r}: image {image_id!r}')
+            pan_file_name = check_relative_name(
+                item['file_name'], repr(self.ann_file),
+                f'annotations[image_id={image_id!r}].file_name')
             data_list.append(
                 dict(
                     img_path=img_path,
-                    pan_map_path=osp.join(pan_dir, item['file_name']),
+                    pan_map_path=osp.join(pan_dir, pan_file_name),
+                    pan_file_name=pan_file_name,
                     segments_info=item['segments_info'],
                     image_id=image_id,
                     ann_height=(image or {}).get('height'),
@@ -240,17 +236,29 @@ class CocoPanopticDataset(BasePanopticDataset):
                 osp.join(img_dir, '**', '*' + self.img_suffix),
                 recursive=True))
 
+    def _listed_image_id(self, relative_stem: str) -> str:
+        """Image id of a listed image (no JSON): its path below the image
+        folder without suffix (``cam1/0001``), unique in the folder."""
+        return relative_stem
+
     def _list_images(self, img_dir: str) -> List[dict]:
-        """Data infos of every ``*<img_suffix>`` under ``img_dir``."""
+        """Data infos of every ``*<img_suffix>`` under ``img_dir``; the
+        prediction of each is named after its path below ``img_dir``
+        (``pan_file_name``), so images of the same name in different
+        sub-folders keep apart."""
         paths = self._image_paths(img_dir)
         if not paths:
             raise FileNotFoundError(
                 f'no *{self.img_suffix} images found under {img_dir!r}')
+        stems = [
+            osp.relpath(p, img_dir)[:-len(self.img_suffix)] for p in paths
+        ]
         return [
             dict(
                 img_path=p,
-                image_id=osp.basename(p)[:-len(self.img_suffix)],
+                image_id=self._listed_image_id(stem),
+                pan_file_name=stem + '.png',
                 label_map=None,
                 reduce_zero_label=False,
-                seg_fields=[]) for p in paths
+                seg_fields=[]) for p, stem in zip(paths, stems)
         ]

@@ -4,34 +4,13 @@ Train ids are the positions in the JSON's ``categories`` list: train id
 ``i`` is category ``categories[i]['id']`` (``label_ids``), so category ids
 may have gaps and any order.
 """
-import colorsys
-from typing import List, Sequence
+import os.path as osp
+from typing import List, Optional, Sequence
 
-LABEL_DIVISOR = 1000
-IGNORE_INDEX = 255
+from mmpdl.structures import PanopticMetaInfo, default_palette
+from .panoptic_checks import read_panoptic_json
+
 CATEGORY_KEYS = ('id', 'name', 'isthing')
-
-
-def default_palette(num: int) -> List[List[int]]:
-    """``num`` distinct RGB colours, the same for every call.
-
-    Hues step by the golden ratio (neighbouring train ids get far-apart
-    hues); saturation and value alternate between three levels.
-
-    Args:
-        num (int): Number of colours.
-
-    Returns:
-        list[list[int]]: (num, 3) RGB in [0, 255].
-    """
-    golden = 0.618033988749895
-    palette = []
-    for i in range(num):
-        hue = (0.1 + i * golden) % 1.0
-        sat, val = ((0.65, 0.95), (0.9, 0.75), (0.45, 0.85))[i % 3]
-        palette.append(
-            [int(round(255 * c)) for c in colorsys.hsv_to_rgb(hue, sat, val)])
-    return palette
 
 
 def _category_problem(index: int, cat) -> str:
@@ -82,19 +61,23 @@ def categories_problems(categories) -> List[str]:
 
 
 def metainfo_from_categories(categories: Sequence[dict],
-                             source: str = 'the panoptic JSON') -> dict:
+                             source: str = 'the panoptic JSON',
+                             metainfo: Optional[dict] = None) -> dict:
     """A panoptic dataset's metainfo from a COCO-panoptic ``categories``.
 
     Args:
         categories (Sequence[dict]): ``id``, ``name``, ``isthing`` and
             optionally ``color`` of each category, in train-id order.
         source (str): The file, named in errors.
+        metainfo (dict, optional): A config's ``metainfo``, whose keys
+            replace those from ``categories`` (e.g. ``ignore_index`` for
+            more than 255 classes).
 
     Returns:
-        dict: ``classes``, ``palette`` (the categories' ``color``; a
-        category without one gets :func:`default_palette`'s colour of its
-        train id), ``thing_ids``, ``label_ids``,
-        ``label_divisor`` (1000) and ``ignore_index`` (255).
+        dict: :meth:`PanopticMetaInfo.to_dict`: ``classes``, ``palette``
+        (the categories' ``color``; a category without one gets
+        :func:`default_palette`'s colour of its train id), ``thing_ids``,
+        ``label_ids``, ``label_divisor`` and ``ignore_index``.
     """
     problems = categories_problems(categories)
     if problems:
@@ -105,12 +88,45 @@ def metainfo_from_categories(categories: Sequence[dict],
             'the dataset config: metainfo=dict(classes=..., thing_ids=..., '
             'label_ids=...).')
     fallback = default_palette(len(categories))
-    return dict(
-        classes=tuple(cat['name'] for cat in categories),
-        palette=[[int(c) for c in cat['color']]
-                 if cat.get('color') is not None else fallback[i]
-                 for i, cat in enumerate(categories)],
+    meta = dict(
+        classes=[cat['name'] for cat in categories],
         thing_ids=[i for i, cat in enumerate(categories) if cat['isthing']],
         label_ids=[cat['id'] for cat in categories],
-        label_divisor=LABEL_DIVISOR,
-        ignore_index=IGNORE_INDEX)
+        palette=[
+            fallback[i] if cat.get('color') is None else cat['color']
+            for i, cat in enumerate(categories)
+        ])
+    meta.update(metainfo or {})
+    return PanopticMetaInfo.from_dict(meta, source).to_dict()
+
+
+def read_categories_file(path: str, option: str = 'categories_file') -> list:
+    """The ``categories`` of the JSON file ``path`` (a panoptic JSON, or a
+    bare list such as panopticapi's ``panoptic_coco_categories.json``).
+
+    Only JSON is read, whatever the file's extension: YAML and pickle
+    parsers can build objects that run code, and a categories file is
+    often received from others.
+
+    Args:
+        path (str): The file.
+        option (str): The setting that named it, in errors.
+
+    Returns:
+        list: The categories (not yet checked, see
+        :func:`categories_problems`).
+
+    Raises:
+        FileNotFoundError: ``path`` is missing.
+        ValueError: ``path`` is not JSON.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{option} {path!r} not found: give a JSON with the '
+            'dataset\'s "categories", e.g. its val panoptic JSON.')
+    content = read_panoptic_json(
+        path, f'as JSON ({option} is read as JSON only, never as YAML or '
+        'pickle); e.g. the dataset\'s val panoptic JSON')
+    if isinstance(content, dict):
+        return content.get('categories')
+    return content

@@ -14,7 +14,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-from mmpdl.structures.panoptic_ids import MAX_TABLE_ID
+from mmpdl.structures.panoptic_ids import dense_segment_ids
 
 CHECK_TOOL = 'tools/dataset_converters/check_panoptic.py'
 PREPARE_TOOL = 'tools/dataset_converters/cityscapes.py'
@@ -44,9 +44,9 @@ def read_panoptic_json(path: str, remake: str = CITYSCAPES_REMAKE) -> dict:
         :func:`panoptic_json_problems`).
     """
     try:
-        with open(path) as f:
+        with open(path, encoding='utf-8') as f:
             ann = json.load(f)
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(
             f'{path!r} is not valid JSON ({err}): the file is truncated or '
             f'is not a panoptic annotation file. Make it again, {remake}.'
@@ -130,23 +130,6 @@ def load_panoptic_json(path: str, remake: str = CITYSCAPES_REMAKE) -> dict:
     return ann
 
 
-def present_ids(seg_map: np.ndarray) -> np.ndarray:
-    """Sorted distinct ids of a segment map (no per-pixel index, unlike
-    ``dense_segment_ids``: one ``bincount`` for ids below
-    ``MAX_TABLE_ID``, else ``unique``).
-
-    Args:
-        seg_map (np.ndarray): (H, W) non-negative int64 segment ids.
-
-    Returns:
-        np.ndarray: (S,) int64.
-    """
-    flat = seg_map.ravel()
-    if flat.size and 0 <= flat.min() and flat.max() < MAX_TABLE_ID:
-        return np.flatnonzero(np.bincount(flat))
-    return np.unique(flat).astype(np.int64)
-
-
 def segment_id_problems(seg_map: np.ndarray, ids: np.ndarray) -> List[str]:
     """Disagreements between a PNG's segment ids and its ``segments_info``.
 
@@ -161,7 +144,7 @@ def segment_id_problems(seg_map: np.ndarray, ids: np.ndarray) -> List[str]:
         listed id has pixels.
     """
     ids = np.asarray(ids, np.int64)
-    present = present_ids(seg_map)
+    present = dense_segment_ids(seg_map, with_index=False)[0]
     unlisted = np.setdiff1d(present[present != 0], ids)
     empty = np.setdiff1d(ids, present)
     problems = []

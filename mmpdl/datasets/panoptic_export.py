@@ -1,16 +1,13 @@
-"""Writing COCO-panoptic ground truth: segment statistics of an id map and
-atomic writers of its PNGs and JSON.
-
-Used by the dataset tools that produce COCO-panoptic files
-(``tools/dataset_converters/labels_to_coco_panoptic.py``,
-``tools/dataset_converters/mapillary_vistas.py``).
+"""COCO-panoptic files, the one writer of their RGB-id PNGs and JSON:
+ground truth (dataset tools, the built-in dataset) and predictions
+(:mod:`mmpdl.evaluation.functional.panoptic_writers`), written atomically.
 """
 from typing import List, Tuple
 
 import numpy as np
 
 from mmpdl.structures.panoptic_ids import dense_segment_ids, id_to_rgb
-from mmpdl.utils.atomic_io import save_png
+from mmpdl.utils.atomic_io import save_json, save_png
 
 
 def segment_stats(seg_map: np.ndarray) -> Tuple[np.ndarray, np.ndarray, list]:
@@ -50,10 +47,10 @@ def segment_stats(seg_map: np.ndarray) -> Tuple[np.ndarray, np.ndarray, list]:
 
 
 def write_id_png(seg_map: np.ndarray, path: str) -> None:
-    """Write an id map as a COCO-panoptic RGB PNG, atomically.
+    """Write an id map as an RGB-id PNG, atomically.
 
     Args:
-        seg_map (np.ndarray): (H, W) int64 ids in ``[0, 2^24)``.
+        seg_map (np.ndarray | Tensor): (H, W) integer ids in ``[0, 2^24)``.
         path (str): Destination ``.png``; its folder is created.
     """
     save_png(id_to_rgb(seg_map), path)
@@ -81,3 +78,19 @@ def segments_info_of(seg_map: np.ndarray, categories: dict,
             area=int(a),
             bbox=b) for i, a, b in zip(ids, areas, bboxes)
     ]
+
+
+def write_panoptic_json(path: str, annotations: List[dict],
+                        categories: List[dict], **fields) -> None:
+    """Write a COCO-panoptic JSON, atomically.
+
+    Args:
+        path (str): Destination; its folder is created.
+        annotations (list[dict]): ``image_id``, ``file_name`` (the PNG)
+            and ``segments_info`` of each image.
+        categories (list[dict]): ``id``, ``name``, ``isthing`` ... of each
+            category.
+        **fields: Other keys, e.g. ``images`` (ground truth), ``info``.
+    """
+    save_json(
+        dict(fields, annotations=annotations, categories=categories), path)

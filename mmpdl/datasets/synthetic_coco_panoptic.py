@@ -29,8 +29,9 @@ import cv2
 import numpy as np
 
 from mmpdl.structures.panoptic_ids import rgb_to_id
-from mmpdl.utils.atomic_io import atomic_write_bytes, save_json
-from .panoptic_export import segments_info_of, write_id_png
+from mmpdl.utils.atomic_io import atomic_write_bytes
+from .panoptic_export import (segments_info_of, write_id_png,
+                              write_panoptic_json)
 from .synthetic_scenes import (BICYCLE, BUILDING, BUS, CAR, PERSON, ROAD,
                                SIDEWALK, SKY, VEGETATION, begin_generation,
                                finish_generation, render_scene, scene_seed)
@@ -153,12 +154,12 @@ def _write_split(out_dir: str, split: str, num: int, size: Tuple[int, int],
                 image_id=image_id,
                 file_name=stem + '.png',
                 segments_info=segments))
-    ann = dict(
+    write_panoptic_json(
+        osp.join(out_dir, 'annotations', f'panoptic_{split}.json'),
+        annotations,
+        SYNTHETIC_COCO_CATEGORIES,
         info=dict(description=f'mmpdl synthetic COCO-panoptic, {split}'),
-        images=images,
-        annotations=annotations,
-        categories=SYNTHETIC_COCO_CATEGORIES)
-    save_json(ann, osp.join(out_dir, 'annotations', f'panoptic_{split}.json'))
+        images=images)
 
 
 def make_synthetic_coco_panoptic(out_dir: str,

@@ -1,18 +1,18 @@
-"""Run an exported ONNX file with onnxruntime or TensorRT and turn its
-outputs into the ``PanopticDataSample`` that the PyTorch model returns."""
+"""Run an exported ONNX file with onnxruntime or TensorRT (registered in
+``BACKENDS`` by name) and turn its outputs into the ``PanopticDataSample``
+that the PyTorch model returns."""
 import os.path as osp
 from typing import Dict, List, Optional
 
 import numpy as np
 import torch
-from mmengine.structures import InstanceData, PixelData
+from mmengine.structures import InstanceData
 
-from mmpdl.models.post_processing import get_panoptic_segmentation
+from mmpdl.models.post_processing import PanopticDeepLabPostProcessor
+from mmpdl.registry import BACKENDS
 from mmpdl.structures import PanopticDataSample
 from .export_module import NETWORK_OUTPUTS, PANOPTIC_OUTPUTS
 from .onnx_export import read_metadata
-
-BACKENDS = ('pytorch', 'onnxruntime', 'tensorrt')
 
 
 def check_image(image: np.ndarray, shape: Optional[List[int]],
@@ -28,6 +28,7 @@ def check_image(image: np.ndarray, shape: Optional[List[int]],
             '--shape H W of your images or with --dynamic')
 
 
+@BACKENDS.register_module('onnxruntime')
 class OnnxRuntimeBackend:
     """An exported file in an onnxruntime session.
 
@@ -59,6 +60,7 @@ class OnnxRuntimeBackend:
         return dict(zip(self.output_names, values))
 
 
+@BACKENDS.register_module('tensorrt')
 class TensorRTBackend:
     """An exported file built into a TensorRT engine (on a CUDA GPU).
 
@@ -162,23 +164,16 @@ class TensorRTBackend:
         return {k: v.cpu().numpy() for k, v in outputs.items()}
 
 
-def build_backend(backend: str, path: str, device: str = 'cpu'):
-    """:class:`OnnxRuntimeBackend` or :class:`TensorRTBackend` of ``path``."""
-    if backend == 'onnxruntime':
-        return OnnxRuntimeBackend(path, device)
-    if backend == 'tensorrt':
-        return TensorRTBackend(path, device)
-    raise ValueError(f'unknown backend {backend!r}; use one of {BACKENDS}')
-
-
 def outputs_to_sample(
         outputs: Dict[str, np.ndarray],
         meta: dict,
         sample: Optional[PanopticDataSample] = None) -> PanopticDataSample:
-    """A ``PanopticDataSample`` as ``PanopticDataSample.predict`` fills it.
+    """A ``PanopticDataSample`` as ``PanopticDeepLab.predict`` fills it.
 
-    Without post-processing in the graph, it runs here (the eager form,
-    on the backend's network outputs).
+    Without post-processing in the graph, the model's post-processor
+    (rebuilt from the file's settings) runs here on the backend's network
+    outputs; with it, the graph's results are written by the same
+    post-processor's :meth:`~PanopticDeepLabPostProcessor.fill_sample`.
 
     Args:
         outputs (dict[str, np.ndarray]): A backend's outputs by name.
@@ -191,38 +186,25 @@ def outputs_to_sample(
         ``pred_center``, ``pred_offset``, ``pred_panoptic_seg``,
         ``pred_instances`` (sorted by panoptic id).
     """
-    maps = {k: torch.from_numpy(outputs[k][0]) for k in NETWORK_OUTPUTS}
+    raw = {k: torch.from_numpy(outputs[k][0]) for k in NETWORK_OUTPUTS}
     sample = sample if sample is not None else PanopticDataSample()
-    sample.seg_logits = PixelData(data=maps['sem_logits'])
-    sample.pred_center = PixelData(data=maps['center'])
-    sample.pred_offset = PixelData(data=maps['offset'])
-    if all(k in outputs for k in PANOPTIC_OUTPUTS):
-        panoptic = torch.from_numpy(outputs['panoptic'])
-        sem_seg = torch.from_numpy(outputs['sem_seg'])
-        ids = torch.from_numpy(outputs['instance_ids'])
-        order = torch.nonzero(ids).squeeze(1)
-        order = order[ids[order].argsort()]
-        instance_ids = ids[order]
-        instances = InstanceData(
-            masks=panoptic[None] == instance_ids[:, None, None],
-            labels=torch.from_numpy(outputs['labels'])[order],
-            scores=torch.from_numpy(outputs['scores'])[order],
-            scores_sem_x_ctr=torch.from_numpy(
-                outputs['scores_sem_x_ctr'])[order],
-            instance_ids=instance_ids)
-    else:
-        sem_seg = maps['sem_logits'].max(0).indices
-        result = get_panoptic_segmentation(
-            torch.softmax(maps['sem_logits'], 0)[None],
-            maps['center'][None],
-            maps['offset'][None],
-            sem_seg=sem_seg[None],
-            **meta['post_processing'])[0]
-        panoptic, instances = result['panoptic'], result['instances']
-    sample.pred_sem_seg = PixelData(data=sem_seg[None])
-    sample.pred_panoptic_seg = PixelData(data=panoptic[None])
-    sample.pred_instances = instances
-    return sample
+    if not all(k in outputs for k in PANOPTIC_OUTPUTS):
+        raw['sem_probs'] = torch.softmax(raw['sem_logits'], 0)
+        return PanopticDeepLabPostProcessor(**meta['post_processing']).predict(
+            raw, sample, meta['dataset_meta'])
+    panoptic = torch.from_numpy(outputs['panoptic'])
+    ids = torch.from_numpy(outputs['instance_ids'])
+    order = torch.nonzero(ids).squeeze(1)
+    order = order[ids[order].argsort()]
+    instances = InstanceData(
+        masks=panoptic[None] == ids[order][:, None, None],
+        **{
+            k: torch.from_numpy(outputs[k])[order]
+            for k in ('labels', 'scores', 'scores_sem_x_ctr')
+        },
+        instance_ids=ids[order])
+    return PanopticDeepLabPostProcessor.fill_sample(
+        sample, raw, torch.from_numpy(outputs['sem_seg']), panoptic, instances)
 
 
 class BackendModel:
@@ -236,7 +218,7 @@ class BackendModel:
     """
 
     def __init__(self, backend: str, path: str, device: str = 'cpu'):
-        self.runner = build_backend(backend, path, device)
+        self.runner = BACKENDS.get(backend)(path, device)
         self.meta = self.runner.meta
         self.cfg = self.meta['config']
         self.dataset_meta = self.meta['dataset_meta']

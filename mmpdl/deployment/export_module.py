@@ -28,19 +28,14 @@ class PanopticExportModule(nn.Module):
     network, the original's bilinear upsampling, the crop back.
 
     Args:
-        model (nn.Module): A ``PanopticDeepLab`` in eval mode (BN, not
-            SyncBN).
-        with_postprocess (bool): Add :func:`panoptic_fixed_shape`.
-        post_cfg (dict): Its keyword arguments (``thing_ids``,
-            ``label_divisor``, ``ignore_index``, ``stuff_area``,
-            ``center_threshold``, ``nms_kernel``, ``top_k``); needed with
-            ``with_postprocess``.
+        model (nn.Module): A built ``PanopticDeepLab`` (e.g. of
+            ``mmpdl.apis.init_model``: eval mode, BN, ``cfg`` and
+            ``dataset_meta`` set).
+        with_postprocess (bool): Add :func:`panoptic_fixed_shape` with the
+            settings of the model's post-processor and ``dataset_meta``.
     """
 
-    def __init__(self,
-                 model: nn.Module,
-                 with_postprocess: bool = False,
-                 post_cfg: dict = None):
+    def __init__(self, model: nn.Module, with_postprocess: bool = False):
         super().__init__()
         self.model = model
         self.with_postprocess = with_postprocess
@@ -53,8 +48,9 @@ class PanopticExportModule(nn.Module):
             mean, std = torch.zeros(3, 1, 1), torch.ones(3, 1, 1)
         self.register_buffer('mean', mean.detach().clone(), False)
         self.register_buffer('std', std.detach().clone(), False)
-        self.post_cfg = dict(post_cfg or {})
         if with_postprocess:
+            self.post_cfg = model.post_processor.function_kwargs(
+                model.dataset_meta, model.num_classes)
             is_thing = torch.zeros(model.num_classes, dtype=torch.bool)
             is_thing[list(self.post_cfg.pop('thing_ids'))] = True
             self.register_buffer('is_thing', is_thing, False)

@@ -13,16 +13,21 @@ import warnings
 from typing import Optional, Sequence, Tuple
 
 import torch
-from mmengine.config import Config
 
+from mmpdl.structures import PanopticMetaInfo
+from mmpdl.utils.config import config_from_json, config_to_json
 from .export_module import PanopticExportModule
 
 #: ``ScatterElements(reduction='add')`` needs opset 16; the TorchScript
 #: exporter writes opsets up to 20.
 MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 16, 20, 17
-#: Keys of the ONNX file's metadata (``metadata_props``).
-META_KEYS = ('mmpdl_config', 'dataset_meta', 'post_processing',
+#: Keys of the ONNX file's metadata (``metadata_props``), all JSON text:
+#: a received file is read as data, never run.
+META_KEYS = ('mmpdl_config_json', 'dataset_meta', 'post_processing',
              'with_postprocess', 'input_shape')
+#: The key under which files of older mmpdl versions hold the config as
+#: Python text; such files are refused, never executed.
+LEGACY_CONFIG_KEY = 'mmpdl_config'
 
 
 def check_opset(opset: int) -> None:
@@ -33,26 +38,6 @@ def check_opset(opset: int) -> None:
             f'[{MIN_OPSET}, {MAX_OPSET}] (ScatterElements with reduction '
             f"needs 16; torch's TorchScript exporter writes up to "
             f'{MAX_OPSET}); pass e.g. --opset {DEFAULT_OPSET}')
-
-
-def build_export_module(
-    config: str,
-    checkpoint: Optional[str],
-    with_postprocess: bool = False
-) -> Tuple[PanopticExportModule, torch.nn.Module]:
-    """The model of ``config`` with the weights of ``checkpoint`` (random
-    when None), wrapped for export. A checkpoint that does not fit the
-    config is refused by :func:`init_model` (one-line ``ValueError``).
-
-    Returns:
-        tuple: (:class:`PanopticExportModule`, the ``PanopticDeepLab``
-        model with ``cfg`` and ``dataset_meta``, eval mode, CPU).
-    """
-    from mmpdl.apis import init_model
-    model = init_model(config, checkpoint, device='cpu')
-    post_cfg = model.post_processor.function_kwargs(model.dataset_meta,
-                                                    model.num_classes)
-    return PanopticExportModule(model, with_postprocess, post_cfg), model
 
 
 def export_onnx(module: PanopticExportModule,
@@ -106,21 +91,17 @@ def export_onnx(module: PanopticExportModule,
 
 def export_metadata(module: PanopticExportModule,
                     shape: Optional[Tuple[int, int]]) -> dict:
-    """What a backend needs besides the graph, as strings: the config,
-    ``dataset_meta``, the post-processing settings, whether they are in
+    """What a backend needs besides the graph, as JSON strings: the
+    config, ``dataset_meta``, the post-processor's settings (thresholds;
+    the dataset's encoding is in ``dataset_meta``), whether they are in
     the graph, and the static (H, W) or ``'dynamic'``."""
     model = module.model
-    post = model.post_processor.function_kwargs(model.dataset_meta,
-                                                model.num_classes)
-    meta = {
-        k: v
-        for k, v in model.dataset_meta.items()
-        if isinstance(v, (str, int, float, list, tuple))
-    }
+    meta = PanopticMetaInfo.of(model.dataset_meta, 'the ONNX export')
+    meta.check_num_classes(model.num_classes, 'the network')
     return dict(
-        mmpdl_config=model.cfg.pretty_text,
-        dataset_meta=json.dumps(meta),
-        post_processing=json.dumps(post),
+        mmpdl_config_json=config_to_json(model.cfg),
+        dataset_meta=json.dumps(meta.to_dict()),
+        post_processing=json.dumps(model.post_processor.settings),
         with_postprocess=json.dumps(module.with_postprocess),
         input_shape=json.dumps(list(shape) if shape else 'dynamic'))
 
@@ -128,19 +109,41 @@ def export_metadata(module: PanopticExportModule,
 def read_metadata(onnx_file: str) -> dict:
     """The metadata written by :func:`export_onnx`, decoded: ``config``
     (Config), ``dataset_meta``, ``post_processing`` (dicts),
-    ``with_postprocess`` (bool), ``input_shape`` ([H, W] or None)."""
+    ``with_postprocess`` (bool), ``input_shape`` ([H, W] or None).
+
+    Every value is parsed as JSON: nothing in a received file runs. A file
+    of an older mmpdl, whose config is Python text, is refused.
+
+    Raises:
+        ValueError: metadata missing, not JSON, or in the old format; the
+            message names the file and says to export it again.
+    """
     import onnx
     model_proto = onnx.load(onnx_file, load_external_data=False)
     props = {p.key: p.value for p in model_proto.metadata_props}
+    again = 'export it again with tools/deployment/pytorch2onnx.py'
+    if LEGACY_CONFIG_KEY in props and 'mmpdl_config_json' not in props:
+        raise ValueError(
+            f'{onnx_file!r} was exported by an older mmpdl that stored its '
+            'config as Python text; reading that text would run any code '
+            f'in it, so it is not read: {again}')
     missing = [k for k in META_KEYS if k not in props]
     if missing:
         raise ValueError(
-            f'{onnx_file!r} lacks the mmpdl metadata {missing}; export it '
-            'with tools/deployment/pytorch2onnx.py')
-    shape = json.loads(props['input_shape'])
+            f'{onnx_file!r} lacks the mmpdl metadata {missing}; {again}')
+    values = {}
+    for key in META_KEYS[1:]:
+        try:
+            values[key] = json.loads(props[key])
+        except json.JSONDecodeError as err:
+            raise ValueError(f'{onnx_file!r}: metadata {key!r} is not '
+                             f'valid JSON ({err}); {again}') from err
+    shape = values['input_shape']
     return dict(
-        config=Config.fromstring(props['mmpdl_config'], '.py'),
-        dataset_meta=json.loads(props['dataset_meta']),
-        post_processing=json.loads(props['post_processing']),
-        with_postprocess=json.loads(props['with_postprocess']),
+        config=config_from_json(props['mmpdl_config_json'],
+                                f'{onnx_file!r} metadata'),
+        dataset_meta=PanopticMetaInfo.from_dict(
+            values['dataset_meta'], f'{onnx_file!r} metadata').to_dict(),
+        post_processing=values['post_processing'],
+        with_postprocess=values['with_postprocess'],
         input_shape=None if shape == 'dynamic' else shape)

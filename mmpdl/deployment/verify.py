@@ -1,8 +1,10 @@
 """Compare an exported model with the PyTorch model it came from."""
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 import numpy as np
 import torch
+
+from mmpdl.structures import PanopticDataSample
 
 #: Largest |ONNX - PyTorch| accepted for network outputs of magnitude <= 10.
 MAX_ABS_DIFF = 1e-4
@@ -148,26 +150,26 @@ def format_table(rows: Sequence[dict]) -> str:
 
 
 def verify_export(
-        model, onnx_file: str,
+        predict: Callable[[np.ndarray], PanopticDataSample], onnx_file: str,
         images: Sequence[Tuple[str, np.ndarray]]) -> Tuple[List[dict], bool]:
-    """Run ``model`` (PyTorch) and ``onnx_file`` (onnxruntime) on
-    ``images`` and compare.
+    """Run the PyTorch model (``predict``) and ``onnx_file``
+    (onnxruntime) on ``images`` and compare.
 
     Args:
-        model (nn.Module): From :func:`init_model` (``cfg`` set).
-        onnx_file (str): Its export.
+        predict (Callable): The PyTorch prediction of one image, e.g.
+            ``partial(mmpdl.apis.inference_model, model)``.
+        onnx_file (str): The model's export.
         images (Sequence[tuple[str, np.ndarray]]): (name, (H, W, 3) uint8
             BGR image) pairs.
 
     Returns:
         tuple[list[dict], bool]: The table rows and whether all are ok.
     """
-    from mmpdl.apis import inference_model
     from .backends import OnnxRuntimeBackend, outputs_to_sample
     runner = OnnxRuntimeBackend(onnx_file)
     rows = []
     for name, image in images:
-        expected = inference_model(model, image)
+        expected = predict(image)
         outputs = runner(image)
         rows.extend(
             compare_samples(expected, outputs_to_sample(outputs, runner.meta),

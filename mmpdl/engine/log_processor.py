@@ -6,7 +6,8 @@ from mmengine.runner import LogProcessor
 
 from mmpdl.registry import LOG_PROCESSORS
 
-HEADLINE_KEYS = ('PQ', 'SQ', 'RQ', 'PQ_th', 'PQ_st', 'AP', 'AP50', 'mIoU')
+HEADLINE_KEYS = ('PQ', 'SQ', 'RQ', 'PQ_th', 'PQ_st', 'AP', 'AP50', 'bbox_AP',
+                 'mask_AP', 'mIoU')
 
 
 @LOG_PROCESSORS.register_module()

@@ -9,7 +9,11 @@ Two encodings meet in mmpdl:
 
 The counting functions take a CPU ``np.ndarray`` or a ``torch.Tensor`` (any
 device) and return the same kind: on CPU numpy's ``bincount`` and fancy
-indexing are used; on a GPU the tensors stay there.
+indexing are used; on a GPU the tensors stay there. Maps of any integer
+dtype (uint8 ... uint64, int8 ... int64, bool) give the same int64 results:
+every id these functions compute with goes through :func:`int64_ids` (the
+one place that brings ids to a safe dtype and refuses negative ones), so no
+arithmetic is done in the input's dtype.
 
 :func:`joint_segment_pairs` counts the pixels of every (segment of map A,
 segment of map B) pair. On CPU it first cuts the two maps, in raster order,
@@ -35,18 +39,82 @@ _TABLE_SPAN_PER_VALUE = 16
 # Runs are counted instead of pixels while there are at most this fraction
 # of the pixels (beyond it, gathering the runs costs more than it saves).
 _MAX_RUN_FRACTION = 0.25
+#: Default names of the two maps of :func:`joint_segment_pairs` in errors.
+PAIR_NAMES = ('map A', 'map B')
+# dtypes whose values all fit int64 as non-negative numbers
+_SMALL_UNSIGNED = ('bool', 'uint8', 'uint16', 'uint32')
 
 
-def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
+def int64_ids(values: Array, name: str = 'segment map') -> Array:
+    """Integer ids of any dtype as int64, refusing what is not an id.
+
+    The counting functions pack ids into one int64 word or multiply them
+    (``a * num_b + b``); done in the input's dtype (the int32 maps of
+    ``LoadPanopticAnnotations``, a uint8 label map) that overflows into
+    wrong ids. Every map they compute with passes through here first.
+
+    Args:
+        values (np.ndarray | Tensor): Ids of any integer (or bool) dtype,
+            any shape; a tensor may live on any device.
+        name (str): The map's name in error messages, e.g.
+            ``'gt_panoptic_seg'``.
+
+    Returns:
+        np.ndarray | Tensor: The same values, int64, same kind and shape
+        (no copy when already int64).
+
+    Raises:
+        TypeError: A float, complex or other non-integer dtype.
+        ValueError: A negative id, or a uint64 id of 2^63 or more.
+    """
+    is_torch = isinstance(values, torch.Tensor)
+    if is_torch:
+        integer = not (values.is_floating_point() or values.is_complex())
+        dtype = str(values.dtype).replace('torch.', '')
+    else:
+        values = np.asarray(values)
+        integer = values.dtype.kind in 'biu'
+        dtype = values.dtype.name
+    if not integer:
+        raise TypeError(f'{name} must hold integer ids, got dtype {dtype}; '
+                        'segment and panoptic maps are integer arrays.')
+    wide = values.long() if is_torch else values.astype(np.int64, copy=False)
+    # unsigned ids below 2^63 stay non-negative; only signed maps and
+    # uint64 (wrapped above 2^63) need a look
+    empty = (wide.numel() if is_torch else wide.size) == 0
+    if empty or dtype in _SMALL_UNSIGNED:
+        return wide
+    low = int(wide.min())
+    if low < 0 and dtype == 'uint64':
+        raise ValueError(f'{name} has id {low + (1 << 64)}, which does not '
+                         'fit int64: segment ids must be below 2^63.')
+    if low < 0:
+        raise ValueError(f'{name}: segment ids must be non-negative, got '
+                         f'{low}.')
+    return wide
+
+
+def rgb_to_id(rgb: np.ndarray, name: str = 'RGB segment map') -> np.ndarray:
     """COCO-panoptic colour -> segment id: ``R + 256 G + 256^2 B``.
 
     Args:
-        rgb (np.ndarray): (H, W, 3) uint8.
+        rgb (np.ndarray): (H, W, 3) uint8; other integer dtypes are taken
+            when every channel lies in ``[0, 255]``.
+        name (str): The map's name (e.g. its file) in error messages.
 
     Returns:
         np.ndarray: (H, W) int64.
     """
-    rgb = np.asarray(rgb, dtype=np.uint8)
+    rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8:
+        if rgb.dtype.kind not in 'biu':
+            raise TypeError(f'{name} must hold integer colours, got dtype '
+                            f'{rgb.dtype}.')
+        if rgb.size and (rgb.min() < 0 or rgb.max() > 255):
+            bad = rgb.min() if rgb.min() < 0 else rgb.max()
+            raise ValueError(f'{name} has colour value {bad}; RGB segment '
+                             'ids take channels in [0, 255].')
+        rgb = rgb.astype(np.uint8)
     # in-place shifts and ors: no (H, W, 4) copy, no int64 temporaries
     ids = rgb[..., 2].astype(np.int64)
     ids <<= 8
@@ -56,19 +124,21 @@ def rgb_to_id(rgb: np.ndarray) -> np.ndarray:
     return ids
 
 
-def id_to_rgb(ids: np.ndarray) -> np.ndarray:
+def id_to_rgb(ids: Array, name: str = 'segment map') -> np.ndarray:
     """Segment id -> COCO-panoptic colour, the inverse of :func:`rgb_to_id`.
 
     Args:
-        ids (np.ndarray): (H, W) integers in ``[0, 2^24)``.
+        ids (np.ndarray | Tensor): (H, W) integers in ``[0, 2^24)``, any
+            integer dtype.
+        name (str): The map's name in error messages.
 
     Returns:
         np.ndarray: (H, W, 3) uint8.
     """
-    ids = np.asarray(ids, dtype=np.int64)
-    if ids.size and (ids.min() < 0 or ids.max() >= 1 << 24):
-        raise ValueError('segment ids must lie in [0, 2^24) to be written '
-                         f'as RGB, got [{ids.min()}, {ids.max()}]')
+    ids = int64_ids(to_numpy(ids), name)
+    if ids.size and ids.max() >= 1 << 24:
+        raise ValueError(f'{name}: segment ids must lie in [0, 2^24) to be '
+                         f'written as RGB, got {ids.max()}')
     return np.stack([ids % 256, ids // 256 % 256, ids >> 16],
                     axis=-1).astype(np.uint8)
 
@@ -80,7 +150,9 @@ def as_array(seg_map: Array) -> Array:
     return seg_map
 
 
-def dense_segment_ids(seg_map: Array) -> Tuple[Array, Array]:
+def dense_segment_ids(seg_map: Array,
+                      name: str = 'segment map',
+                      with_index: bool = True) -> Tuple[Array, Array]:
     """The distinct ids of a segment map and each pixel's index among them.
 
     For the usual panoptic ids (``< 2**22``) this is one ``bincount`` and a
@@ -89,28 +161,30 @@ def dense_segment_ids(seg_map: Array) -> Tuple[Array, Array]:
 
     Args:
         seg_map (np.ndarray | Tensor): (H, W) or (N,) non-negative integer
-            segment ids.
+            segment ids, any integer dtype (see :func:`int64_ids`).
+        name (str): The map's name in error messages.
+        with_index (bool): False: ``index`` is None (saves its (H*W,)
+            gather when only the ids are needed).
 
     Returns:
         tuple: ``ids`` (S,) int64, sorted ascending, and ``index`` (H*W,)
         int64 with ``ids[index] == seg_map.flatten()``.
     """
     is_torch = isinstance(seg_map, torch.Tensor)
-    if is_torch:
-        flat = seg_map.flatten().long()
-    else:
-        flat = np.ravel(seg_map).astype(np.int64, copy=False)
+    flat = int64_ids(seg_map.flatten() if is_torch else np.ravel(seg_map),
+                     name)
     if len(flat) == 0:
-        return flat, flat
-    low, high = (torch.aminmax(flat) if is_torch else (flat.min(), flat.max()))
-    if int(low) < 0:
-        raise ValueError(f'Segment ids must be non-negative, got {int(low)}.')
+        return flat, flat if with_index else None
+    high = flat.max()
     sparse = not is_torch and int(high) > _TABLE_SPAN_PER_VALUE * len(flat)
     if int(high) >= MAX_TABLE_ID or sparse:
-        if is_torch:
+        if is_torch and with_index:
             return torch.unique(flat, return_inverse=True)
-        ids = np.unique(flat).astype(np.int64)
-        return ids, np.searchsorted(ids, flat).astype(np.int64)
+        ids = torch.unique(flat) if is_torch else np.unique(flat).astype(
+            np.int64)
+        return ids, (
+            np.searchsorted(ids, flat).astype(np.int64)
+            if with_index else None)
     if is_torch:
         counts = torch.bincount(flat)
         ids = torch.nonzero(counts).flatten()
@@ -121,7 +195,7 @@ def dense_segment_ids(seg_map: Array) -> Tuple[Array, Array]:
         ids = np.flatnonzero(counts)
         table = np.zeros(len(counts), dtype=np.int64)
         table[ids] = np.arange(len(ids))
-    return ids, table[flat]
+    return ids, table[flat] if with_index else None
 
 
 def pair_counts(index_a: Array,
@@ -132,9 +206,10 @@ def pair_counts(index_a: Array,
     """Pixel counts of every pair ``(a, b)`` with one ``bincount``.
 
     Args:
-        index_a (np.ndarray | Tensor): (P,) int64 in ``[0, num_a)``.
+        index_a (np.ndarray | Tensor): (P,) integers in ``[0, num_a)``, any
+            integer dtype.
         num_a (int): Number of segments of the first map.
-        index_b (np.ndarray | Tensor): (P,) int64 in ``[0, num_b)``.
+        index_b (np.ndarray | Tensor): (P,) integers in ``[0, num_b)``.
         num_b (int): Number of segments of the second map.
         weights (np.ndarray, optional): (P,) int64 pixels each entry stands
             for (numpy inputs only); default 1.
@@ -143,7 +218,8 @@ def pair_counts(index_a: Array,
         np.ndarray: (num_a, num_b) int64, entry ``[a, b]`` is the number of
         pixels where the first map is ``a`` and the second ``b``.
     """
-    combined = index_a * num_b + index_b
+    combined = int64_ids(index_a, 'index_a') * num_b
+    combined += int64_ids(index_b, 'index_b')
     if isinstance(combined, torch.Tensor):
         counts = torch.bincount(combined, minlength=num_a * num_b)
         return counts.cpu().numpy().reshape(num_a, num_b)
@@ -177,7 +253,7 @@ def pixel_runs(flat_a: np.ndarray,
     return starts, np.diff(starts, append=num)
 
 
-def joint_segment_pairs(seg_a: Array, seg_b: Array) -> tuple:
+def joint_segment_pairs(seg_a: Array, seg_b: Array, names=PAIR_NAMES) -> tuple:
     """Distinct ids of two segment maps and the pixels of each id pair
     that occurs, as a sparse list.
 
@@ -186,8 +262,11 @@ def joint_segment_pairs(seg_a: Array, seg_b: Array) -> tuple:
     counted pixel by pixel on their device.
 
     Args:
-        seg_a (np.ndarray | Tensor): (H, W) non-negative integer ids.
-        seg_b (np.ndarray | Tensor): (H, W) ids, same kind and shape.
+        seg_a (np.ndarray | Tensor): (H, W) non-negative integer ids, any
+            integer dtype.
+        seg_b (np.ndarray | Tensor): (H, W) ids, same kind and shape, any
+            integer dtype.
+        names (tuple[str, str]): The maps' names in error messages.
 
     Returns:
         tuple: ``ids_a`` (Sa,) and ``ids_b`` (Sb,) int64 sorted distinct ids
@@ -201,13 +280,15 @@ def joint_segment_pairs(seg_a: Array, seg_b: Array) -> tuple:
         seg_a, seg_b = np.ravel(seg_a), np.ravel(seg_b)
         runs = pixel_runs(seg_a, seg_b)
         if runs is not None:
+            # a run holds one id of each map: every id is on some run
             starts, weights = runs
-            seg_a, seg_b = seg_a[starts], seg_b[starts]
+            seg_a = int64_ids(seg_a[starts], names[0])
+            seg_b = int64_ids(seg_b[starts], names[1])
             found = _run_pairs(seg_a, seg_b, weights)
             if found is not None:
                 return found
-    ids_a, index_a = dense_segment_ids(seg_a)
-    ids_b, index_b = dense_segment_ids(seg_b)
+    ids_a, index_a = dense_segment_ids(seg_a, names[0])
+    ids_b, index_b = dense_segment_ids(seg_b, names[1])
     counts = pair_counts(index_a, len(ids_a), index_b, len(ids_b), weights)
     rows, cols = np.nonzero(counts)
     return ids_a, ids_b, rows, cols, counts[rows, cols]
@@ -223,17 +304,18 @@ def _run_pairs(run_a: np.ndarray, run_b: np.ndarray,
     costs a third of a hashed ``unique``).
 
     Args:
-        run_a (np.ndarray): (R,) int64 id of map A on each run.
-        run_b (np.ndarray): (R,) int64 id of map B on each run.
+        run_a (np.ndarray): (R,) non-negative int64 id of map A on each
+            run.
+        run_b (np.ndarray): (R,) non-negative int64 id of map B on each
+            run.
         lengths (np.ndarray): (R,) int64 pixels of each run.
 
     Returns:
-        tuple | None: As :func:`joint_segment_pairs`; None for no runs,
-        negative ids or ids and lengths that need more than 63 bits
-        together (the caller then indexes each map's ids separately, which
-        also reports negative ids).
+        tuple | None: As :func:`joint_segment_pairs`; None for no runs or
+        ids and lengths that need more than 63 bits together (the caller
+        then indexes each map's ids separately).
     """
-    if not len(run_a) or min(run_a.min(), run_b.min()) < 0:
+    if not len(run_a):
         return None
     b_bits = int(run_b.max()).bit_length()
     length_bits = int(lengths.max()).bit_length()
@@ -273,7 +355,7 @@ def segment_moments(index: np.ndarray, num: int, width: int):
 
     Args:
         index (np.ndarray): (H * W,) segment index of each pixel, raster
-            order, values in ``[0, num)``.
+            order, values in ``[0, num)``, any integer dtype.
         num (int): Number of segments.
         width (int): Row length W.
 
@@ -285,7 +367,10 @@ def segment_moments(index: np.ndarray, num: int, width: int):
     starts_here[::width] = True
     starts = np.flatnonzero(starts_here)
     lengths = np.diff(starts, append=index.size)
-    seg = index[starts]
+    seg = int64_ids(index[starts], 'segment index')
+    if len(seg) and seg.max() >= num:
+        raise ValueError(f'segment index {seg.max()} is not below the '
+                         f'number of segments {num}.')
     row, col = np.divmod(starts, width)
     sums = [
         np.bincount(seg, weights, minlength=num)

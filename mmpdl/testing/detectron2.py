@@ -6,10 +6,9 @@ line, never copied into this repository, and builds its
 ``PanopticDeepLab`` from a YAML config with random weights for
 ``tools/model_converters/verify_against_detectron2.py`` and the tests.
 detectron2's Python code runs on CPU without its compiled ops. Its key
-names and checkpoint reading are in :mod:`mmpdl.testing.detectron2_keys`.
+names and checkpoint reading are in :mod:`mmpdl.converters`.
 """
 import os.path as osp
-import pickle
 import sys
 import types
 from typing import Callable, Dict, List, Sequence, Tuple
@@ -17,8 +16,6 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import numpy as np
 import torch
 from torch import nn
-
-from mmpdl.utils.atomic_io import atomic_write_bytes
 
 PROJECT = osp.join('projects', 'Panoptic-DeepLab')
 _NEEDED = ('detectron2/layers/aspp.py', 'projects/DeepLab/deeplab/resnet.py',
@@ -148,19 +145,6 @@ def randomize(model: nn.Module, seed: int, shape: Tuple[int, ...]) -> None:
             hook.remove()
 
 
-def save_detectron2_pkl(model: nn.Module, path: str) -> None:
-    """Write ``model``'s state dict as detectron2's model zoo does: a pickle
-    of ``{'model': {name: numpy array}, '__author__': ...}``."""
-    weights = {
-        k: v.detach().cpu().numpy()
-        for k, v in model.state_dict().items()
-    }
-    atomic_write_bytes(
-        pickle.dumps(
-            dict(model=weights, __author__='mmpdl verification'), protocol=4),
-        path)
-
-
 def save_trainer_pth(model: nn.Module,
                      work_dir: str,
                      name: str,
@@ -216,12 +200,12 @@ def detectron2_outputs(model: nn.Module,
 def detectron2_panoptic(repo: str) -> Callable[..., torch.Tensor]:
     """detectron2's ``get_panoptic_segmentation`` as its model calls it at
     test time: ``fn(outputs, thing_ids, label_divisor, stuff_area,
-    threshold, nms_kernel, top_k) -> (H, W) int64`` (void = -1)."""
+    center_threshold, nms_kernel, top_k) -> (H, W) int64`` (void = -1)."""
     add_detectron2_package(repo)
     from panoptic_deeplab.post_processing import get_panoptic_segmentation
 
     def run(outputs: Dict[str, torch.Tensor], thing_ids: List[int],
-            label_divisor: int, stuff_area: int, threshold: float,
+            label_divisor: int, stuff_area: int, center_threshold: float,
             nms_kernel: int, top_k: int) -> torch.Tensor:
         panoptic, _ = get_panoptic_segmentation(
             outputs['sem_seg'][0].argmax(dim=0, keepdim=True),
@@ -231,7 +215,7 @@ def detectron2_panoptic(repo: str) -> Callable[..., torch.Tensor]:
             label_divisor=label_divisor,
             stuff_area=stuff_area,
             void_label=-1,
-            threshold=threshold,
+            threshold=center_threshold,
             nms_kernel=nms_kernel,
             top_k=top_k)
         return panoptic[0]

@@ -1,96 +1,25 @@
-"""The original Panoptic-DeepLab as a reference: its checkpoint naming and
-an adapter to a checkout of its code.
+"""The original Panoptic-DeepLab as a reference: an adapter to a checkout.
 
-:data:`ORIGINAL_RULES` rename the original's state-dict keys to mmpdl's
-(used by ``tools/model_converters/panoptic_deeplab_to_mmpdl.py``). The rest
-imports the original (github.com/bowenc0221/panoptic-deeplab) from a
+Imports the original (github.com/bowenc0221/panoptic-deeplab) from a
 checkout given on the command line, never copied into this repository, and
 wraps its models, post-processing and target generator for
-``verify_against_original.py``, the benchmarks and the tests.
-
-Backbones keep the original's names (torchvision ResNet/ResNeXt and
-MobileNetV2 in both code bases, Xception-65 in the original's block layout,
-mmseg's ``HRNet`` with the original HRNet's parameter names), so every
-``backbone.*`` key is kept. The head differs: the original's ``decoder``
-holds two ``SinglePanopticDeepLabDecoder`` (ASPP, low-level projections,
-5x5 depthwise-separable fuse convs) and two ``SinglePanopticDeepLabHead``,
-built from plain ``nn.Sequential`` indices; mmpdl's ``decode_head`` names
-them.
+``verify_against_original.py``, the benchmarks and the tests. Its
+checkpoint naming is :mod:`mmpdl.converters.original`.
 """
 import os.path as osp
 import sys
 import types
-from typing import Callable, List, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from mmpdl.utils.ckpt_convert import KeyRule
+from mmpdl.converters.key_rules import convert_state_dict
+from mmpdl.converters.original import ORIGINAL_RULES
+from mmpdl.structures import IGNORE_INDEX, LABEL_DIVISOR
+from mmpdl.structures.panoptic_ids import id_to_rgb, rgb_to_id
 from mmpdl.utils.safe_load import load_url_weights_only
-
-BACKBONE_RULES = [KeyRule('backbone.{rest*}', 'backbone.{rest*}')]
-
-
-def _separable_rules(original: str, mmpdl: str) -> List[KeyRule]:
-    """Rules of one 5x5 depthwise-separable conv (conv, BN, conv, BN).
-
-    The original nests it as ``Sequential(Sequential(dw_conv, dw_bn),
-    pw_conv, pw_bn)`` (a ReLU between them holds no tensors); mmpdl's
-    ``DepthwiseSeparableConvModule`` names the parts.
-    """
-    return [
-        KeyRule(original + '0.0.{p*}', mmpdl + 'depthwise_conv.conv.{p*}'),
-        KeyRule(original + '0.1.{p*}', mmpdl + 'depthwise_conv.bn.{p*}'),
-        KeyRule(original + '1.{p*}', mmpdl + 'pointwise_conv.conv.{p*}'),
-        KeyRule(original + '2.{p*}', mmpdl + 'pointwise_conv.bn.{p*}'),
-    ]
-
-
-def _conv_bn_rules(original: str, mmpdl: str) -> List[KeyRule]:
-    """``Sequential(conv, BN)`` -> ``ConvModule`` (``conv``, ``bn``)."""
-    return [
-        KeyRule(original + '0.{p*}', mmpdl + 'conv.{p*}'),
-        KeyRule(original + '1.{p*}', mmpdl + 'bn.{p*}'),
-    ]
-
-
-def _decoder_rules(branch: str) -> List[KeyRule]:
-    """One branch's ASPP, low-level projections and fuse convs.
-
-    The original's ASPP keeps its 1x1 and three atrous convs in
-    ``convs.0-3`` and the image pooling (pool, 1x1 conv without BN) in
-    ``convs.4.aspp_pooling``.
-    """
-    original = f'decoder.{branch}_decoder.'
-    mmpdl = f'decode_head.{branch}_decoder.'
-    return (
-        _conv_bn_rules(
-            original + 'aspp.convs.{i}.', mmpdl + 'aspp.aspp_convs.{i}.') + [
-                KeyRule(original + 'aspp.convs.4.aspp_pooling.1.{p*}',
-                        mmpdl + 'aspp.image_pool.1.conv.{p*}')
-            ] +
-        _conv_bn_rules(original + 'aspp.project.', mmpdl + 'aspp.project.0.') +
-        _conv_bn_rules(original + 'project.{i}.', mmpdl + 'project.{i}.') +
-        _separable_rules(original + 'fuse.{i}.0.', mmpdl + 'fuse.{i}.'))
-
-
-def _prediction_rules(branch: str, original_name: str,
-                      mmpdl_name: str) -> List[KeyRule]:
-    """One prediction head: a separable conv then a 1x1 classifier."""
-    original = f'decoder.{branch}_head.classifier.{original_name}.'
-    mmpdl = f'decode_head.{branch}_head.{mmpdl_name}.'
-    return _separable_rules(original + '0.0.', mmpdl + '0.') + [
-        KeyRule(original + '1.{p*}', mmpdl + '1.{p*}')
-    ]
-
-
-#: original -> mmpdl, head rules first, then the backbone rule
-ORIGINAL_RULES: List[KeyRule] = (
-    _decoder_rules('semantic') + _decoder_rules('instance') +
-    _prediction_rules('semantic', 'semantic', 'sem_seg') +
-    _prediction_rules('instance', 'center', 'center') +
-    _prediction_rules('instance', 'offset', 'offset') + BACKBONE_RULES)
 
 #: (N, 3, H, W) random images whose batch statistics become the BN
 #: running statistics in :func:`randomize`
@@ -184,22 +113,26 @@ def randomize(model, seed):
     model.eval()
 
 
-def build_mmpdl(config_path, state_dict):
-    """Build the mmpdl model of a config (BN) and load converted weights."""
+def build_mmpdl(config_path, state_dict, rules=ORIGINAL_RULES):
+    """Build the mmpdl model of a config (BN, eval) and load ``state_dict``
+    strictly, renamed by ``rules`` (default: the original's; None: it has
+    mmpdl's names already)."""
     from mmengine import Config
     from mmengine.model import revert_sync_batchnorm
 
+    from mmpdl.datasets import fill_dataset_meta
     from mmpdl.registry import MODELS
     from mmpdl.utils import register_all_modules
-    from mmpdl.utils.ckpt_convert import convert_state_dict
 
     register_all_modules()
     cfg = Config.fromfile(config_path)
+    fill_dataset_meta(cfg)
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    target = {k: v.shape for k, v in model.state_dict().items()}
-    converted = convert_state_dict(
-        state_dict, target, ORIGINAL_RULES, what=config_path)
-    model.load_state_dict(converted, strict=True)
+    if rules is not None:
+        target = {k: v.shape for k, v in model.state_dict().items()}
+        state_dict = convert_state_dict(
+            state_dict, target, rules, what=config_path)
+    model.load_state_dict(state_dict, strict=True)
     return model.eval()
 
 
@@ -222,8 +155,8 @@ def original_post_processing(repo: str) -> Callable[..., torch.Tensor]:
             center,
             offsets,
             thing_ids,
-            label_divisor=1000,
-            ignore_index=255,
+            label_divisor=LABEL_DIVISOR,
+            ignore_index=IGNORE_INDEX,
             stuff_area=2048,
             center_threshold=0.1,
             nms_kernel=7,
@@ -246,8 +179,8 @@ def original_post_processing(repo: str) -> Callable[..., torch.Tensor]:
 
 def panoptic_to_rgb_and_segments(panoptic: np.ndarray,
                                  thing_ids: Sequence,
-                                 label_divisor: int = 1000,
-                                 ignore_index: int = 255):
+                                 label_divisor: int = LABEL_DIVISOR,
+                                 ignore_index: int = IGNORE_INDEX):
     """Convert an mmpdl panoptic map to the original's target-input format.
 
     The original's dataset gives its target generator an RGB image whose
@@ -274,13 +207,12 @@ def panoptic_to_rgb_and_segments(panoptic: np.ndarray,
             continue
         crowd = cat in thing_ids and value % label_divisor == 0
         segments.append(dict(id=i + 1, category_id=cat, iscrowd=int(crowd)))
-    rgb = np.stack([dense % 256, dense // 256 % 256, dense // 65536], -1)
-    return rgb.astype(np.uint8), segments
+    return id_to_rgb(dense), segments
 
 
 def original_target_generator(repo: str,
                               thing_ids: Sequence[int],
-                              ignore_index: int = 255) -> Callable:
+                              ignore_index: int = IGNORE_INDEX) -> Callable:
     """The original ``PanopticTargetGenerator`` with Cityscapes settings.
 
     Settings are those of the original Cityscapes configs: sigma 8, stuff
@@ -295,13 +227,9 @@ def original_target_generator(repo: str,
     from segmentation.data.transforms.target_transforms import \
         PanopticTargetGenerator
 
-    def rgb2id(color):
-        color = color.astype(np.int32)
-        return color[..., 0] + 256 * color[..., 1] + 65536 * color[..., 2]
-
     return PanopticTargetGenerator(
         ignore_index,
-        rgb2id,
+        rgb_to_id,
         list(thing_ids),
         sigma=8,
         ignore_stuff_in_offset=True,

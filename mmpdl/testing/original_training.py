@@ -24,7 +24,8 @@ from unittest import mock
 import numpy as np
 import torch
 
-from .original import ORIGINAL_RULES, import_original, randomize
+from mmpdl.converters.original import ORIGINAL_RULES
+from .original import import_original, randomize
 from .training_parity import (LOSS_TERMS, TrainingRecord, detached_state,
                               group_hyper, optimizer_settings)
 
@@ -263,8 +264,8 @@ def collate(items: List[dict]) -> Tuple[torch.Tensor, dict]:
 def original_converter(mmpdl_cfg):
     """``fn(original state dict) -> mmpdl state dict`` (same tensor
     objects) with the converter's rules."""
-    from mmpdl.utils.ckpt_convert import (convert_state_dict,
-                                          model_tensor_shapes)
+    from mmpdl.converters.key_rules import (convert_state_dict,
+                                            model_tensor_shapes)
     shapes = model_tensor_shapes(mmpdl_cfg)
 
     def convert(state):

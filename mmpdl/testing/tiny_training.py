@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from mmpdl.datasets import make_synthetic_cityscapes
+from mmpdl.datasets import fill_dataset_meta, make_synthetic_cityscapes
 
 
 def make_tiny_builtin_data(root: str) -> str:
@@ -71,6 +71,7 @@ def tiny_training_config(cfg: Config,
         type='CheckpointHook', interval=max_iters + 1)
     cfg.default_hooks.logger.interval = 1
     cfg.custom_hooks = []
+    fill_dataset_meta(cfg)  # as tools/train.py does
     return cfg
 
 

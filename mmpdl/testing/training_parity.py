@@ -144,6 +144,32 @@ class _MmpdlRecorder(Hook):
         self.record.final = detached_state(runner.model)
 
 
+def parity_cfg(cfg, dataset_cfg):
+    """``cfg`` training on ``dataset_cfg``, the dataset's metadata filled in
+    as ``tools/train.py`` fills it (``fill_dataset_meta``: the losses'
+    ignore index, the data preprocessor's ``seg_pad_val``). A row whose class
+    count is not the data's (the COCO row's 133 classes on the built-in
+    9-class COCO-format set) keeps its count.
+
+    Args:
+        cfg (mmengine.Config): An mmpdl config (not changed).
+        dataset_cfg (dict): Its training dataset on the parity data.
+
+    Returns:
+        mmengine.Config: The changed copy.
+    """
+    from mmpdl.datasets import config_dataset_meta, fill_dataset_meta
+    cfg = copy.deepcopy(cfg)
+    cfg.train_dataloader.dataset = dataset_cfg
+    meta = config_dataset_meta(cfg, ('train_dataloader', ))
+    head = cfg.model.decode_head
+    kept = head.get('num_classes')
+    head.num_classes = None
+    fill_dataset_meta(cfg, meta, 'the parity data')
+    head.num_classes = kept if kept is not None else meta.num_classes
+    return cfg
+
+
 def mmpdl_training_cfg(cfg, iters: int):
     """The parts of ``cfg`` a Runner trains with, for ``iters`` iterations
     of a run of ``cfg.train_cfg.max_iters``.

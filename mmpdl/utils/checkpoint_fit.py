@@ -58,8 +58,8 @@ def state_dict_mismatch(
 def saved_with(meta) -> str:
     """Which config a checkpoint's ``meta`` says it was saved with."""
     meta = meta if isinstance(meta, Mapping) else {}
-    if meta.get('config'):  # tools/model_converters
-        return f'was converted for config {meta["config"]!r}'
+    if meta.get('converted_for_config'):  # tools/model_converters
+        return f'was converted for config {meta["converted_for_config"]!r}'
     if meta.get('experiment_name'):  # mmengine Runner: <config>_<time>
         name = re.sub(r'_\d{8}_\d{6}$', '', str(meta['experiment_name']))
         return f'was saved by a run of config {name!r}'

@@ -1,4 +1,6 @@
-"""Reading config files with a clear error for a wrong path."""
+"""Reading config files with a clear error for a wrong path; configs as
+JSON for files that others receive."""
+import json
 import os.path as osp
 from typing import Optional
 
@@ -40,3 +42,66 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         if loader and loader.get('num_workers', None) == 0:
             loader['persistent_workers'] = False
     return cfg
+
+
+#: JSON has no tuples; a config's tuples (``scale=(2048, 1024)``, which
+#: mmcv's transforms test with ``isinstance(scale, tuple)``) are written as
+#: ``{TUPLE_KEY: [...]}`` and read back as tuples.
+TUPLE_KEY = '__tuple__'
+
+
+def _tag_tuples(value):
+    """``value`` with every tuple as ``{TUPLE_KEY: [...]}`` (recursively)."""
+    if isinstance(value, tuple):
+        return {TUPLE_KEY: [_tag_tuples(v) for v in value]}
+    if isinstance(value, list):
+        return [_tag_tuples(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _tag_tuples(v) for k, v in value.items()}
+    return value
+
+
+def _untag_tuple(obj: dict):
+    """``json.loads`` object hook: ``{TUPLE_KEY: [...]}`` -> tuple."""
+    if len(obj) == 1 and TUPLE_KEY in obj:
+        return tuple(obj[TUPLE_KEY])
+    return obj
+
+
+def config_to_json(cfg: Config) -> str:
+    """``cfg`` as JSON text, for files that others receive (the ONNX
+    metadata): unlike a ``.py`` config, reading it back runs no code.
+
+    Raises:
+        TypeError: a value JSON cannot hold (a function or class object in
+            the config); the message names it.
+    """
+    try:
+        return json.dumps(_tag_tuples(cfg.to_dict()))
+    except TypeError as err:
+        raise TypeError(
+            f'the config holds a value JSON cannot store ({err}); write '
+            "registry names (type='Name') instead of Python objects") from err
+
+
+def config_from_json(text: str, source: str) -> Config:
+    """The config of :func:`config_to_json` text, parsed as data only.
+
+    Args:
+        text (str): JSON text.
+        source (str): Where the text comes from, named in errors.
+
+    Returns:
+        Config: The config (tuples restored).
+
+    Raises:
+        ValueError: ``text`` is not a JSON object.
+    """
+    try:
+        data = json.loads(text, object_hook=_untag_tuple)
+    except json.JSONDecodeError as err:
+        raise ValueError(f'{source}: the config is not valid JSON ({err})')
+    if not isinstance(data, dict):
+        raise ValueError(f'{source}: the config is a JSON '
+                         f'{type(data).__name__}, not an object')
+    return Config(data)

@@ -5,8 +5,10 @@ model wrapper passes ``device_ids=[LOCAL_RANK]``; both fail without CUDA.
 On such a machine we initialise a ``gloo`` process group from torchrun's
 environment ourselves before the Runner is built (the Runner then skips
 ``init_dist``), wrap the model with ``MMDistributedDataParallel`` and
-``device_ids=None``, and turn SyncBN into BN (PyTorch's SyncBatchNorm has no
-CPU kernel; each process normalises its own batch).
+``device_ids=None``, and turn SyncBN into
+:class:`~mmpdl.models.utils.CPUSyncBatchNorm` (PyTorch's SyncBatchNorm has
+no CPU kernel): BN statistics over the images of all processes, as SyncBN
+computes them on GPUs.
 """
 import os
 
@@ -46,7 +48,8 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
 
     Args:
         cfg (mmengine.Config): The run's config; ``model_wrapper_cfg``,
-            ``env_cfg.dist_cfg`` and the model's norm configs are changed.
+            ``env_cfg.dist_cfg`` and the model's norm configs (``SyncBN``
+            -> ``CPUSyncBN``) are changed.
         launcher (str): ``'none'``, ``'pytorch'`` (torchrun) or ``'slurm'``.
 
     Returns:
@@ -74,10 +77,11 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
         device_ids=None,
         broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
-    replaced = replace_syncbn(cfg.model)
+    replaced = replace_syncbn(cfg.model, 'CPUSyncBN')
     if replaced:
         print_log(f'CPU distributed run: {replaced} SyncBN config(s) '
-                  'replaced by BN (SyncBatchNorm has no CPU kernel).')
+                  'replaced by CPUSyncBN (statistics over all processes; '
+                  "PyTorch's SyncBatchNorm has no CPU kernel).")
     return True
 
 

@@ -21,6 +21,7 @@ import io
 import os
 import os.path as osp
 import pickle
+import warnings
 from tempfile import TemporaryDirectory
 
 import numpy as np
@@ -51,11 +52,45 @@ def load_url_weights_only(url, *args, **kwargs):
         dict: The loaded object (tensors and plain containers only).
     """
     kwargs['weights_only'] = True
-    return _torch_load_url()(url, *args, **kwargs)
+    return drop_executable_meta(_torch_load_url()(url, *args, **kwargs), url)
 
 
-def _torch_load(source, map_location=None):
-    return torch.load(source, map_location=map_location, weights_only=True)
+#: ``meta`` keys of a checkpoint that mmengine would run as Python:
+#: ``Runner.resume`` calls ``Config.fromstring(meta['config'], '.py')``.
+#: mmengine's own checkpoints keep the config under ``meta['cfg']``, which
+#: nothing runs, so a genuine checkpoint never holds these.
+EXECUTED_META_KEYS = ('config', )
+
+
+def drop_executable_meta(checkpoint, source: str):
+    """Remove the ``meta`` entries mmengine would execute, with a warning
+    that names ``source``; the checkpoint is otherwise unchanged.
+
+    Args:
+        checkpoint: What ``torch.load`` returned.
+        source (str): The checkpoint's path or URL.
+
+    Returns:
+        The same object.
+    """
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    if not isinstance(meta, dict):
+        return checkpoint
+    for key in EXECUTED_META_KEYS:
+        if key in meta:
+            del meta[key]
+            warnings.warn(
+                f'checkpoint {source}: dropped meta[{key!r}]: mmengine would '
+                'run it as Python code when resuming, and no checkpoint '
+                'written by mmengine or mmpdl holds it; the weights and the '
+                'rest of the checkpoint are used as they are')
+    return checkpoint
+
+
+def _torch_load(source, map_location=None, name=None):
+    checkpoint = torch.load(
+        source, map_location=map_location, weights_only=True)
+    return drop_executable_meta(checkpoint, name or str(source))
 
 
 def load_from_local(filename, map_location=None):
@@ -137,7 +172,7 @@ def load_from_pavi(filename, map_location=None):
     with TemporaryDirectory() as tmp_dir:
         downloaded = osp.join(tmp_dir, model.name)
         model.download(downloaded)
-        return _torch_load(downloaded, map_location)
+        return _torch_load(downloaded, map_location, filename)
 
 
 def load_from_ceph(filename, map_location=None, backend='petrel'):
@@ -147,7 +182,7 @@ def load_from_ceph(filename, map_location=None, backend='petrel'):
     file_backend = get_file_backend(
         filename, backend_args={'backend': backend})
     with io.BytesIO(file_backend.get(filename)) as buffer:
-        return _torch_load(buffer, map_location)
+        return _torch_load(buffer, map_location, filename)
 
 
 # the prefixes exactly as mmengine registers them

@@ -17,7 +17,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmseg.utils
     import mmseg.visualization  # noqa: F401  (not imported by mmseg)
     mmseg.utils.register_all_modules(init_default_scope=False)
-    import mmpdl.apis  # noqa: F401,F403
+    # not mmpdl.apis (as mmseg): INFERENCERS imports it when asked, and
+    # apis itself calls this function
     import mmpdl.datasets  # noqa: F401,F403
     import mmpdl.engine  # noqa: F401,F403
     import mmpdl.evaluation  # noqa: F401,F403

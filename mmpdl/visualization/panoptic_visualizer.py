@@ -8,6 +8,7 @@ from mmengine.dist import master_only
 from mmengine.visualization import Visualizer
 
 from mmpdl.registry import VISUALIZERS
+from mmpdl.structures import PanopticMetaInfo
 from .colors import heatmap_to_rgb, offset_to_rgb, panoptic_to_rgb
 from .target_panels import draw_target_panels
 
@@ -56,22 +57,21 @@ class PanopticLocalVisualizer(Visualizer):
         self.alpha = alpha
         self.with_center_offset = with_center_offset
 
-    def _meta(self, key, default=None):
-        meta = self.dataset_meta or {}
-        return meta.get(key, default)
+    @property
+    def panoptic_meta(self) -> PanopticMetaInfo:
+        """The dataset's metadata of ``dataset_meta`` (the Runner and the
+        inferencer set it to the dataset's or checkpoint's)."""
+        return PanopticMetaInfo.of(self.dataset_meta or None,
+                                   type(self).__name__)
 
     def draw_panoptic(self, image: np.ndarray,
                       panoptic: np.ndarray) -> np.ndarray:
         """Overlay of ``panoptic`` ((H, W) ids) on ``image`` ((H, W, 3)
         RGB uint8), with instance contours and class names."""
-        keys = ('palette', 'classes', 'thing_ids', 'label_divisor')
-        missing = [key for key in keys if self._meta(key) is None]
-        if missing:
-            raise ValueError('PanopticLocalVisualizer needs dataset_meta with '
-                             f'{list(keys)}; it lacks {missing}')
-        palette, classes, thing_ids, divisor = map(self._meta, keys)
-        thing_ids = set(thing_ids)
-        colour = panoptic_to_rgb(panoptic, palette, thing_ids, divisor,
+        meta = self.panoptic_meta
+        classes, divisor = meta.classes, meta.label_divisor
+        thing_ids = set(meta.thing_ids)
+        colour = panoptic_to_rgb(panoptic, meta.palette, thing_ids, divisor,
                                  len(classes))
         drawn = (image * (1 - self.alpha) + colour * self.alpha).astype(
             np.uint8)

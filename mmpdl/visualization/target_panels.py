@@ -124,10 +124,10 @@ def draw_target_panels(visualizer, image: np.ndarray, sample,
             panoptic.astype(np.int32),
             image.shape[1::-1],
             interpolation=cv2.INTER_NEAREST).astype(np.int64)
-    meta = visualizer.dataset_meta
+    meta = visualizer.panoptic_meta
     panels.append(('ground truth', visualizer.draw_panoptic(image, panoptic)))
-    contours = thing_contours(panoptic, set(meta['thing_ids']),
-                              meta['label_divisor'])
+    contours = thing_contours(panoptic, set(meta.thing_ids),
+                              meta.label_divisor)
 
     def weights(field):
         return _numpy(sample, field)[0] if field in sample else None
@@ -147,7 +147,7 @@ def draw_target_panels(visualizer, image: np.ndarray, sample,
         sem_w = heatmap_to_rgb(weights('gt_sem_weights') / max_sem_weight)
         labelled = None
         if 'gt_sem_seg' in sample:
-            labelled = _numpy(sample, 'gt_sem_seg')[0] != meta['ignore_index']
+            labelled = _numpy(sample, 'gt_sem_seg')[0] != meta.ignore_index
         title = f'semantic weight (cyan 1, red {max_sem_weight:g})'
         panels.append((title, _target_panel(sem_w, labelled)))
     return with_titles(panels)

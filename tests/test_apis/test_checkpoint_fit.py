@@ -1,19 +1,15 @@
 """A checkpoint that leaves model weights unloaded or mismatched is refused
 by init_model, PanopticInferencer and image_demo.py, with the count, the
 first names and the config it was saved with."""
-import os.path as osp
 
-import image_demo
 import pytest
 import torch
 
 from mmpdl.apis import PanopticInferencer, init_model
+from repo import QUICKSTART, load_script
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+image_demo = load_script('tools/image_demo.py')
 
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 # a weight the quickstart model has, and one of the semantic classifier
 BN_MEAN = 'backbone.bn1.running_mean'
 CLASSIFIER = 'decode_head.semantic_head.sem_seg.1.weight'
@@ -61,7 +57,7 @@ def test_missing_unexpected_and_reshaped_weights_are_counted(
 
 def test_converted_checkpoint_names_its_config(weights, tmp_path):
     state = {k: v for k, v in weights.items() if k != BN_MEAN}
-    path = _save(tmp_path, state, dict(config='other.py'))
+    path = _save(tmp_path, state, dict(converted_for_config='other.py'))
     with pytest.raises(
             ValueError,
             match=r"1 model weights are not in the "

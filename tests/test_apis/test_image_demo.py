@@ -4,16 +4,13 @@ import re
 import subprocess
 import sys
 
-import image_demo
 import mmcv
 import numpy as np
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from repo import QUICKSTART, ROOT, load_script
 
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+image_demo = load_script('tools/image_demo.py')
 
 
 def test_one_image(tiny_checkpoint, image_folder, tmp_path, capsys):

@@ -12,8 +12,8 @@ from mmpdl.apis import inference_model, init_model
 from mmpdl.datasets import metainfo_from_categories
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
+from repo import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASES = [
     osp.join(ROOT, 'configs', '_base_', 'models',
              'panoptic_deeplab_r18_small.py'),

@@ -29,6 +29,7 @@ import pytest
 import torch
 from PIL import Image
 
+from mmpdl.datasets import CITYSCAPES_PANOPTIC_META
 from mmpdl.datasets.transforms import (GeneratePanopticTargets,
                                        PanopticRandomCrop, PanopticRandomFlip,
                                        PanopticRandomResize,
@@ -58,9 +59,8 @@ def sample(height, width, seed=0):
         gt_panoptic_seg=panoptic,
         gt_seg_map=sem,
         seg_fields=['gt_seg_map', 'gt_panoptic_seg'],
-        ignore_index=IGNORE,
-        label_divisor=DIVISOR,
-        thing_ids=list(range(11, 19)))
+        # things 11-18, divisor 1000, ignore 255
+        panoptic_meta=CITYSCAPES_PANOPTIC_META)
 
 
 def as_rgb(ids):
@@ -345,9 +345,7 @@ def test_round_centers_places_the_peak_as_detectron2():
     results = dict(
         gt_panoptic_seg=panoptic,
         gt_seg_map=(panoptic // DIVISOR).astype(np.uint8),
-        thing_ids=[11],
-        label_divisor=DIVISOR,
-        ignore_index=IGNORE)
+        panoptic_meta=CITYSCAPES_PANOPTIC_META)  # thing 11: person
     peaks = {}
     for rounding in (False, True):
         center = GeneratePanopticTargets(

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmpdl.datasets import (CocoPanopticDataset, default_palette,
-                            make_synthetic_coco_panoptic)
+from mmpdl.datasets import CocoPanopticDataset, make_synthetic_coco_panoptic
 from mmpdl.datasets.transforms import LoadPanopticAnnotations
+from mmpdl.structures import default_palette
 
 ANN = 'annotations/panoptic_val.json'
 PREFIX = dict(img_path='val', seg_map_path='annotations/panoptic_val')

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmpdl.datasets import CITYSCAPES_META
-from mmpdl.datasets.base_panoptic import SAMPLE_META
+from mmpdl.datasets import CITYSCAPES_PANOPTIC_META
 from mmpdl.datasets.transforms import LoadPanopticAnnotations
 
 
@@ -31,8 +30,7 @@ def test_small_and_large_segment_ids(tmp_path, base):
             pan_map_path=path,
             segments_info=info,
             ori_shape=(2, 4),
-            **{key: CITYSCAPES_META[key]
-               for key in SAMPLE_META}))
+            panoptic_meta=CITYSCAPES_PANOPTIC_META))
     # road 0, car 13 (instances numbered in segments_info order), person 11
     assert out['gt_panoptic_seg'].tolist() == [[0, 0, 13002, 13001],
                                                [11000, 255000, 13002, 13001]]
@@ -42,6 +40,8 @@ def test_small_and_large_segment_ids(tmp_path, base):
 def test_missing_dataset_meta_is_named(tmp_path):
     path = str(tmp_path / 'pan.png')
     _write_png(path, np.array([[7]]))
-    with pytest.raises(KeyError, match="dataset metadata .*'thing_ids'"):
+    with pytest.raises(
+            KeyError,
+            match="LoadPanopticAnnotations input needs .*panoptic metadata"):
         LoadPanopticAnnotations()(
             dict(pan_map_path=path, segments_info=[], ori_shape=(1, 1)))

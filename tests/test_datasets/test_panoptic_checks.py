@@ -8,10 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmpdl.datasets import CITYSCAPES_META, CityscapesPanopticDataset
+from mmpdl.datasets import CITYSCAPES_PANOPTIC_META, CityscapesPanopticDataset
 from mmpdl.datasets import cityscapes_panoptic as dataset_module
-from mmpdl.datasets import make_synthetic_cityscapes
-from mmpdl.datasets.base_panoptic import SAMPLE_META
 from mmpdl.datasets.transforms import LoadPanopticAnnotations
 
 ANN = 'gtFine/cityscapes_panoptic_val.json'
@@ -20,10 +18,8 @@ PREFIX = dict(
 
 
 @pytest.fixture(scope='module')
-def root(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp('checks'))
-    make_synthetic_cityscapes(out, 1, 3, size=(64, 128), seed=7)
-    return out
+def root(synthetic_cityscapes):
+    return synthetic_cityscapes(1, 3, size=(64, 128), seed=7)
 
 
 @pytest.fixture
@@ -51,11 +47,12 @@ def _load(tmp_path, ids, info):
     path = str(tmp_path / 'pan.png')
     rgb = np.stack([ids % 256, ids // 256 % 256, ids // 65536], -1)
     Image.fromarray(rgb.astype(np.uint8)).save(path)
-    meta = {key: CITYSCAPES_META[key] for key in SAMPLE_META}
     return LoadPanopticAnnotations()(
         dict(
-            pan_map_path=path, segments_info=info, ori_shape=ids.shape,
-            **meta))
+            pan_map_path=path,
+            segments_info=info,
+            ori_shape=ids.shape,
+            panoptic_meta=CITYSCAPES_PANOPTIC_META))
 
 
 def test_png_id_missing_from_segments_info_is_named(tmp_path):

@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+from mmpdl.datasets import CITYSCAPES_PANOPTIC_META
 from mmpdl.datasets.transforms import GeneratePanopticTargets
 
 DIV = 1000
@@ -26,9 +27,8 @@ def _scene():
     return dict(
         gt_panoptic_seg=pan,
         gt_seg_map=sem,
-        thing_ids=list(range(11, 19)),
-        label_divisor=DIV,
-        ignore_index=255)
+        # things 11-18, divisor 1000, ignore 255
+        panoptic_meta=CITYSCAPES_PANOPTIC_META)
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ import torch
 from mmengine import Config
 from mmengine.model import revert_sync_batchnorm
 
+from mmpdl.apis import init_model
 from mmpdl.datasets import render_scene
+from mmpdl.deployment import PanopticExportModule
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
+from repo import QUICKSTART
 
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 MOBILENET = ('configs/panoptic_deeplab/'
              'panoptic-deeplab_mobilenetv2-os32_8xb2-90k_cityscapes-'
              '1025x2049.py')
@@ -38,6 +38,13 @@ def lively_checkpoint(config: str, path: str, scale: float = 300) -> str:
     head.instance_head['center'][-1].bias.data.fill_(0.3)
     torch.save({'state_dict': net.state_dict(), 'meta': {}}, path)
     return path
+
+
+def export_module(config: str, checkpoint: str, with_postprocess=False):
+    """The model of ``config`` and ``checkpoint`` (``init_model``) and its
+    :class:`PanopticExportModule`: ``(module, model)``."""
+    model = init_model(config, checkpoint, device='cpu')
+    return PanopticExportModule(model, with_postprocess), model
 
 
 @pytest.fixture(scope='session')

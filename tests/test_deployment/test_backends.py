@@ -9,10 +9,9 @@ import pytest
 import torch
 
 from mmpdl.apis import PanopticInferencer
-from mmpdl.deployment import (OnnxRuntimeBackend, TensorRTBackend,
-                              build_export_module, export_onnx)
-from .conftest import MOBILENET, QUICKSTART
-from .test_onnx_export import load_tool
+from mmpdl.deployment import OnnxRuntimeBackend, TensorRTBackend, export_onnx
+from .conftest import MOBILENET, QUICKSTART, export_module
+from repo import load_script
 
 pytest.importorskip('onnxruntime')
 
@@ -20,7 +19,7 @@ pytest.importorskip('onnxruntime')
 @pytest.fixture(scope='module')
 def static_onnx(tmp_path_factory, r18_checkpoint):
     """The quickstart model exported for 257x513 with post-processing."""
-    module, _ = build_export_module(QUICKSTART, r18_checkpoint, True)
+    module, _ = export_module(QUICKSTART, r18_checkpoint, True)
     path = str(tmp_path_factory.mktemp('onnx') / 'r18.onnx')
     return export_onnx(module, path, (257, 513))
 
@@ -45,7 +44,7 @@ def test_inferencer_backends_give_the_same_predictions_and_pictures(
 
 def test_image_demo_onnxruntime_writes_the_pytorch_picture(
         tmp_path, static_onnx, r18_checkpoint, scene_257x513):
-    demo = load_tool('image_demo.py')
+    demo = load_script('tools/image_demo.py')
     image = str(tmp_path / 'scene.png')
     mmcv.imwrite(scene_257x513, image)
     for backend, weights in (('pytorch', r18_checkpoint), ('onnxruntime',
@@ -69,7 +68,7 @@ def test_wrong_size_for_a_static_export(static_onnx):
 
 
 def test_unsupported_opset_is_one_line(tmp_path):
-    tool = load_tool('deployment/pytorch2onnx.py')
+    tool = load_script('tools/deployment/pytorch2onnx.py')
     with pytest.raises(ValueError) as error:
         tool.main(
             [QUICKSTART, '--out',
@@ -80,10 +79,12 @@ def test_unsupported_opset_is_one_line(tmp_path):
         'exporter writes up to 20); pass e.g. --opset 17')
 
 
-def test_checkpoint_of_another_config(r18_checkpoint):
+def test_checkpoint_of_another_config(tmp_path, r18_checkpoint):
     with pytest.raises(
             ValueError, match='does not fit the model of this config'):
-        build_export_module(MOBILENET, r18_checkpoint)
+        load_script('tools/deployment/pytorch2onnx.py').main(
+            [MOBILENET, r18_checkpoint, '--out',
+             str(tmp_path / 'x.onnx')])
 
 
 def test_missing_packages_name_the_install(monkeypatch, static_onnx):
@@ -107,9 +108,42 @@ def test_tensorrt_backend_equals_pytorch(tmp_path, r18_checkpoint,
     pytest.importorskip('tensorrt', reason='the tensorrt package is needed')
     from mmpdl.apis import inference_model
     from mmpdl.deployment import compare_samples, outputs_to_sample
-    module, model = build_export_module(QUICKSTART, r18_checkpoint)
+    module, model = export_module(QUICKSTART, r18_checkpoint)
     path = export_onnx(module, str(tmp_path / 'net.onnx'), (257, 513))
     runner = TensorRTBackend(path)
     got = outputs_to_sample(runner(scene_257x513), runner.meta)
     rows = compare_samples(inference_model(model, scene_257x513), got)
     assert all(row['ok'] for row in rows), rows
+
+
+def test_registered_backends_are_the_choices(static_onnx, scene_257x513):
+    """BACKENDS holds onnxruntime and tensorrt; a backend registered later
+    is a choice of the demo and runs in the inferencer."""
+    from mmpdl.deployment import BACKENDS
+
+    class CountingBackend(OnnxRuntimeBackend):
+        calls = 0
+
+        def __call__(self, image):
+            CountingBackend.calls += 1
+            return super().__call__(image)
+
+    assert BACKENDS.module_dict == dict(
+        onnxruntime=OnnxRuntimeBackend, tensorrt=TensorRTBackend)
+    with pytest.raises(
+            ValueError, match="one of .'pytorch', 'onnxruntime', "
+            "'tensorrt'.$"):
+        PanopticInferencer('m.onnx', backend='counting')
+    BACKENDS.register_module('counting', module=CountingBackend)
+    try:
+        choice = load_script('tools/image_demo.py').parse_args(
+            ['x.png', 'c.py', 'm', '--backend', 'counting']).backend
+        got = PanopticInferencer(
+            static_onnx, backend='counting')(scene_257x513)['predictions']
+    finally:
+        BACKENDS.module_dict.pop('counting')
+    with pytest.raises(SystemExit):
+        load_script('tools/image_demo.py').parse_args(
+            ['x.png', 'c.py', 'm', '--backend', 'counting'])
+    assert choice == 'counting' and CountingBackend.calls == 1
+    assert got['panoptic_seg'].shape == scene_257x513.shape[:2]

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from mmpdl.apis import inference_model
-from mmpdl.deployment import build_export_module, export_onnx
-from .conftest import QUICKSTART
-from .test_onnx_export import ROOT
+from mmpdl.deployment import export_onnx
+from .conftest import QUICKSTART, export_module
+from repo import ROOT
 
 pytest.importorskip('onnxruntime')
 
@@ -33,7 +33,7 @@ def test_docs_script_runs_without_mmpdl(tmp_path, r18_checkpoint,
     script = docs_script()
     assert len(script.strip().splitlines()) <= 25
     assert 'mmpdl' not in script
-    module, model = build_export_module(QUICKSTART, r18_checkpoint, True)
+    module, model = export_module(QUICKSTART, r18_checkpoint, True)
     onnx_file = export_onnx(module, str(tmp_path / 'm.onnx'), (257, 513))
     image = str(tmp_path / 'scene.png')
     mmcv.imwrite(scene_257x513, image)

@@ -1,28 +1,17 @@
 """Export + onnxruntime verification of small models (static and dynamic
 shapes, with and without post-processing): the ONNX outputs against the
 PyTorch model's predictions of the same image."""
-import importlib.util
-import os.path as osp
+from functools import partial
 
 import pytest
 
+from mmpdl.apis import inference_model
 from mmpdl.datasets import render_scene
-from mmpdl.deployment import (build_export_module, export_onnx, format_table,
-                              verify_export)
-from .conftest import MOBILENET, QUICKSTART, lively_checkpoint
+from mmpdl.deployment import export_onnx, format_table, verify_export
+from .conftest import MOBILENET, QUICKSTART, export_module, lively_checkpoint
+from repo import load_script
 
 pytest.importorskip('onnxruntime')
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_tool(name: str = 'deployment/pytorch2onnx.py'):
-    """``tools/<name>`` as a fresh module."""
-    path = osp.join(ROOT, 'tools', name)
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(name))[0], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _check(rows):
@@ -40,24 +29,25 @@ def _check(rows):
                                                       (True, True)])
 def test_r18_export_equals_pytorch(tmp_path, r18_checkpoint, scene_257x513,
                                    dynamic, with_postprocess):
-    module, model = build_export_module(QUICKSTART, r18_checkpoint,
-                                        with_postprocess)
+    module, model = export_module(QUICKSTART, r18_checkpoint, with_postprocess)
     path = export_onnx(module, str(tmp_path / 'r18.onnx'), (257, 513), dynamic)
     images = [('scene', scene_257x513)]
     if dynamic:  # a size that needs padding, not the traced one
         rgb, _ = render_scene(190, 300, 8)
         images.append(('scene 190x300', rgb[..., ::-1].copy()))
-    rows, ok = verify_export(model, path, images)
+    rows, ok = verify_export(partial(inference_model, model), path, images)
     _check(rows)
     assert ok
 
 
 def test_mobilenetv2_export_equals_pytorch(tmp_path):
     checkpoint = lively_checkpoint(MOBILENET, str(tmp_path / 'mbv2.pth'))
-    module, model = build_export_module(MOBILENET, checkpoint, True)
+    module, model = export_module(MOBILENET, checkpoint, True)
     path = export_onnx(module, str(tmp_path / 'mbv2.onnx'), (513, 1025))
     rgb, _ = render_scene(513, 1025, 9)
-    rows, ok = verify_export(model, path, [('scene', rgb[..., ::-1].copy())])
+    rows, ok = verify_export(
+        partial(inference_model, model), path,
+        [('scene', rgb[..., ::-1].copy())])
     _check(rows)
     assert ok
 
@@ -65,7 +55,7 @@ def test_mobilenetv2_export_equals_pytorch(tmp_path):
 def test_cli_exports_and_prints_the_table(tmp_path, r18_checkpoint,
                                           scene_257x513, capsys):
     import mmcv
-    main = load_tool().main
+    main = load_script('tools/deployment/pytorch2onnx.py').main
     image = str(tmp_path / 'scene.png')
     mmcv.imwrite(scene_257x513, image)
     out = str(tmp_path / 'cli.onnx')

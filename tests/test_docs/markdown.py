@@ -2,7 +2,8 @@
 import os.path as osp
 import re
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from repo import ROOT
+
 FENCE = re.compile(r'^```(\w*)\n(.*?)^```', re.M | re.S)
 
 

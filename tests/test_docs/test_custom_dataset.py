@@ -136,7 +136,7 @@ def check_classes_from_dataset(scratch):
     stops with the message the doc quotes."""
     from mmengine.config import Config
 
-    from mmpdl.datasets import fill_num_classes
+    from mmpdl.datasets import fill_dataset_meta
     runner = in_scratch(scratch, 'build_runner.py')['runner']
     head = runner.model.decode_head
     assert head.num_classes == 4
@@ -149,12 +149,13 @@ def check_classes_from_dataset(scratch):
         assert cfg.model.decode_head.num_classes is None
         cfg.model.decode_head.num_classes = 19
         with pytest.raises(ValueError) as mismatch:
-            fill_num_classes(cfg)
+            fill_dataset_meta(cfg)
     finally:
         os.chdir(old)
     assert str(mismatch.value) == code_blocks(DOC, 'text')[3].strip()
 
 
+@pytest.mark.slow
 def test_worked_example(scratch):
     make, convert, check, train, browse = code_blocks(DOC, 'shell')
     run_block(make, scratch)

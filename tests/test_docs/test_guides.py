@@ -14,11 +14,9 @@ import pytest
 import torch
 
 from .markdown import ROOT, block_with, code_blocks
+from repo import QUICKSTART
 
 GUIDE_CHECKPOINT = 'work_dirs/quickstart_4iters/iter_4.pth'
-QUICKSTART = osp.join(
-    'configs', 'panoptic_deeplab',
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 
 
 @pytest.fixture

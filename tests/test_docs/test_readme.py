@@ -7,10 +7,7 @@ import numpy as np
 
 from mmpdl.datasets import render_scene
 from .markdown import ROOT, block_with
-
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART
 
 
 def test_demo_image_is_a_built_in_val_image():

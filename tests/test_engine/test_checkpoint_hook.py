@@ -1,6 +1,7 @@
 """The configs' checkpoint hook writes the new checkpoint and the
 ``last_checkpoint`` pointer before it deletes an old checkpoint, and its
 ``save_best`` may name a metric without the evaluator's prefix."""
+import itertools
 import os
 import os.path as osp
 
@@ -55,6 +56,9 @@ def _file_events(monkeypatch):
     return events
 
 
+_RUN_IDS = itertools.count()
+
+
 def _runner(work_dir, resume_from=None, **hook_args):
     register_all_modules()
     hook = Config.fromfile(SCHEDULE).default_hooks.checkpoint
@@ -74,7 +78,10 @@ def _runner(work_dir, resume_from=None, **hook_args):
         default_hooks=dict(checkpoint=hook),
         load_from=resume_from,
         resume=resume_from is not None,
-        default_scope='mmpdl')
+        default_scope='mmpdl',
+        # runners made in the same second would share one message hub (and
+        # one test's best checkpoint would reach the next)
+        experiment_name=f'ckpt_hook_{next(_RUN_IDS)}')
 
 
 def test_old_checkpoint_deleted_after_new_one_and_pointer(

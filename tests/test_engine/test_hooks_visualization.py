@@ -14,22 +14,17 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner
 
 from mmpdl.apis import inference_model
-from mmpdl.datasets import make_synthetic_cityscapes
+from mmpdl.datasets import fill_dataset_meta
 from mmpdl.engine.hooks import (PanopticTrainVisualizationHook,
                                 PanopticVisualizationHook)
 from mmpdl.registry import DATASETS, MODELS, VISUALIZERS
 from mmpdl.utils import register_all_modules
-
-CONFIG = ('configs/panoptic_deeplab/'
-          'panoptic-deeplab_r18-os32_1xb2-800iter_'
-          'synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('hook_cityscapes'))
-    make_synthetic_cityscapes(root, 2, 2, size=(64, 128), seed=2)
-    return root
+def data_root(synthetic_cityscapes):
+    return synthetic_cityscapes(2, 2, size=(64, 128), seed=2)
 
 
 @pytest.fixture(scope='module')
@@ -38,7 +33,7 @@ def model():
     peaks above the threshold, so predictions hold instances."""
     register_all_modules()
     torch.manual_seed(0)
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(QUICKSTART)
     net = revert_sync_batchnorm(MODELS.build(cfg.model))
     net.decode_head.instance_head.center[1].bias.data.fill_(0.5)
     net.cfg = cfg
@@ -80,7 +75,7 @@ def test_show_dir_hook_writes_pictures(model, data_root, tmp_path):
 
 
 def _train_batch(data_root):
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(QUICKSTART)
     dataset_cfg = cfg.train_dataloader.dataset
     dataset_cfg.data_root = data_root
     dataset_cfg.pipeline[3].crop_size = (65, 129)
@@ -124,7 +119,7 @@ def test_train_hook_draws_input_gt_prediction(model, data_root, tmp_path):
 
 def test_train_hook_in_a_runner(data_root, tmp_path):
     """4 training iterations with interval 2: pictures at 2 and 4 only."""
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(QUICKSTART)
     cfg.work_dir = str(tmp_path)
     cfg.visualizer.name = 'runner_train_hook_vis'
     cfg.custom_hooks = [
@@ -138,6 +133,7 @@ def test_train_hook_in_a_runner(data_root, tmp_path):
     cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
     cfg.default_hooks.logger.interval = 1
+    fill_dataset_meta(cfg)  # as tools/train.py does
     runner = Runner.from_cfg(cfg)
     runner.train()
     stored = sorted(

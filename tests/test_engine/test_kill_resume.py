@@ -22,8 +22,8 @@ import time
 import pytest
 
 from mmpdl.utils import is_complete_checkpoint
+from repo import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HERE = osp.dirname(osp.abspath(__file__))
 CONFIG = f"""
 _base_ = [
@@ -127,6 +127,7 @@ def _resumed_from(log):
 SCENARIOS = [(1, 'writing'), (2, 'renamed'), (2, 'writing'), (1, 'random')]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, 'SIGKILL'), reason='no SIGKILL')
 def test_killed_runs_resume_from_newest_complete_checkpoint(tmp_path):
     config = str(tmp_path / 'kill_test.py')

@@ -8,18 +8,12 @@ import sys
 import pytest
 import torch
 
-from mmpdl.datasets import make_synthetic_cityscapes
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = ('configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800iter_'
-          'synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART, ROOT
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('determinism_cityscapes'))
-    make_synthetic_cityscapes(root, 4, 1, size=(64, 128), seed=3)
-    return root
+def data_root(synthetic_cityscapes):
+    return synthetic_cityscapes(4, 1, size=(64, 128), seed=3)
 
 
 def _train(data_root, work_dir, *extra):
@@ -37,7 +31,7 @@ def _train(data_root, work_dir, *extra):
         *extra
     ]
     command = [
-        sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+        sys.executable, 'tools/train.py', QUICKSTART, '--work-dir',
         str(work_dir), '--cfg-options', *options
     ]
     env = dict(PYTHONPATH=ROOT, OMP_NUM_THREADS='1', PATH='/usr/bin:/bin')
@@ -53,6 +47,7 @@ def _train(data_root, work_dir, *extra):
     return torch.load(ckpt, map_location='cpu')['state_dict']
 
 
+@pytest.mark.slow
 def test_same_weights_on_every_run(data_root, tmp_path):
     first = _train(data_root, tmp_path / 'a')
     second = _train(data_root, tmp_path / 'b')

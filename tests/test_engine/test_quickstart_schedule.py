@@ -1,6 +1,5 @@
 """The quickstart config's poly schedule ends at its train_cfg.max_iters,
 also when only max_iters is overridden."""
-import os.path as osp
 
 import pytest
 import torch
@@ -9,11 +8,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
 from mmpdl.utils import load_config
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-QUICKSTART = osp.join(
-    ROOT, 'configs', 'panoptic_deeplab',
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART
 
 
 class _Linear(BaseModel):

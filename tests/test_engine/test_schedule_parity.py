@@ -36,8 +36,8 @@ from mmengine.registry import PARAM_SCHEDULERS
 from mmpdl.registry import MODELS
 from mmpdl.testing.training_parity import runner_param_schedulers
 from mmpdl.utils import register_all_modules
+from repo import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(ROOT, 'tests', 'data', 'training_parity')
 CONFIGS = osp.join(ROOT, 'configs', 'panoptic_deeplab')
 SCHEDULES = osp.join(ROOT, 'configs', '_base_', 'schedules')

@@ -14,12 +14,13 @@ from mmengine.runner import Runner
 
 from mmpdl.registry import LOG_PROCESSORS, METRICS
 from mmpdl.utils import register_all_modules
+from repo import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(
     ROOT, 'configs', 'panoptic_deeplab',
     'panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py')
-HEADLINE = ('PQ', 'SQ', 'RQ', 'PQ_th', 'PQ_st', 'AP', 'AP50', 'mIoU')
+HEADLINE = ('PQ', 'SQ', 'RQ', 'PQ_th', 'PQ_st', 'AP', 'AP50', 'bbox_AP',
+            'mask_AP', 'mIoU')
 
 
 def test_val_line_keeps_headline_numbers_and_tag_keeps_all():
@@ -39,6 +40,11 @@ def test_val_line_keeps_headline_numbers_and_tag_keeps_all():
         'cityscapes_instance/AP50': 55.0,
         'cityscapes_instance/AP_sem_x_ctr': 32.0,
         'cityscapes_instance/AP50_car': 70.0,
+        'coco_instance/bbox_AP': 30.0,
+        'coco_instance/mask_AP': 29.0,
+        'coco_instance/mask_AP50': 51.0,
+        'coco_instance/mask_AP_sem_x_ctr': 28.0,
+        'coco_instance/bbox_AP_car': 40.0,
         'semantic/mIoU': 79.0,
         'semantic/aAcc': 95.0,
         'time': 0.5,

@@ -11,21 +11,16 @@ import torch
 from mmengine import Config
 from mmengine.model import revert_sync_batchnorm
 
-from mmpdl.datasets import make_synthetic_cityscapes
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
+from repo import QUICKSTART, ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = ('configs/panoptic_deeplab/'
-          'panoptic-deeplab_r18-os32_1xb2-800iter_'
-          'synthetic-cityscapes-256x512.py')
+pytestmark = pytest.mark.slow  # every test trains in subprocesses
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('tiny_cityscapes'))
-    make_synthetic_cityscapes(root, 4, 2, size=(64, 128), seed=1)
-    return root
+def data_root(synthetic_cityscapes):
+    return synthetic_cityscapes(4, 2, size=(64, 128), seed=1)
 
 
 def _options(data_root, max_iters, **extra):
@@ -51,7 +46,7 @@ def _options(data_root, max_iters, **extra):
 
 def _train(args, timeout=600, **kwargs):
     return subprocess.run(
-        [sys.executable, 'tools/train.py', CONFIG] + args,
+        [sys.executable, 'tools/train.py', QUICKSTART] + args,
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -74,8 +69,8 @@ def test_two_gloo_processes_train_and_save(data_root, tmp_path):
     cmd = [
         sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
         '--master_port',
-        str(_free_port()), 'tools/train.py', CONFIG, '--launcher', 'pytorch',
-        '--work-dir', work
+        str(_free_port()), 'tools/train.py', QUICKSTART, '--launcher',
+        'pytorch', '--work-dir', work
     ] + _options(data_root, 2, **{'default_hooks.checkpoint.interval': 2})
     proc = subprocess.run(
         cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -85,7 +80,7 @@ def test_two_gloo_processes_train_and_save(data_root, tmp_path):
     assert 'Iter(train) [2/2]' in log
     state = _state_dict(osp.join(work, 'iter_2.pth'))
     register_all_modules()
-    cfg = Config.fromfile(osp.join(ROOT, CONFIG))
+    cfg = Config.fromfile(QUICKSTART)
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
     model.load_state_dict(state, strict=True)  # raises on any mismatch
 

@@ -16,9 +16,9 @@ import os.path as osp
 import numpy as np
 import torch
 
+from mmpdl.datasets.panoptic_export import write_id_png
 from mmpdl.datasets.transforms import LoadPanopticAnnotations
-from mmpdl.structures.panoptic_ids import id_to_rgb
-from mmpdl.utils.atomic_io import save_png
+from mmpdl.structures import PanopticMetaInfo
 
 CLASSES = ('sky', 'person', 'road', 'car', 'grass', 'dog', 'bicycle', 'wall',
            'tree')
@@ -86,7 +86,7 @@ def write_coco_ground_truth(root, rng, num_images=len(SIZES)):
         seg, segments = _draw_scene(rng, height, width, index)
         image_id = 100 + 7 * index
         file_name = f'{image_id:012d}.png'
-        save_png(id_to_rgb(seg), osp.join(png_dir, file_name))
+        write_id_png(seg, osp.join(png_dir, file_name))
         ids, areas = np.unique(seg, return_counts=True)
         area = dict(zip(ids.tolist(), areas.tolist()))
         segments_info = [
@@ -123,7 +123,7 @@ def write_coco_ground_truth(root, rng, num_images=len(SIZES)):
 
 def decode_ground_truth(info):
     """mmpdl's panoptic map of one image through the datasets' loader."""
-    results = dict(info, **TOY_META)
+    results = dict(info, panoptic_meta=PanopticMetaInfo.from_dict(TOY_META))
     results = LoadPanopticAnnotations().transform(results)
     return results['gt_panoptic_seg'].astype(np.int64)
 

@@ -199,7 +199,8 @@ def test_official_instance_json_is_matched_by_file_name(tmp_path):
     _check(result, 'mask_AP_sem_x_ctr', 100.0)
 
     unknown = [dict(samples[0], img_path='/data/val/zzz.jpg')]
-    with pytest.raises(KeyError, match="image 'zzz.jpg'.*not in the images"):
+    with pytest.raises(
+            KeyError, match="image '/data/val/zzz.jpg' is not in the images"):
         _evaluate(unknown, ann_file=ann_file)
     meta = dict(TOY_META, label_ids=(187, 5, 149, 3, 125, 18, 2, 171, 184))
     metric = CocoInstanceMetric(ann_file=ann_file)
@@ -232,3 +233,24 @@ def test_bad_arguments_are_named():
         CocoInstanceMetric(score_types=('center', ))
     with pytest.raises(ValueError, match=r'CocoInstanceMetric\(format_only'):
         CocoInstanceMetric(format_only=True)
+
+
+def test_nested_file_names_of_the_same_base_name_keep_apart(tmp_path):
+    """``cam1/0001.jpg`` and ``cam2/0001.jpg`` of an instances JSON are two
+    images: each sample gets the id of the longest ``file_name`` that ends
+    its path, not one id for both by base name."""
+    samples = _three_people()
+    samples[0]['img_path'] = '/data/val/cam1/0001.jpg'
+    samples[1]['img_path'] = '/data/val/cam2/0001.jpg'
+    ann_file = str(tmp_path / 'instances_val.json')
+    _instances_json(ann_file, samples, ids=(42, 7))
+    with open(ann_file) as f:
+        ann = json.load(f)
+    ann['images'][0]['file_name'] = 'cam1/0001.jpg'
+    ann['images'][1]['file_name'] = 'cam2/0001.jpg'
+    with open(ann_file, 'w') as f:
+        json.dump(ann, f)
+    metric = CocoInstanceMetric(ann_file=ann_file)
+    assert [metric._image_id(s) for s in samples[:2]] == [42, 7]
+    expected = 100 * (34 + 67 * 0.75) / 101  # as with flat names
+    _check(_evaluate(samples, ann_file=ann_file), 'mask_AP', expected)

@@ -32,7 +32,8 @@ def test_precision_recall_ap_known_answer():
 def _image(gt, masks, labels, scores):
     return instance_image_statistics(
         torch.as_tensor(gt), torch.as_tensor(np.array(masks, bool)),
-        torch.as_tensor(labels), dict(semantic=torch.tensor(scores)), THINGS)
+        torch.as_tensor(labels), dict(semantic=torch.tensor(scores)), THINGS,
+        1000, 255)
 
 
 def test_statistics_and_matching_rules():

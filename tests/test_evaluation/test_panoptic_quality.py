@@ -17,7 +17,7 @@ CAR, PERSON, ROAD = 13, 11, 0
 
 def _stats(gt, pred):
     return panoptic_image_statistics(
-        torch.as_tensor(gt), torch.as_tensor(pred), THINGS, 19)
+        torch.as_tensor(gt), torch.as_tensor(pred), THINGS, 19, 1000, 255)
 
 
 def test_union_leaves_out_predicted_void():
@@ -85,9 +85,9 @@ def test_metric_all_void_image_everywhere_gives_nan_not_crash():
 def test_bad_encoding_names_the_values():
     gt = torch.full((4, 4), 30 * 1000, dtype=torch.long)  # class 30 > 18
     with pytest.raises(ValueError, match='30000'):
-        panoptic_image_statistics(gt, gt, THINGS, 19)
+        panoptic_image_statistics(gt, gt, THINGS, 19, 1000, 255)
     with pytest.raises(ValueError, match='shape'):
-        panoptic_image_statistics(gt, gt[:2], THINGS, 19)
+        panoptic_image_statistics(gt, gt[:2], THINGS, 19, 1000, 255)
 
 
 def test_iou_of_exactly_one_half_does_not_match():
@@ -104,5 +104,8 @@ def test_metric_without_dataset_meta_names_the_fix():
     void = torch.full((1, 4, 4), VOID, dtype=torch.long)
     sample = dict(
         gt_panoptic_seg=dict(data=void), pred_panoptic_seg=dict(data=void))
-    with pytest.raises(KeyError, match='dataset_meta lacks'):
+    with pytest.raises(
+            KeyError,
+            match='CityscapesPanopticMetric needs the dataset.*panoptic '
+            'metadata.*evaluate through the Runner'):
         metric.process({}, [sample])

@@ -3,10 +3,11 @@ import os.path as osp
 
 from mmengine.config import Config
 
+from mmpdl.datasets import fill_dataset_meta
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
+from repo import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(ROOT, 'configs', 'panoptic_deeplab')
 BASE_MODEL = osp.join(ROOT, 'configs', '_base_', 'models',
                       'panoptic_deeplab_r50.py')
@@ -28,8 +29,12 @@ R50_OS32 = 'panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py'
 
 
 def model_cfg(config_name: str):
-    """The ``model`` of a leaf config, SyncBN -> BN, no pretrained init."""
+    """The ``model`` of a leaf config, SyncBN -> BN, no pretrained init,
+    with what ``tools/train.py`` takes from the dataset written in
+    (:func:`fill_dataset_meta`; left None where the dataset's annotation
+    file is not here)."""
     cfg = Config.fromfile(osp.join(CONFIG_DIR, config_name))
+    fill_dataset_meta(cfg, check=False)
     model = cfg.model
     model.backbone.norm_cfg = dict(BN)
     model.decode_head.norm_cfg = dict(BN)

@@ -292,6 +292,8 @@ def tiny_training_cfg(config_name, data_root):
     dataset = cfg.train_dataloader.dataset
     dataset.data_root = str(data_root / ('coco' if coco else 'cityscapes'))
     if coco:
+        # the built-in COCO-format data has 9 classes, not COCO's 133
+        cfg.model.decode_head.num_classes = None
         dataset.ann_file = 'annotations/panoptic_train.json'
         dataset.data_prefix = dict(
             img_path='train', seg_map_path='annotations/panoptic_train')
@@ -310,11 +312,13 @@ def test_trains_on_the_built_in_data(config_name, tiny_data):
     from mmengine.dataset import pseudo_collate
     from mmengine.optim import build_optim_wrapper
 
+    from mmpdl.datasets import fill_dataset_meta
     from mmpdl.registry import DATASETS
     from mmpdl.utils import register_all_modules
     register_all_modules()
     torch.manual_seed(0)
     cfg = tiny_training_cfg(config_name, tiny_data)
+    fill_dataset_meta(cfg)  # as tools/train.py does
     model = MODELS.build(cfg.model).train()
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     batch = pseudo_collate([dataset[0], dataset[1]])

@@ -160,8 +160,8 @@ def test_bad_layout_values_are_named(overrides, match):
 def d2_key_to_ours(key: str, d2_head: str) -> str:
     """A key of detectron2's ``sem_seg_head`` / ``ins_embed_head`` in our
     head (the checkpoint converter's renaming rules)."""
-    from mmpdl.testing.detectron2_keys import head_rules
-    from mmpdl.utils.ckpt_convert import rename_keys
+    from mmpdl.converters.detectron2 import head_rules
+    from mmpdl.converters.key_rules import rename_keys
     renamed, _ = rename_keys([f'{d2_head}.{key}'], head_rules(2))
     return renamed[f'{d2_head}.{key}'][len('decode_head.'):]
 

@@ -40,7 +40,8 @@ def _ce_case():
 
 def test_deeplab_ce_top_k_by_hand():
     logits, labels, weights, pixel = _ce_case()
-    loss = DeepLabCELoss(top_k_percent_pixels=0.2)(logits, labels, weights)
+    loss = DeepLabCELoss(
+        top_k_percent_pixels=0.2, ignore_index=255)(logits, labels, weights)
     k = int(0.2 * 16)  # 3: a fraction of all 16 pixels, ignored included
     expected = sum(sorted(pixel, reverse=True)[:k]) / k
     assert loss.item() == pytest.approx(expected, rel=1e-6)
@@ -49,13 +50,15 @@ def test_deeplab_ce_top_k_by_hand():
 def test_deeplab_ce_all_pixels_mean_counts_ignored():
     logits, labels, weights, pixel = _ce_case()
     loss = DeepLabCELoss(
-        top_k_percent_pixels=1.0, loss_weight=2.0)(logits, labels, weights)
+        top_k_percent_pixels=1.0, loss_weight=2.0,
+        ignore_index=255)(logits, labels, weights)
     assert loss.item() == pytest.approx(2.0 * sum(pixel) / 16, rel=1e-6)
 
 
 def test_deeplab_ce_without_weights_and_tiny_input():
     logits, labels, _, _ = _ce_case()
-    loss = DeepLabCELoss(top_k_percent_pixels=0.5)(logits, labels)
+    loss = DeepLabCELoss(
+        top_k_percent_pixels=0.5, ignore_index=255)(logits, labels)
     margins_valid = []
     lab = labels[0]
     for y in range(4):
@@ -66,7 +69,8 @@ def test_deeplab_ce_without_weights_and_tiny_input():
     vals = sorted(margins_valid + [0.0] * 4, reverse=True)[:8]
     assert loss.item() == pytest.approx(sum(vals) / 8, rel=1e-6)
     # k = int(0.2 * 1) = 0 pixels: 0, not NaN
-    tiny = DeepLabCELoss()(logits[:, :, :1, :1], labels[:, :1, :1])
+    tiny = DeepLabCELoss(ignore_index=255)(logits[:, :, :1, :1],
+                                           labels[:, :1, :1])
     assert tiny.item() == 0.0
 
 
@@ -74,7 +78,8 @@ def test_deeplab_ce_rejects_bad_input():
     with pytest.raises(ValueError, match='top_k_percent_pixels'):
         DeepLabCELoss(top_k_percent_pixels=0.0)
     with pytest.raises(ValueError, match='labels'):
-        DeepLabCELoss()(torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 4).long())
+        DeepLabCELoss(ignore_index=255)(torch.zeros(1, 2, 4, 4),
+                                        torch.zeros(1, 3, 4).long())
 
 
 def test_weighted_mse_by_hand():

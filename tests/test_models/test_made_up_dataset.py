@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
 
+from mmpdl.datasets import fill_dataset_meta
 from mmpdl.datasets.base_panoptic import BasePanopticDataset
 from mmpdl.registry import DATASETS
 from mmpdl.structures.panoptic_ids import id_to_rgb
@@ -95,6 +96,26 @@ def _config(root):
         data_root=root,
         ann_file=osp.join(root, 'ann.json'),
         pipeline=pipeline)
+    return runner_config(
+        root,
+        model,
+        dataset,
+        evaluators=[
+            dict(type='CityscapesPanopticMetric'),
+            dict(type='CityscapesInstanceMetric')
+        ],
+        visualizer=dict(type='PanopticLocalVisualizer'))
+
+
+def runner_config(root,
+                  model,
+                  dataset,
+                  evaluators,
+                  max_iters=1,
+                  val_dataset=None,
+                  **extra):
+    """A Runner config: ``max_iters`` steps of batch 2, then validation of
+    ``val_dataset`` (else ``dataset``) with ``evaluators``; Adam 1e-3."""
     loader = dict(batch_size=2, num_workers=0, dataset=dataset)
     return Config(
         dict(
@@ -104,19 +125,20 @@ def _config(root):
             train_dataloader=dict(
                 loader, sampler=dict(type='InfiniteSampler', shuffle=False)),
             val_dataloader=dict(
-                loader, sampler=dict(type='DefaultSampler', shuffle=False)),
-            val_evaluator=[
-                dict(type='CityscapesPanopticMetric'),
-                dict(type='CityscapesInstanceMetric')
-            ],
+                loader,
+                dataset=val_dataset or dataset,
+                sampler=dict(type='DefaultSampler', shuffle=False)),
+            val_evaluator=evaluators,
             optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
             train_cfg=dict(
-                type='IterBasedTrainLoop', max_iters=1, val_interval=1),
+                type='IterBasedTrainLoop',
+                max_iters=max_iters,
+                val_interval=max_iters),
             val_cfg=dict(type='ValLoop'),
             default_hooks=dict(
                 checkpoint=dict(type='CheckpointHook', interval=1000)),
-            visualizer=dict(type='PanopticLocalVisualizer'),
-            log_level='WARNING'))
+            log_level='WARNING',
+            **extra))
 
 
 def test_made_up_dataset_trains_predicts_and_evaluates(tmp_path):
@@ -124,6 +146,7 @@ def test_made_up_dataset_trains_predicts_and_evaluates(tmp_path):
     _write_dataset(str(tmp_path))
     cfg = _config(str(tmp_path))
     assert 'thing_ids' not in cfg.pretty_text
+    fill_dataset_meta(cfg)  # a script that builds its own Runner calls it
     torch.manual_seed(0)
     runner = Runner.from_cfg(cfg)
     runner.train()  # one training step, then validation
@@ -136,7 +159,7 @@ def test_made_up_dataset_trains_predicts_and_evaluates(tmp_path):
     center = sample.gt_center.data[0]
     # cat centroid (22.5, 8.5) -> peak at (22, 8); dog at (22, 28)
     assert center[22, 8] == 1.0 and center[22, 28] == 1.0
-    assert sample.metainfo['thing_ids'] == [3, 4]
+    assert sample.metainfo['panoptic_meta'].thing_ids == (3, 4)
 
     # post-processor: predictions in the 5-class encoding
     batch = next(iter(runner.val_dataloader))

@@ -10,14 +10,20 @@ from mmengine.structures import PixelData
 
 from mmpdl.models.segmentors.panoptic_deeplab import PanopticDeepLab
 from mmpdl.models.utils.panoptic_targets import stack_panoptic_targets
-from mmpdl.structures import PanopticDataSample
+from mmpdl.structures import PanopticDataSample, PanopticMetaInfo
 from .model_zoo_utils import BASE_MODEL, BN, R50_OS32, build_model, model_cfg
+
+#: 5 classes, things 3 and 4, the default divisor 1000 and void 255
+TOY_META = PanopticMetaInfo(
+    classes=list('abcde'), thing_ids=[3, 4], label_ids=[1, 2, 3, 4, 5])
 
 
 def tiny_model_cfg():
-    """ResNet-18 os32 with narrow decoders, 5 classes, BN."""
+    """ResNet-18 os32 with narrow decoders, 5 classes, BN; the loss's
+    ignore index written as the tools write it from the dataset."""
     model = copy.deepcopy(Config.fromfile(BASE_MODEL).model)
     model.data_preprocessor = None
+    model.decode_head.loss_semantic.ignore_index = TOY_META.ignore_index
     model.backbone.update(
         depth=18, output_stride=32, norm_cfg=dict(BN), init_cfg=None)
     model.decode_head.update(
@@ -100,7 +106,7 @@ def test_forward_pads_then_crops():
 def test_targets_are_padded_and_missing_ones_named():
     sample = make_sample(8, 8, gt_size=(6, 7))
     del sample.gt_sem_weights
-    targets = stack_panoptic_targets([sample], (8, 8))
+    targets = stack_panoptic_targets([sample], (8, 8), 255)
     assert tuple(targets['offset'].shape) == (1, 2, 8, 8)
     assert (targets['sem_seg'][0, 6:] == 255).all()
     assert (targets['sem_seg'][0, :, 7:] == 255).all()
@@ -108,7 +114,7 @@ def test_targets_are_padded_and_missing_ones_named():
     assert targets['sem_weights'][0, :6, :7].eq(1).all()
     del sample.gt_offset
     with pytest.raises(KeyError, match='gt_offset'):
-        stack_panoptic_targets([sample], (8, 8))
+        stack_panoptic_targets([sample], (8, 8), 255)
 
 
 def test_undo_test_transforms_crop_flip_resize():
@@ -152,11 +158,8 @@ def test_predict_end_to_end():
     samples = [
         PanopticDataSample(
             metainfo=dict(
-                img_shape=(33, 41),
-                ori_shape=(33, 41),
-                thing_ids=[3, 4],
-                label_divisor=1000,
-                ignore_index=255))
+                img_shape=(33, 41), ori_shape=(33,
+                                               41), panoptic_meta=TOY_META))
     ]
     with torch.no_grad():
         result = model.predict(torch.randn(1, 3, 33, 41), samples)[0]
@@ -175,14 +178,13 @@ def test_predict_end_to_end():
 
 def test_predict_without_dataset_meta_names_the_fix():
     model = build_model(tiny_model_cfg()).eval()
-    with torch.no_grad(), pytest.raises(KeyError, match="'thing_ids'"):
+    with torch.no_grad(), pytest.raises(
+            KeyError, match='the post-processor needs the dataset'):
         model.predict(torch.randn(1, 3, 33, 41))
     model.dataset_meta = dict(
-        classes=list('abcdef'),
-        thing_ids=[3],
-        label_divisor=1000,
-        ignore_index=255)
-    with torch.no_grad(), pytest.raises(ValueError, match='predicts 5'):
+        classes=list('abcdef'), thing_ids=[3], label_ids=list(range(1, 7)))
+    with torch.no_grad(), pytest.raises(
+            ValueError, match='the network has 5 classes'):
         model.predict(torch.randn(1, 3, 33, 41))
 
 
@@ -215,6 +217,7 @@ def test_train_and_val_step_through_the_data_preprocessor():
     torch.manual_seed(0)
     cfg = tiny_model_cfg()
     cfg.data_preprocessor = Config.fromfile(BASE_MODEL).data_preprocessor
+    cfg.data_preprocessor.seg_pad_val = TOY_META.ignore_index
     model = build_model(cfg)
     sizes = [(40, 50), (36, 50)]
     data = dict(
@@ -222,8 +225,7 @@ def test_train_and_val_step_through_the_data_preprocessor():
             torch.randint(0, 256, (3, *s), dtype=torch.uint8) for s in sizes
         ],
         data_samples=[make_sample(*s, num_classes=5) for s in sizes])
-    model.dataset_meta = dict(
-        thing_ids=[3, 4], label_divisor=1000, ignore_index=255)
+    model.dataset_meta = TOY_META.to_dict()
     optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-4))
     log_vars = model.train_step(data, optim)
     assert {'loss', 'loss_sem', 'loss_center', 'loss_offset'} <= set(log_vars)

@@ -1,30 +1,27 @@
 """PanopticTTAModel against plain predictions of the same model."""
+from pathlib import Path
+
 import pytest
 import torch
 from mmengine import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.model import revert_sync_batchnorm
 
-from mmpdl.datasets import CITYSCAPES_META, make_synthetic_cityscapes
+from mmpdl.datasets import CITYSCAPES_META
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
-
-CONFIG = ('configs/panoptic_deeplab/'
-          'panoptic-deeplab_r18-os32_1xb2-800iter_'
-          'synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART
 
 
 @pytest.fixture(scope='module')
-def setup(tmp_path_factory):
+def setup(synthetic_cityscapes):
     register_all_modules()
-    root = str(tmp_path_factory.mktemp('tta'))
-    make_synthetic_cityscapes(root, 1, 1, size=(48, 96), seed=2)
-    cfg = Config.fromfile(CONFIG)
+    root = synthetic_cityscapes(1, 1, size=(48, 96), seed=2)
+    cfg = Config.fromfile(QUICKSTART)
     torch.manual_seed(0)
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
     model.dataset_meta = dict(CITYSCAPES_META)
-    img = next(
-        (tmp_path_factory.getbasetemp() / root).rglob('*_leftImg8bit.png'))
+    img = next(Path(root).rglob('*_leftImg8bit.png'))
     return cfg, model, str(img)
 
 

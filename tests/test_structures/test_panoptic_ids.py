@@ -114,6 +114,10 @@ def test_dense_segment_ids_equal_numpy_unique(offset, size):
     ref_values, ref_index = np.unique(ids, return_inverse=True)
     np.testing.assert_array_equal(values, ref_values)
     np.testing.assert_array_equal(index, ref_index)
+    for seg_map in (ids, torch.from_numpy(ids)):  # the ids alone
+        values, index = dense_segment_ids(seg_map, with_index=False)
+        np.testing.assert_array_equal(np.asarray(values), ref_values)
+        assert index is None
 
 
 def test_segment_moments_equal_per_pixel_sums():

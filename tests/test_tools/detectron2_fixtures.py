@@ -13,7 +13,8 @@ import sys
 
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from repo import ROOT
+
 FIXTURES = osp.join(ROOT, 'tests', 'data', 'detectron2_keys')
 
 

@@ -1,22 +1,14 @@
 """tools/analysis_tools/analyze_logs.py on hand-written scalars.json files:
 the plotted points are the logged numbers."""
-import importlib.util
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from repo import load_script
 
-
-def load_tool():
-    """The script as a module."""
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'analyze_logs.py')
-    spec = importlib.util.spec_from_file_location('analyze_logs', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'tools/analysis_tools/analyze_logs.py'
 
 
 def write_run(work_dir, stamp, records):
@@ -62,7 +54,7 @@ def lines_of(figure):
 
 
 def test_curves_are_the_logged_numbers(work_dir):
-    tool = load_tool()
+    tool = load_script(TOOL)
     figure = tool.plot_curve([work_dir], ['loss', 'PQ', 'mIoU'])
     lines = lines_of(figure)
     # the resumed run replaces step 30 of the first run
@@ -79,7 +71,7 @@ def test_curves_are_the_logged_numbers(work_dir):
 
 
 def test_two_logs_legend_and_out_file(work_dir, tmp_path):
-    tool = load_tool()
+    tool = load_script(TOOL)
     other = tmp_path / 'other.json'
     other.write_text(json.dumps(train(5, 7.0)) + '\n')
     out = str(tmp_path / 'pics' / 'loss.png')
@@ -100,7 +92,7 @@ def test_two_logs_legend_and_out_file(work_dir, tmp_path):
 
 def test_without_out_and_display_writes_default(work_dir, tmp_path,
                                                 monkeypatch, capsys):
-    tool = load_tool()
+    tool = load_script(TOOL)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv('DISPLAY', raising=False)
     monkeypatch.delenv('WAYLAND_DISPLAY', raising=False)
@@ -111,7 +103,7 @@ def test_without_out_and_display_writes_default(work_dir, tmp_path,
 
 
 def test_train_time(work_dir):
-    timing = load_tool().main(['cal_train_time', work_dir])[0]
+    timing = load_script(TOOL).main(['cal_train_time', work_dir])[0]
     # logged times after the resume: 0.5, 0.5 (run 1), 1.5, 1.0 (run 2)
     assert timing['count'] == 4
     assert timing['mean'] == pytest.approx(0.875)
@@ -119,7 +111,7 @@ def test_train_time(work_dir):
 
 
 def test_bad_input(work_dir, tmp_path):
-    tool = load_tool()
+    tool = load_script(TOOL)
     with pytest.raises(KeyError, match=r"'PQ_car' is not in .*'loss'"):
         tool.plot_curve([work_dir], ['PQ_car'])
     with pytest.raises(FileNotFoundError, match='no scalars.json under'):

@@ -10,9 +10,9 @@ import multiprocessing
 
 import pytest
 import torch
-from benchmark import utils
+from benchmark_tasks import utils
 
-from .analysis_tool import HAS_ORIGINAL, ORIGINAL, ROOT, load_script
+from repo import HAS_ORIGINAL, ORIGINAL, ROOT, load_script
 
 
 def _load_suite():
@@ -72,7 +72,7 @@ def test_coco_metrics_task_equals_pq_compute(tmp_path, monkeypatch):
         assert row['pq_ours'] == pytest.approx(row['pq_official'], abs=1e-9)
         assert 0 < row['pq_official'] < 100
         assert row['ours_ms'] > 0 and row['theirs_ms'] > 0
-    from benchmark.coco_metrics_task import coco_like_meta
+    from benchmark_tasks.coco_metrics_task import coco_like_meta
     meta = coco_like_meta()
     ids = meta['label_ids']
     assert len(ids) == 133 and len(set(ids)) == 133
@@ -121,6 +121,20 @@ def test_size_instances_and_threads_options(tmp_path, monkeypatch, capsys):
     assert torch.get_num_threads() == before
 
 
+def test_a_task_that_fails_gets_a_not_run_row(tmp_path, monkeypatch, capsys):
+    suite = _load_suite()
+
+    def fail(task, args):
+        raise RuntimeError('no data | here\nmore')
+
+    monkeypatch.setattr(suite, '_task_rows', fail)
+    rows = suite.main(['--task', 'metrics', '--out', str(tmp_path / 'r.json')])
+    assert rows[0]['detail'] == 'not run: RuntimeError: no data / here'
+    assert rows[0]['ours_ms'] is None and rows[0]['ratio'] is None
+    assert ('| metrics | - | - | - | - | - | - | not run: RuntimeError: no '
+            'data / here |') in capsys.readouterr().out
+
+
 def test_measure_alternating_takes_turns():
     calls = []
     first, second = utils.measure_alternating(
@@ -161,8 +175,8 @@ def test_variants_task_counts_and_times(tmp_path, monkeypatch, capsys):
     """``--task variants``: parameters (the zoo's numbers), FLOPs (those of
     get_flops.py) and every timing of each model; a model whose config is
     missing gets a row saying so."""
-    from benchmark import variants_task
-    from get_flops import count
+    from benchmark_tasks import variants_task
+    count = load_script('tools/analysis_tools/get_flops.py').count
     monkeypatch.setitem(variants_task.VARIANTS, 'missing',
                         ('Missing', 'panoptic-deeplab_none.py'))
     monkeypatch.chdir(ROOT)

@@ -6,12 +6,8 @@ import mmcv
 import numpy as np
 import pytest
 
-from mmpdl.datasets import make_synthetic_cityscapes
-from .analysis_tool import ROOT, load_script
+from repo import QUICKSTART, load_script
 
-CONFIG = osp.join(
-    ROOT, 'configs', 'panoptic_deeplab',
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
 # the train crop of the config: every resized 64x128 image fits inside it
 CROP_H, CROP_W = 257, 513
 
@@ -23,10 +19,8 @@ def tool():
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('browse_cityscapes'))
-    make_synthetic_cityscapes(root, 2, 1, size=(64, 128), seed=5)
-    return root
+def data_root(synthetic_cityscapes):
+    return synthetic_cityscapes(2, 1, size=(64, 128), seed=5)
 
 
 def _panels(path, height, width):
@@ -44,7 +38,7 @@ def _panels(path, height, width):
 def test_train_pictures_show_crop_gt_and_targets(tool, data_root, tmp_path):
     out = str(tmp_path / 'vis')
     written = tool.main([
-        CONFIG, '--output-dir', out, '--seed', '0', '--cfg-options',
+        QUICKSTART, '--output-dir', out, '--seed', '0', '--cfg-options',
         f'train_dataloader.dataset.data_root={data_root}'
     ])
     assert [osp.basename(p) for p in written] == [
@@ -72,7 +66,7 @@ def test_train_pictures_show_crop_gt_and_targets(tool, data_root, tmp_path):
 
 def test_val_split_has_no_targets(tool, data_root, tmp_path):
     written = tool.main([
-        CONFIG, '--split', 'val', '--num', '0', '--output-dir',
+        QUICKSTART, '--split', 'val', '--num', '0', '--output-dir',
         str(tmp_path), '--cfg-options',
         f'val_dataloader.dataset.data_root={data_root}'
     ])
@@ -91,7 +85,7 @@ def test_missing_data_root_says_what_to_do(tool, tmp_path):
     missing = str(tmp_path / 'absent')
     with pytest.raises(SystemExit) as err:
         tool.main([
-            CONFIG, '--output-dir',
+            QUICKSTART, '--output-dir',
             str(tmp_path), '--cfg-options',
             f'train_dataloader.dataset.data_root={missing}'
         ])
@@ -110,7 +104,7 @@ def test_empty_dataset_is_an_error(tool, tmp_path):
             SystemExit,
             match='cityscapes_panoptic_train.json.*"annotations" is empty'):
         tool.main([
-            CONFIG, '--output-dir',
+            QUICKSTART, '--output-dir',
             str(tmp_path / 'vis'), '--cfg-options',
             f'train_dataloader.dataset.data_root={tmp_path}'
         ])

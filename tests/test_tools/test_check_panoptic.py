@@ -3,19 +3,19 @@ with 1 when there are any."""
 import json
 import os
 import os.path as osp
+import shutil
 
 import pytest
 
-from mmpdl.datasets import make_synthetic_cityscapes
-from .analysis_tool import load_script
+from repo import load_script
 
 ANN = 'gtFine/cityscapes_panoptic_val.json'
 
 
 @pytest.fixture
-def copy(tmp_path):
+def copy(synthetic_cityscapes, tmp_path):
     root = str(tmp_path / 'data')
-    make_synthetic_cityscapes(root, 1, 3, size=(64, 128), seed=7)
+    shutil.copytree(synthetic_cityscapes(1, 3, size=(64, 128), seed=7), root)
     return root
 
 

@@ -2,7 +2,7 @@
 missing part with the URL or unzip command that gives it."""
 import json
 
-from .analysis_tool import load_script
+from repo import load_script
 
 
 def tool():

@@ -9,23 +9,27 @@ tensor must hold the value of the detectron2 tensor it was meant to get.
 The full numerical check against detectron2 runs when
 ``MMPDL_DETECTRON2_REPO`` names a detectron2 checkout.
 """
+import hashlib
 import os
 import os.path as osp
 import pickle
 
-import detectron2_to_mmpdl as TOOL
 import numpy as np
 import pytest
 import torch
 from mmengine import Config
-from verify_against_detectron2 import ROWS
 
-from mmpdl.utils.ckpt_convert import KeyMappingError
+from mmpdl.converters.detectron2 import (NUM_BATCHES, convert_weights,
+                                         detectron2_to_mmpdl)
+from mmpdl.converters.key_rules import KeyMappingError
 from mmpdl.utils.safe_load import load_numpy_pickle
 from .detectron2_fixtures import (ROOT, fake_state, load_fixture,
                                   run_verification, value_of,
                                   write_coco_categories)
+from repo import load_script
 
+TOOL = load_script('tools/model_converters/detectron2_to_mmpdl.py')
+ROWS = load_script('tools/model_converters/verify_against_detectron2.py').ROWS
 ROW = {row.name: row for row in ROWS}
 # detectron2's parameter counts (sum of its model.parameters())
 PARAM_COUNTS = {
@@ -118,13 +122,14 @@ def test_every_key_of_every_row(tmp_path, row_name):
 
     converted = torch.load(dst, weights_only=True)
     meta, result = converted['meta'], converted['state_dict']
-    assert meta['source_sha256'] == TOOL.file_sha256(str(src))
-    assert meta['config'] == osp.basename(ROW[row_name].config)
+    assert meta['source_sha256'] == hashlib.sha256(
+        src.read_bytes()).hexdigest()
+    assert meta['converted_for_config'] == osp.basename(ROW[row_name].config)
     num_classes, num_things = (133, 80) if 'coco' in row_name else (19, 8)
     assert len(meta['dataset_meta']['classes']) == num_classes
     assert len(meta['dataset_meta']['thing_ids']) == num_things
     # a bijection onto the model's weights and counters
-    is_counter = TOOL.NUM_BATCHES
+    is_counter = NUM_BATCHES
     assert sorted(
         value_of(v) for k, v in result.items()
         if not k.endswith(is_counter)) == sorted(i for k, i in index.items()
@@ -191,8 +196,7 @@ def test_unmatched_keys_on_both_sides_are_listed(tmp_path, capsys):
     # DSConv weights with the regular config: every head key differs
     dsconv = fake_state(load_fixture('r52-dc5-dsconv'))
     with pytest.raises(KeyMappingError) as info:
-        TOOL.convert_weights(dsconv, Config.fromfile(_config('r52-dc5')),
-                             'dsconv')
+        convert_weights(dsconv, Config.fromfile(_config('r52-dc5')), 'dsconv')
     problems = info.value.problems
     assert 'model keys not filled by the checkpoint' in problems
     assert not dst.exists()
@@ -257,11 +261,11 @@ def test_missing_counters_become_zero(tmp_path):
     state = {
         k: v
         for k, v in state.items()
-        if not (k.startswith('backbone.') and k.endswith(TOOL.NUM_BATCHES))
+        if not (k.startswith('backbone.') and k.endswith(NUM_BATCHES))
     }
-    result = TOOL.convert_weights(state, Config.fromfile(_config('r52-dc5')),
-                                  'frozen')
-    counters = [k for k in result if k.endswith(TOOL.NUM_BATCHES)]
+    result = convert_weights(state, Config.fromfile(_config('r52-dc5')),
+                             'frozen')
+    counters = [k for k in result if k.endswith(NUM_BATCHES)]
     assert all(result[k].item() == 0 for k in counters
                if k.startswith('backbone.'))
     assert any(result[k].item() > 0 for k in counters
@@ -274,7 +278,7 @@ def test_pixel_statistics_must_match_the_config(tmp_path):
     src, dst = tmp_path / 'bgr.pth', tmp_path / 'out.pth'
     torch.save({'model': state}, src)
     with pytest.raises(KeyMappingError, match='pixel_mean'):
-        TOOL.to_mmpdl(str(src), str(dst), _config('r52-dc5'))
+        detectron2_to_mmpdl(str(src), str(dst), _config('r52-dc5'))
     assert not dst.exists()
 
 

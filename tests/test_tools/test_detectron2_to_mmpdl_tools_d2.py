@@ -16,19 +16,22 @@ import os
 import os.path as osp
 import zipfile
 
-import detectron2_to_mmpdl as TOOL
 import pytest
 import torch
 from mmengine import Config
-from verify_against_detectron2 import TOOLS_D2_ROWS
 
-from mmpdl.testing.detectron2_keys import detectron2_rules
-from mmpdl.utils.ckpt_convert import (KeyMappingError, convert_back,
-                                      model_tensor_shapes)
+from mmpdl.converters.detectron2 import (convert_weights, detectron2_rules,
+                                         detectron2_to_mmpdl)
+from mmpdl.converters.key_rules import (KeyMappingError, convert_back,
+                                        model_tensor_shapes)
 from .detectron2_fixtures import (ROOT, fake_state, load_fixture,
                                   run_verification, value_of,
                                   write_coco_categories)
+from repo import load_script
 
+TOOL = load_script('tools/model_converters/detectron2_to_mmpdl.py')
+TOOLS_D2_ROWS = load_script(
+    'tools/model_converters/verify_against_detectron2.py').TOOLS_D2_ROWS
 ROW = {row.name: row for row in TOOLS_D2_ROWS}
 # parameters of the models tools_d2 builds (sum of model.parameters())
 PARAM_COUNTS = {
@@ -160,7 +163,7 @@ def test_regular_checkpoint_with_the_dsconv_config_lists_the_heads():
     state = fake_state(load_fixture('h48'))
     cfg = Config.fromfile(_config('h48-dsconv'))
     with pytest.raises(KeyMappingError) as info:
-        TOOL.convert_weights(state, cfg, 'h48 regular')
+        convert_weights(state, cfg, 'h48 regular')
     listed = [
         entry for entries in info.value.problems.values() for entry in entries
     ]
@@ -177,7 +180,7 @@ def test_pixel_statistics_of_another_backbone_are_refused(tmp_path):
     src, dst = tmp_path / 'imagenet_mean.pth', tmp_path / 'out.pth'
     torch.save({'model': state}, src)
     with pytest.raises(KeyMappingError, match='pixel_mean'):
-        TOOL.to_mmpdl(str(src), str(dst), _config('x65-dc5'))
+        detectron2_to_mmpdl(str(src), str(dst), _config('x65-dc5'))
     assert not dst.exists()
 
 

@@ -3,7 +3,7 @@ import os.path as osp
 
 import pytest
 
-from .analysis_tool import ROOT, load_script
+from repo import ROOT, load_script
 
 BASE_MODEL = osp.join(
     ROOT, 'configs', 'panoptic_deeplab',

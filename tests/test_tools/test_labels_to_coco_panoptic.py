@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from mmpdl.structures.panoptic_ids import rgb_to_id
-from .analysis_tool import load_script
+from repo import load_script
 
 CATEGORIES = ('id,name,isthing,color\n'
               '1,road,0,128 64 128\n'

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from mmpdl.structures.panoptic_ids import id_to_rgb, rgb_to_id
-from .analysis_tool import load_script
+from repo import load_script
 
 
 def tool():

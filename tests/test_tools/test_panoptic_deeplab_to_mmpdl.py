@@ -7,17 +7,20 @@ original code). A fake checkpoint gives tensor number ``i`` the constant
 value ``i`` (expanded, so even X101 costs no memory); after conversion each
 mmpdl tensor must hold the value of the source tensor it was meant to get.
 """
+import hashlib
 import json
 import os.path as osp
 from collections import OrderedDict
 
-import panoptic_deeplab_to_mmpdl as TOOL
 import pytest
 import torch
 
-from mmpdl.utils.ckpt_convert import KeyMappingError
+from mmpdl.converters.key_rules import KeyMappingError
+from mmpdl.converters.original import original_to_mmpdl
+from .detectron2_fixtures import fake_state, value_of
+from repo import ROOT, load_script
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = load_script('tools/model_converters/panoptic_deeplab_to_mmpdl.py')
 FIXTURES = osp.join(ROOT, 'tests', 'data', 'original_keys')
 ROWS = {row.name: row for row in TOOL.original_entries()}
 PARAM_COUNTS = {  # DESIGN.md: parameter counts of the original models
@@ -76,18 +79,8 @@ def _fake_checkpoint(row_name):
     """(state dict with value i in tensor i, fixture dict)."""
     with open(osp.join(FIXTURES, row_name + '.json')) as f:
         fixture = json.load(f)
-    entries = list(fixture['parameters'].items()) + list(
-        fixture['buffers'].items())
-    state = OrderedDict()
-    for i, (name, shape) in enumerate(entries):
-        dtype = torch.int64 if name.endswith('num_batches_tracked') \
-            else torch.float32
-        state[name] = torch.full((), i, dtype=dtype).expand(shape)
-    return state, fixture
-
-
-def _value(tensor):
-    return int(tensor.reshape(-1)[0]) if tensor.numel() else None
+    tensors = dict(fixture['parameters'], **fixture['buffers'])
+    return fake_state(dict(tensors=tensors)), fixture
 
 
 def _config(row):
@@ -113,16 +106,17 @@ def test_convert_and_reverse_every_row(tmp_path, row_name):
 
     converted = torch.load(dst, weights_only=True)
     meta, result = converted['meta'], converted['state_dict']
-    assert meta['config'] == osp.basename(row.mmpdl_config)
-    assert meta['source_sha256'] == TOOL.file_sha256(str(src))
+    assert meta['converted_for_config'] == osp.basename(row.mmpdl_config)
+    assert meta['source_sha256'] == hashlib.sha256(
+        src.read_bytes()).hexdigest()
     # a bijection: every source value arrives exactly once, shape intact
     assert len(result) == len(state)
-    values = sorted(_value(t) for t in result.values())
+    values = sorted(value_of(t) for t in result.values())
     assert values == list(range(len(state)))
     spots = dict(HEAD_SPOTS)
     spots[FIRST_CONV[row_name]] = FIRST_CONV[row_name]
     for original_key, mmpdl_key in spots.items():
-        assert _value(result[mmpdl_key]) == index[original_key], mmpdl_key
+        assert value_of(result[mmpdl_key]) == index[original_key], mmpdl_key
         assert result[mmpdl_key].shape == state[original_key].shape
 
     back = tmp_path / 'back.pth'
@@ -150,7 +144,7 @@ def test_r101_weights_with_r50_config_list_the_mismatches(tmp_path, capsys):
     assert 'nothing was written' in err
     assert not dst.exists()
     with pytest.raises(KeyMappingError) as info:
-        TOOL.to_mmpdl(str(src), str(dst), _config(ROWS['r50-os32']))
+        original_to_mmpdl(str(src), str(dst), _config(ROWS['r50-os32']))
     lacking = info.value.problems['source keys whose new name the model lacks']
     # 17 extra bottlenecks x (3 convs + 3 BNs x 5 tensors)
     assert len(lacking) == 17 * (3 + 3 * 5)
@@ -162,7 +156,8 @@ def test_shape_mismatch_is_listed(tmp_path):
     src, dst = tmp_path / 'bad.pth', tmp_path / 'out.pth'
     torch.save(state, src)
     with pytest.raises(KeyMappingError, match='shape mismatches') as info:
-        TOOL.to_mmpdl(str(src), str(dst), _config(ROWS['mobilenetv2-os32']))
+        original_to_mmpdl(
+            str(src), str(dst), _config(ROWS['mobilenetv2-os32']))
     assert info.value.problems['shape mismatches (checkpoint vs model)'] == [
         'backbone.features.0.0.weight (16, 3, 3, 3) -> '
         'backbone.features.0.0.weight (32, 3, 3, 3)'

@@ -1,9 +1,8 @@
 """tools/misc/print_config.py prints an inherited config."""
-import os.path as osp
 import subprocess
 import sys
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from repo import ROOT
 
 
 def test_print_config_prints_default_runtime():

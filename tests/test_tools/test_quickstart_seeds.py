@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from .analysis_tool import load_script
+from repo import load_script
 
 seeds_tool = load_script('tools/analysis_tools/quickstart_seeds.py',
                          'quickstart_seeds')

@@ -4,7 +4,7 @@ tests/test_datasets/test_coco_panoptic.py)."""
 import os
 import os.path as osp
 
-from .analysis_tool import load_script
+from repo import load_script
 
 
 def test_command_line_tool(tmp_path, capsys):

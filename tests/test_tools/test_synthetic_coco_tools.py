@@ -2,6 +2,7 @@
 few iterations and validates, tools/test.py evaluates the checkpoint and
 writes COCO-panoptic results (evaluated again by cityscapesscripts), and
 browse_dataset.py draws the ground truth in the JSON's colours."""
+import glob
 import json
 import os
 import os.path as osp
@@ -15,7 +16,7 @@ from cityscapesscripts.evaluation.evalPanopticSemanticLabeling import \
 from PIL import Image
 
 from mmpdl.datasets import make_synthetic_coco_panoptic
-from .analysis_tool import ROOT, load_script
+from repo import ROOT, load_script
 
 CONFIG = osp.join(
     ROOT, 'configs', 'panoptic_deeplab',
@@ -88,6 +89,11 @@ def test_train_then_test_with_the_json_classes(data_root, categories, trained,
     assert 0.0 <= metrics['semantic/mIoU'] <= 100.0
     assert 'coco_instance/mask_AP' in metrics
     assert 'coco_instance/bbox_AP_sem_x_ctr' in metrics
+    # the summary line of the log has the COCO box and mask AP
+    log = glob.glob(str(tmp_path / 'test' / '*' / '*.log'))[0]
+    line = [x for x in open(log).read().splitlines() if 'Iter(test)' in x][-1]
+    for key in ('coco_instance/bbox_AP', 'coco_instance/mask_AP'):
+        assert f'{key}: {metrics[key]:.4f}  ' in line + '  ', line
     # the written results: one PNG per image at its own size, and the
     # official evaluation of them gives our PQ
     with open(osp.join(data_root, VAL_JSON)) as f:

@@ -17,14 +17,9 @@ from mmengine import Config
 from mmengine.model import revert_sync_batchnorm
 from PIL import Image
 
-from mmpdl.datasets import make_synthetic_cityscapes
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
-from .analysis_tool import ROOT, load_script
-
-CONFIG = osp.join(
-    ROOT, 'configs', 'panoptic_deeplab',
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART, load_script
 
 
 @pytest.fixture(scope='module')
@@ -33,10 +28,8 @@ def tool():
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('test_tool_cityscapes'))
-    make_synthetic_cityscapes(root, 1, 2, size=(64, 128), seed=5, num_test=3)
-    return root
+def data_root(synthetic_cityscapes):
+    return synthetic_cityscapes(1, 2, size=(64, 128), seed=5, num_test=3)
 
 
 @pytest.fixture(scope='module')
@@ -45,7 +38,8 @@ def checkpoint(tmp_path_factory):
     peaks, so the predictions hold instances."""
     register_all_modules()
     torch.manual_seed(0)
-    net = revert_sync_batchnorm(MODELS.build(Config.fromfile(CONFIG).model))
+    net = revert_sync_batchnorm(
+        MODELS.build(Config.fromfile(QUICKSTART).model))
     net.decode_head.instance_head.center[1].bias.data.fill_(0.5)
     path = str(tmp_path_factory.mktemp('test_tool_ckpt') / 'random.pth')
     torch.save({'state_dict': net.state_dict(), 'meta': {}}, path)
@@ -54,7 +48,7 @@ def checkpoint(tmp_path_factory):
 
 def _args(data_root, checkpoint, work_dir, *extra):
     return [
-        CONFIG, checkpoint, '--work-dir',
+        QUICKSTART, checkpoint, '--work-dir',
         str(work_dir), *extra, '--cfg-options',
         f'test_dataloader.dataset.data_root={data_root}',
         'test_dataloader.num_workers=0'
@@ -121,7 +115,7 @@ def test_split_without_annotations_writes_the_submission(
         tool, data_root, checkpoint, tmp_path):
     out = tmp_path / 'submission'
     metrics = tool.main([
-        CONFIG, checkpoint, '--work-dir',
+        QUICKSTART, checkpoint, '--work-dir',
         str(tmp_path / 'work'), '--out',
         str(out), '--cfg-options',
         f'test_dataloader.dataset.data_root={data_root}',
@@ -150,20 +144,6 @@ def test_split_without_annotations_writes_the_submission(
                 mask, label, score = line.split()
                 assert (out / folder / mask).is_file()
                 assert int(label) in label_ids and 0 <= float(score) <= 1
-
-
-def test_annotation_loading_leaves_test_and_tta_pipelines(tool):
-    cfg = Config.fromfile(CONFIG)
-    test = tool.drop_annotation_loading(cfg.test_pipeline)
-    assert [step['type']
-            for step in test] == ['LoadImageFromFile', 'PackPanopticInputs']
-    load, tta = tool.drop_annotation_loading(cfg.tta_pipeline)
-    assert load['type'] == 'LoadImageFromFile'
-    # TestTimeAug: resize x flip x pack, no empty stage left behind
-    assert [[t['type'] for t in stage]
-            for stage in tta['transforms']] == [['Resize'],
-                                                ['RandomFlip', 'RandomFlip'],
-                                                ['PackPanopticInputs']]
 
 
 def test_tta(tool, data_root, checkpoint, tmp_path):
@@ -198,4 +178,4 @@ def test_missing_config_and_checkpoint_are_named(tool, checkpoint, tmp_path,
         assert 'torch thread(s) per process (OMP_NUM_THREADS)' in \
             capsys.readouterr().out
     with pytest.raises(FileNotFoundError, match='absent.pth'):
-        tool.main([CONFIG, str(tmp_path / 'absent.pth')])
+        tool.main([QUICKSTART, str(tmp_path / 'absent.pth')])

@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from .analysis_tool import ROOT, load_script
+from repo import QUICKSTART, ROOT, load_script
 
 train_tool = load_script('tools/train.py', 'mmpdl_train_tool')
 
@@ -81,16 +81,13 @@ def test_cpu_distributed_setup_rewrites_config(monkeypatch):
 
 def test_data_root_without_panoptic_json_names_path_and_fix(tmp_path):
     (tmp_path / 'gtFine').mkdir()
-    config = (
-        'configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800iter_'
-        'synthetic-cityscapes-256x512.py')
     options = [
         f'{loader}.dataset.data_root={tmp_path}'
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ]
     proc = subprocess.run(
         [
-            sys.executable, 'tools/train.py', config, '--work-dir',
+            sys.executable, 'tools/train.py', QUICKSTART, '--work-dir',
             str(tmp_path / 'work'), '--cfg-options'
         ] + options,
         cwd=ROOT,

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from .analysis_tool import HAS_ORIGINAL, ORIGINAL, ROOT
+from repo import HAS_ORIGINAL, ORIGINAL, ROOT
 
 DETECTRON2 = os.environ.get('MMPDL_DETECTRON2_REPO', '/work/ref/detectron2')
 HAS_DETECTRON2 = osp.isfile(
@@ -37,6 +37,7 @@ def table_line(stdout, row):
     return [cell.strip() for cell in lines[-1].split('|')[1:-1]]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not HAS_ORIGINAL,
     reason=f'no checkout of the original at {ORIGINAL} (PDL_ORIGINAL_REPO)')
@@ -59,6 +60,7 @@ def test_mobilenetv2_trains_as_the_original():
     assert result.stdout.strip().endswith('PASS')
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not HAS_DETECTRON2,
     reason=f'no detectron2 checkout at {DETECTRON2} (MMPDL_DETECTRON2_REPO)')

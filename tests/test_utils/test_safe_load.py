@@ -22,10 +22,7 @@ from mmengine.runner import checkpoint as mm_ckpt
 from mmpdl.apis import PanopticInferencer, init_model
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
-
-QUICKSTART = (
-    'configs/panoptic_deeplab/'
-    'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py')
+from repo import QUICKSTART
 
 
 class _CreatesMarker:

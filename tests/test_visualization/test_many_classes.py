@@ -12,8 +12,8 @@ from PIL import Image
 
 from mmpdl.structures.panoptic_ids import id_to_rgb
 from mmpdl.visualization import PanopticLocalVisualizer, instance_shade
+from repo import QUICKSTART, ROOT, load_script
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GRAY = 120
 
 
@@ -98,13 +98,9 @@ def coco_overrides(root):
 
 
 def test_browse_tool_on_a_133_class_dataset(tmp_path):
-    import importlib.util
     cats = write_coco_like(tmp_path / 'data')
-    spec = importlib.util.spec_from_file_location(
-        'browse_dataset_many_classes',
-        osp.join(ROOT, 'tools', 'analysis_tools', 'browse_dataset.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools/analysis_tools/browse_dataset.py',
+                       'browse_dataset_many_classes')
     config = osp.join(
         ROOT, 'configs', 'panoptic_deeplab',
         'panoptic-deeplab_r50-os32_16xb4-200k_coco-panoptic-640x640.py')
@@ -126,11 +122,7 @@ def test_browse_tool_on_a_133_class_dataset(tmp_path):
 def test_inferencer_with_133_classes(tmp_path):
     from mmpdl.apis import PanopticInferencer
     cats = write_coco_like(tmp_path / 'data')
-    cfg = Config.fromfile(
-        osp.join(
-            ROOT, 'configs', 'panoptic_deeplab',
-            'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-'
-            '256x512.py'))
+    cfg = Config.fromfile(QUICKSTART)
     cfg.model.decode_head.num_classes = 133
     cfg.test_dataloader = dict(
         dataset=dict(
@@ -154,11 +146,7 @@ def test_inferencer_with_133_classes(tmp_path):
 
 def test_init_model_without_a_class_list_names_the_fix():
     from mmpdl.apis import init_model
-    config = osp.join(
-        ROOT, 'configs', 'panoptic_deeplab',
-        'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-'
-        '256x512.py')
-    cfg = Config.fromfile(config)
+    cfg = Config.fromfile(QUICKSTART)
     cfg.test_dataloader = dict(
         dataset=dict(
             type='CocoPanopticDataset',

@@ -104,7 +104,10 @@ def test_panels_side_by_side_and_files(tmp_path):
 def test_missing_dataset_meta_is_named():
     image, panoptic = _scene()
     vis = PanopticLocalVisualizer(name='vis_no_meta')
-    with pytest.raises(ValueError, match='classes'):
+    with pytest.raises(
+            KeyError,
+            match='PanopticLocalVisualizer needs the dataset.*panoptic '
+            'metadata'):
         vis.draw_panoptic(image, panoptic)
 
 

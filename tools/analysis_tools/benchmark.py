@@ -41,15 +41,15 @@ import sys
 import traceback
 
 import torch
-from benchmark.utils import format_table, write_json
-from benchmark.variants_task import DEFAULT_VARIANTS, VARIANTS
+from benchmark_tasks.utils import format_table, make_row, write_json
+from benchmark_tasks.variants_task import DEFAULT_VARIANTS, VARIANTS
 
 import mmpdl  # noqa: F401  (applies compat fixes)
+from mmpdl.deployment import BACKENDS
 
 TASKS = ('postprocess', 'targets', 'metrics', 'coco-metrics', 'model')
 MODELS = ('r50', 'mbnv2')
 DEPLOY_MODELS = ('r50', 'mbnv2', 'r18')
-DEPLOY_BACKENDS = ('compile', 'onnxruntime')
 # (post-processing/targets H, W), (eval images, H, W), COCO eval (images,
 # H, W), model (H, W)
 FULL = dict(
@@ -108,11 +108,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--backends',
         nargs='+',
-        default=list(DEPLOY_BACKENDS),
-        choices=DEPLOY_BACKENDS,
+        choices=['compile', *BACKENDS.module_dict],
         help='deploy task: what to time besides PyTorch eager (the '
-        'reference of the equality check and the speed-up); onnxruntime '
-        'means TensorRT fp16 on a GPU')
+        'reference of the equality check and the speed-up): compile and '
+        'the registered backends; default compile and onnxruntime on CPU, '
+        'compile and tensorrt (fp16) on a GPU')
     parser.add_argument(
         '--size',
         type=int,
@@ -160,19 +160,10 @@ def parse_args(argv=None):
 
 def _error_row(task: str, exc: BaseException) -> dict:
     """A row saying a task could not run, and why."""
-    return dict(
-        task=task,
-        ours_ms=None,
-        theirs_ms=None,
-        theirs_name='-',
-        ratio=None,
-        equal=None,
-        ours_peak_mib=None,
-        ours_peak_above_start_mib=None,
-        theirs_peak_mib=None,
-        theirs_peak_above_start_mib=None,
-        detail=f'not run: {type(exc).__name__}: '
-        f"{str(exc).splitlines()[0] if str(exc) else ''}".replace('|', '/'))
+    reason = str(exc).splitlines()[0] if str(exc) else ''
+    return make_row(
+        task, None, None, '-', None,
+        f'not run: {type(exc).__name__}: {reason}'.replace('|', '/'))
 
 
 def _task_rows(task: str, args) -> list:
@@ -181,8 +172,8 @@ def _task_rows(task: str, args) -> list:
     data_size = tuple(args.size or sizes['data'])
     repo = args.original_repo
     if task == 'postprocess':
-        from benchmark.data_tasks import (run_post_processing,
-                                          run_post_processing_batch)
+        from benchmark_tasks.data_tasks import (run_post_processing,
+                                                run_post_processing_batch)
         instances = dict(num_instances=args.instances or 30)
         rows = run_post_processing(*data_size, args.device, args.warmup,
                                    args.repeats, repo, **instances)
@@ -192,7 +183,7 @@ def _task_rows(task: str, args) -> list:
                                               args.repeats, **instances)
         return rows
     if task == 'targets':
-        from benchmark.data_tasks import run_target_generation
+        from benchmark_tasks.data_tasks import run_target_generation
         return run_target_generation(
             *data_size,
             args.warmup,
@@ -200,13 +191,13 @@ def _task_rows(task: str, args) -> list:
             repo,
             num_instances=args.instances or 30)
     if task == 'metrics':
-        from benchmark.metrics_task import run_panoptic_eval
+        from benchmark_tasks.metrics_task import run_panoptic_eval
         return run_panoptic_eval(*sizes['eval'], args.warmup, args.repeats)
     if task == 'coco-metrics':
-        from benchmark.coco_metrics_task import run_coco_panoptic_eval
+        from benchmark_tasks.coco_metrics_task import run_coco_panoptic_eval
         return run_coco_panoptic_eval(*sizes['coco_eval'], args.warmup,
                                       args.repeats)
-    from benchmark.model_task import run_model
+    from benchmark_tasks.model_task import run_model
     rows = []
     for name in args.models:
         rows += run_model(name, *sizes['model'], args.device, args.warmup,
@@ -262,10 +253,10 @@ def main(argv=None) -> list:
         for task in tasks:
             print(f'[benchmark] running {task} ...', flush=True)
             if task == 'deploy':
-                from benchmark.deploy_task import run_deployment
+                from benchmark_tasks.deploy_task import run_deployment
                 own_table_rows += run_deployment(args)
             elif task == 'variants':
-                from benchmark.variants_task import run_variants
+                from benchmark_tasks.variants_task import run_variants
                 own_table_rows += run_variants(args)
             else:
                 rows.extend(run_task(task, args))

@@ -19,7 +19,7 @@ from mmengine.analysis import get_model_complexity_info
 from mmengine.config import DictAction
 from mmengine.model import revert_sync_batchnorm
 
-from mmpdl.datasets import fill_num_classes
+from mmpdl.datasets import fill_dataset_meta
 from mmpdl.registry import MODELS
 from mmpdl.utils import load_config, register_all_modules
 
@@ -81,7 +81,7 @@ def count(config: str, shape, cfg_options=None, show_table=False) -> dict:
     cfg = load_config(config, cfg_options)
     # num_classes=None: the config's dataset gives the count (or the error
     # says to set it); an explicit count needs no data
-    fill_num_classes(cfg, check=False)
+    fill_dataset_meta(cfg, check=False)
     cfg.model.get('backbone', {}).pop('init_cfg', None)
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
     height, width = shape

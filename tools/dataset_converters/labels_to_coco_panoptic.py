@@ -248,8 +248,8 @@ def convert_image(args, files, cats_by_id, is_thing):
 
 def convert(args):
     """Write the JSON and PNGs; returns (images, segments) written."""
-    from mmpdl.datasets.panoptic_export import segments_info_of, write_id_png
-    from mmpdl.utils.atomic_io import save_json
+    from mmpdl.datasets.panoptic_export import (segments_info_of, write_id_png,
+                                                write_panoptic_json)
     cats = read_categories(args.categories)
     cats_by_id = {c['id']: c for c in cats}
     if args.void in cats_by_id:
@@ -278,9 +278,7 @@ def convert(args):
                 image_id=image_id,
                 file_name=png_name,
                 segments_info=segments_info_of(seg_map, categories, crowds)))
-    save_json(
-        dict(images=images, annotations=annotations, categories=cats),
-        args.out_json)
+    write_panoptic_json(args.out_json, annotations, cats, images=images)
     return len(images), sum(len(a['segments_info']) for a in annotations)
 
 

@@ -70,6 +70,16 @@ def vistas_parts(root, version):
     return parts
 
 
+def file_pair(root, out, folder, name, source, key):
+    """Source and output path of a file ``name`` read from the JSON
+    ``source``: both stay below ``folder`` of their root (no absolute
+    name, no ``..``, no symlinked output folder), so a crafted JSON cannot
+    make the copy read or write elsewhere."""
+    from mmpdl.utils.safe_paths import check_relative_name, join_inside
+    src = osp.join(root, folder, check_relative_name(name, source, key))
+    return src, join_inside(osp.join(out, folder), name, source, key)
+
+
 def resize_one(task):
     """Resize (or copy) one image and its PNG; returns the updated
     ``images`` entry, annotation and the number of dropped segments."""
@@ -80,11 +90,13 @@ def resize_one(task):
     from mmpdl.datasets.transforms import read_rgb_png
     from mmpdl.structures.panoptic_ids import rgb_to_id
     from mmpdl.utils.atomic_io import atomic_write_bytes
-    (root, out, split, version, longest, image, ann) = task
-    src_img = osp.join(root, split, 'images', image['file_name'])
-    dst_img = osp.join(out, split, 'images', image['file_name'])
-    src_png = osp.join(root, panoptic_dir(split, version), ann['file_name'])
-    dst_png = osp.join(out, panoptic_dir(split, version), ann['file_name'])
+    (root, out, split, version, longest, image, ann, source) = task
+    src_img, dst_img = file_pair(root, out, osp.join(split, 'images'),
+                                 image['file_name'], source,
+                                 f'images[id={image["id"]!r}].file_name')
+    src_png, dst_png = file_pair(
+        root, out, panoptic_dir(split, version), ann['file_name'], source,
+        f'annotations[image_id={ann["image_id"]!r}].file_name')
     img = cv2.imread(src_img, cv2.IMREAD_UNCHANGED)
     if img is None:
         raise FileNotFoundError(f'cannot read image {src_img!r} (missing or '
@@ -124,14 +136,14 @@ def resize_one(task):
 def resize_split(args, split):
     """Write the resized copy of one split; returns (images, dropped)."""
     from mmpdl.datasets.panoptic_checks import load_panoptic_json
-    from mmpdl.utils.atomic_io import save_json
+    from mmpdl.datasets.panoptic_export import write_panoptic_json
     src_json = osp.join(args.root, ann_path(split, args.version))
     ann = load_panoptic_json(
         src_json, 'by unzipping the Vistas release again (see '
         'docs/dataset_prepare.md)')
     images = {image['id']: image for image in ann['images']}
     tasks = [(args.root, args.out_dir, split, args.version,
-              args.resize_longest, images[item['image_id']], item)
+              args.resize_longest, images[item['image_id']], item, src_json)
              for item in ann['annotations']]
     if args.nproc > 1:
         with Pool(args.nproc) as pool:
@@ -141,7 +153,8 @@ def resize_split(args, split):
     new_images = {image['id']: image for image, _, _ in results}
     ann['images'] = [new_images.get(i['id'], i) for i in ann['images']]
     ann['annotations'] = [item for _, item, _ in results]
-    save_json(ann, osp.join(args.out_dir, ann_path(split, args.version)))
+    write_panoptic_json(
+        osp.join(args.out_dir, ann_path(split, args.version)), **ann)
     return len(results), sum(dropped for _, _, dropped in results)
 
 

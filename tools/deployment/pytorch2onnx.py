@@ -88,8 +88,9 @@ def verify_images(args) -> list:
 def main(argv=None) -> bool:
     """Export (and verify); returns whether the verification passed."""
     args = parse_args(argv)
-    from mmpdl.deployment.onnx_export import (build_export_module, check_opset,
-                                              export_onnx)
+    from mmpdl.apis import init_model
+    from mmpdl.deployment import PanopticExportModule
+    from mmpdl.deployment.onnx_export import check_opset, export_onnx
     check_opset(args.opset)
     if min(args.shape) < 1:
         raise ValueError(f'--shape must be positive, got {args.shape}')
@@ -100,14 +101,19 @@ def main(argv=None) -> bool:
                           'onnx onnxruntime') from None
     import torch
     torch.manual_seed(0)  # reproducible random weights without a checkpoint
-    module, model = build_export_module(args.config, args.checkpoint,
-                                        args.with_postprocess)
+    # a checkpoint that does not fit the config: init_model's ValueError
+    model = init_model(args.config, args.checkpoint, device='cpu')
+    module = PanopticExportModule(model, args.with_postprocess)
     export_onnx(module, args.out, args.shape, args.dynamic, args.opset)
     print(f'wrote {args.out} (outputs: {", ".join(module.output_names)})')
     if not args.verify:
         return True
+    from functools import partial
+
+    from mmpdl.apis import inference_model
     from mmpdl.deployment.verify import format_table, verify_export
-    rows, ok = verify_export(model, args.out, verify_images(args))
+    rows, ok = verify_export(
+        partial(inference_model, model), args.out, verify_images(args))
     print(format_table(rows))
     print('verification ' + ('passed' if ok else 'FAILED'))
     return ok

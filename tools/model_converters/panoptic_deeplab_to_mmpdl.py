@@ -1,22 +1,11 @@
 """Convert an original Panoptic-DeepLab checkpoint to mmpdl (or back).
 
 The original implementation is github.com/bowenc0221/panoptic-deeplab. Its
-checkpoints (a bare state dict or ``{'state_dict': ...}``, keys with or
-without ``module.``) are renamed to the parameter and buffer names of the
-mmpdl model built from ``--config``. Every source tensor must be used
-exactly once and every model tensor filled with the right shape; otherwise
-the problems are listed and nothing is written.
-
-Backbones keep the original's names: ResNet/ResNeXt and MobileNetV2 are
-torchvision's modules under their torchvision names in both code bases,
-Xception-65 follows the original's block layout, and mmseg's ``HRNet`` has
-exactly the parameter names of the original HRNet. The head differs: the
-original's ``decoder`` holds two ``SinglePanopticDeepLabDecoder`` (ASPP,
-low-level projections, 5x5 depthwise-separable fuse convs) and two
-``SinglePanopticDeepLabHead``, built from plain ``nn.Sequential`` indices;
-mmpdl's ``decode_head`` names them
-(:data:`mmpdl.testing.original.ORIGINAL_RULES`). The model-zoo
-entries converted from the original are those of
+checkpoints are renamed to the parameter and buffer names of the mmpdl
+model built from ``--config`` (:mod:`mmpdl.converters.original`: every
+source tensor used exactly once, every model tensor filled with the right
+shape, otherwise the problems are listed and nothing is written). The
+model-zoo entries converted from the original are those of
 ``configs/panoptic_deeplab/metafile.yaml`` whose ``Original Config`` is a
 yaml of the original implementation (:func:`original_entries`).
 
@@ -28,20 +17,14 @@ Examples::
     python tools/model_converters/panoptic_deeplab_to_mmpdl.py \\
         r50_mmpdl.pth final_state.pth --config CONFIG --reverse
 """
-import argparse
 import os.path as osp
 import sys
 from typing import List, NamedTuple
 
-from mmengine import Config
-from mmengine.fileio import load
+import yaml
 
-from mmpdl.testing.original import ORIGINAL_RULES
-from mmpdl.utils.ckpt_convert import (convert_back, convert_state_dict,
-                                      file_sha256, model_tensor_shapes,
-                                      read_state_dict, save_converted,
-                                      save_state_dict)
-from mmpdl.utils.ckpt_convert_cli import run_conversion
+from mmpdl.converters.cli import converter_parser, run_conversion
+from mmpdl.converters.original import mmpdl_to_original, original_to_mmpdl
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METAFILE = osp.join(ROOT, 'configs', 'panoptic_deeplab', 'metafile.yaml')
@@ -67,7 +50,9 @@ def original_entries(metafile: str = METAFILE) -> List[OriginalEntry]:
     """The metafile's models whose ``Original Config`` is a yaml of the
     original implementation."""
     entries = []
-    for model in load(metafile)['Models']:
+    with open(metafile) as f:
+        models = yaml.safe_load(f)['Models']
+    for model in models:
         url = model['Metadata'].get('Original Config', '')
         if url.startswith(ORIGINAL_REPO_URL):
             config = model['Config']
@@ -86,53 +71,15 @@ def entry_of_config(config_path: str, entries=None):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert an original Panoptic-DeepLab checkpoint to an '
-        'mmpdl checkpoint (or back with --reverse).')
-    parser.add_argument('src', help='source checkpoint (.pth)')
-    parser.add_argument('dst', help='where to write the result (.pth)')
-    parser.add_argument(
-        '--config', required=True, help='mmpdl config of the same model')
-    parser.add_argument(
-        '--reverse',
-        action='store_true',
-        help='convert an mmpdl checkpoint to the original naming')
-    return parser.parse_args(argv)
-
-
-def to_mmpdl(src, dst, config_path):
-    """Original -> mmpdl; returns the number of tensors written."""
-    cfg = Config.fromfile(config_path)
-    state_dict = read_state_dict(src)
-    converted = convert_state_dict(
-        state_dict,
-        model_tensor_shapes(cfg),
-        ORIGINAL_RULES,
-        what=f'{src} with config {config_path}')
-    meta = dict(
-        converted_from=osp.basename(src),
-        source_sha256=file_sha256(src),
-        config=osp.basename(config_path),
-        converter='tools/model_converters/panoptic_deeplab_to_mmpdl.py')
-    save_converted(converted, dst, meta)
-    return len(converted)
-
-
-def to_original(src, dst, config_path):
-    """mmpdl -> original; returns the number of tensors written."""
-    converted = convert_back(
-        read_state_dict(src),
-        model_tensor_shapes(Config.fromfile(config_path)),
-        ORIGINAL_RULES,
-        'the original',
-        what=f'{src} with config {config_path}')
-    save_state_dict(converted, dst)
-    return len(converted)
+    return converter_parser(
+        'Convert an original Panoptic-DeepLab checkpoint (.pth) to an mmpdl '
+        'checkpoint (or back with --reverse).',
+        'the original naming').parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    convert = to_original if args.reverse else to_mmpdl
+    convert = mmpdl_to_original if args.reverse else original_to_mmpdl
     return run_conversion(lambda: convert(args.src, args.dst, args.config),
                           args.dst)
 

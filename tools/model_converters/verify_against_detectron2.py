@@ -6,10 +6,11 @@ For each detectron2 Panoptic-DeepLab row: build detectron2's
 nothing of it is part of mmpdl) with random weights and non-trivial norm
 statistics (:func:`mmpdl.testing.detectron2.randomize`), save it in
 detectron2's model-zoo ``.pkl`` format (tools_d2 rows: as its trainer's
-``.pth`` with optimizer state), convert that file with
-``detectron2_to_mmpdl.py``, load the result into the mmpdl model of the
-row's config and run both in eval mode on the same random normalised
-input (1x3x512x2048 for Cityscapes, 1x3x640x640 for COCO).
+``.pth`` with optimizer state), convert that file as
+``detectron2_to_mmpdl.py`` does (:mod:`mmpdl.converters.detectron2`), load
+the result into the mmpdl model of the row's config and run both in eval
+mode on the same random normalised input (1x3x512x2048 for Cityscapes,
+1x3x640x640 for COCO).
 
 Printed per row: parameter counts; the largest absolute differences of the
 semantic logits, center heatmap and offsets at input size; whether the
@@ -51,15 +52,17 @@ import time
 from typing import NamedTuple, Tuple
 
 import torch
-from detectron2_to_mmpdl import to_detectron2, to_mmpdl
 from verify_against_original import same_up_to_ids
 
+from mmpdl.converters.checkpoint_io import read_state_dict, save_detectron2_pkl
+from mmpdl.converters.detectron2 import (detectron2_to_mmpdl,
+                                         mmpdl_to_detectron2)
 from mmpdl.testing.detectron2 import (build_detectron2, detectron2_config,
                                       detectron2_outputs, detectron2_panoptic,
                                       load_with_detectron2, numpy_shapes,
                                       parameter_count, randomize,
-                                      save_detectron2_pkl, save_trainer_pth,
-                                      thing_ids_of)
+                                      save_trainer_pth, thing_ids_of)
+from mmpdl.testing.original import build_mmpdl
 from mmpdl.testing.tools_d2 import tools_d2_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -182,22 +185,6 @@ def dump_keys(model, row, path):
         f.write('{\n' + ',\n'.join(lines) + '\n}\n')
 
 
-def mmpdl_model(config_path, checkpoint):
-    """The mmpdl model of a config (BN, eval) with a converted checkpoint
-    loaded strictly (no dataset needed)."""
-    from mmengine import Config
-    from mmengine.model import revert_sync_batchnorm
-
-    from mmpdl.registry import MODELS
-    from mmpdl.utils import register_all_modules
-    register_all_modules()
-    model = revert_sync_batchnorm(
-        MODELS.build(Config.fromfile(config_path).model))
-    state = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    model.load_state_dict(state['state_dict'], strict=True)
-    return model.eval()
-
-
 def mmpdl_panoptic(out, thing_ids, label_divisor, settings):
     """mmpdl's post-processing on mmpdl's outputs, (H, W) int64."""
     from mmpdl.models.post_processing import get_panoptic_segmentation
@@ -236,13 +223,14 @@ def verify_row(repo, row, cfg, seed, work_dir):
         src = save_trainer_pth(theirs, work_dir, row.name)
     else:  # detectron2's model-zoo .pkl
         src = osp.join(work_dir, row.name + '.pkl')
-        save_detectron2_pkl(theirs, src)
+        save_detectron2_pkl(theirs.state_dict(), src, 'mmpdl verification')
     converted = osp.join(work_dir, row.name + '_mmpdl.pth')
-    to_mmpdl(src, converted, osp.join(ROOT, row.config))
-    ours = mmpdl_model(osp.join(ROOT, row.config), converted)
+    detectron2_to_mmpdl(src, converted, osp.join(ROOT, row.config))
+    ours = build_mmpdl(
+        osp.join(ROOT, row.config), read_state_dict(converted), rules=None)
     # --reverse: the converted file back to a .pkl that detectron2 loads
     back = osp.join(work_dir, row.name + '-reverse.pkl')
-    to_detectron2(converted, back, osp.join(ROOT, row.config))
+    mmpdl_to_detectron2(converted, back, osp.join(ROOT, row.config))
     reloaded = build_detectron2(cfg)
     problems = load_with_detectron2(reloaded, back)
     reverse_ok = not problems and all(
@@ -264,9 +252,7 @@ def verify_row(repo, row, cfg, seed, work_dir):
         center_threshold=pd.CENTER_THRESHOLD,
         nms_kernel=pd.NMS_KERNEL,
         top_k=pd.TOP_K_INSTANCE)
-    pan_d = detectron2_panoptic(repo)(out_d, thing_ids, divisor, pd.STUFF_AREA,
-                                      pd.CENTER_THRESHOLD, pd.NMS_KERNEL,
-                                      pd.TOP_K_INSTANCE)
+    pan_d = detectron2_panoptic(repo)(out_d, thing_ids, divisor, **settings)
     pan_d = torch.where(pan_d == -1, IGNORE_INDEX * divisor, pan_d)
     pan_m = mmpdl_panoptic(out_m, thing_ids, divisor, settings)
     diff = {

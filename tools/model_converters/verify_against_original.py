@@ -43,12 +43,15 @@ from mmpdl.testing.original import (build_mmpdl, build_original,
 
 INPUT_SHAPE = (1, 3, 513, 1025)
 LABEL_DIVISOR = CITYSCAPES_META['label_divisor']
-IGNORE_INDEX = CITYSCAPES_META['ignore_index']
-STUFF_AREA = 2048
-CENTER_THRESHOLD = 0.1
-NMS_KERNEL = 7
-TOP_K = 200
-THING_IDS = list(CITYSCAPES_META['thing_ids'])
+#: both post-processings' settings: Cityscapes, the original's test config
+SETTINGS = dict(
+    thing_ids=list(CITYSCAPES_META['thing_ids']),
+    label_divisor=LABEL_DIVISOR,
+    ignore_index=CITYSCAPES_META['ignore_index'],
+    stuff_area=2048,
+    center_threshold=0.1,
+    nms_kernel=7,
+    top_k=200)
 
 
 def parse_args():
@@ -102,27 +105,15 @@ def dump_keys(model, row, path):
 def original_panoptic(repo, out):
     """The original post-processing on the original outputs (H, W)."""
     return original_post_processing(repo)(torch.softmax(
-        out['semantic'],
-        dim=1), out['center'], out['offset'], THING_IDS, LABEL_DIVISOR,
-                                          IGNORE_INDEX, STUFF_AREA,
-                                          CENTER_THRESHOLD, NMS_KERNEL, TOP_K)
+        out['semantic'], dim=1), out['center'], out['offset'], **SETTINGS)
 
 
 def mmpdl_panoptic(out):
     """mmpdl's post-processing on the mmpdl outputs, (H, W) int64."""
     from mmpdl.models.post_processing import get_panoptic_segmentation
-    result = get_panoptic_segmentation(
-        torch.softmax(out['sem_seg'], dim=1),
-        out['center'],
-        out['offset'],
-        thing_ids=THING_IDS,
-        label_divisor=LABEL_DIVISOR,
-        ignore_index=IGNORE_INDEX,
-        stuff_area=STUFF_AREA,
-        center_threshold=CENTER_THRESHOLD,
-        nms_kernel=NMS_KERNEL,
-        top_k=TOP_K)
-    return result[0]['panoptic']
+    return get_panoptic_segmentation(
+        torch.softmax(out['sem_seg'], dim=1), out['center'], out['offset'],
+        **SETTINGS)[0]['panoptic']
 
 
 def same_up_to_ids(a, b):

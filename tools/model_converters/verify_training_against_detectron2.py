@@ -32,10 +32,10 @@ import tempfile
 
 import numpy as np
 import torch
-from detectron2_to_mmpdl import convert_weights
 from mmengine import Config
 from verify_against_detectron2 import ROOT, ROWS
 
+from mmpdl.converters.detectron2 import convert_weights
 from mmpdl.datasets import (make_synthetic_cityscapes,
                             make_synthetic_coco_panoptic)
 from mmpdl.registry import MODELS
@@ -49,8 +49,9 @@ from mmpdl.testing.parity_data import (build_train_dataset, compare_images,
                                        mmpdl_inputs, mmpdl_sample, summarize,
                                        train_dataset_cfg)
 from mmpdl.testing.training_parity import (compare_records, dropout_seeds,
-                                           names_by_identity, print_table,
-                                           save_initial_weights, train_mmpdl)
+                                           names_by_identity, parity_cfg,
+                                           print_table, save_initial_weights,
+                                           train_mmpdl)
 from mmpdl.utils import register_all_modules
 
 #: the rows of this check (issue: detectron2's Cityscapes and COCO R52)
@@ -161,23 +162,21 @@ def mmpdl_config_at(row, crop):
     return cfg
 
 
-def open_data(reference, cfg, row, root, crop):
+def open_data(reference, cfg, row, root):
     """detectron2's dataset dicts and mmpdl's dataset of ``root``."""
-    overrides = None
     if is_coco(row):
         reference.open_coco(
             osp.join(root, COCO_FILES['ann_file']),
             osp.join(root, COCO_FILES['data_prefix']['img_path']),
             osp.join(root, COCO_FILES['data_prefix']['seg_map_path']))
-        overrides = COCO_FILES
     else:
         reference.open_cityscapes(root)
-    return build_train_dataset(train_dataset_cfg(cfg, root, crop, overrides))
+    return build_train_dataset(cfg.train_dataloader.dataset)
 
 
 def make_batches(reference, cfg, args, root, crop, row):
     """Both sides' batches and their comparison."""
-    dataset = open_data(reference, cfg, row, root, crop)
+    dataset = open_data(reference, cfg, row, root)
     by_name = index_by_image(dataset)
     preprocessor = MODELS.build(cfg.model.data_preprocessor)
     count = len(reference.dicts)
@@ -219,6 +218,10 @@ def verify_row(args, row, root, work_dir):
         d2_cfg.DATASETS.TRAIN = (register_coco_format(
             osp.join(root, COCO_FILES['ann_file'])), )
     cfg = mmpdl_config_at(row, crop)
+    cfg = parity_cfg(
+        cfg,
+        train_dataset_cfg(cfg, root, crop,
+                          COCO_FILES if is_coco(row) else None))
     reference = Detectron2Training(args.detectron2_repo, d2_cfg, args.seed)
 
     def convert(state):

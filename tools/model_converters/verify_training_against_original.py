@@ -45,8 +45,9 @@ from mmpdl.testing.parity_data import (build_train_dataset, compare_images,
                                        mmpdl_inputs, mmpdl_sample, summarize,
                                        train_dataset_cfg)
 from mmpdl.testing.training_parity import (compare_records, dropout_seeds,
-                                           names_by_identity, print_table,
-                                           save_initial_weights, train_mmpdl)
+                                           names_by_identity, parity_cfg,
+                                           print_table, save_initial_weights,
+                                           train_mmpdl)
 from mmpdl.utils import register_all_modules
 
 
@@ -160,7 +161,7 @@ def make_batches(original, cfg, args, root):
     """
     count = count_train_images(root)
     original.open_dataset(root, count)
-    dataset = build_train_dataset(train_dataset_cfg(cfg, root, args.crop))
+    dataset = build_train_dataset(cfg.train_dataloader.dataset)
     by_name = index_by_image(dataset)
     resize = next(
         t for t in dataset.pipeline.transforms
@@ -198,6 +199,7 @@ def make_batches(original, cfg, args, root):
 def verify_row(args, row, config_path, root, work_dir):
     """Train one row both ways; its table line."""
     cfg = Config.fromfile(config_path)
+    cfg = parity_cfg(cfg, train_dataset_cfg(cfg, root, args.crop))
     original = OriginalTraining(args.original_repo, row.original_yaml,
                                 tuple(args.crop), args.batch, args.seed)
     convert = original_converter(cfg)

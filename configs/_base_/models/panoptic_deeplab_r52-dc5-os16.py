@@ -23,7 +23,9 @@ data_preprocessor = dict(
     bgr_to_rgb=True,
     size_divisor=1,
     pad_val=0,
-    seg_pad_val=255)
+    # the void label of padded target pixels: the dataset's ignore_index,
+    # filled in by mmpdl.datasets.fill_dataset_meta (like num_classes)
+    seg_pad_val=None)
 model = dict(
     type='PanopticDeepLab',
     data_preprocessor=data_preprocessor,
@@ -81,7 +83,7 @@ model = dict(
         loss_semantic=dict(
             type='DeepLabCELoss',
             top_k_percent_pixels=0.2,
-            ignore_index=255,
+            ignore_index=None,  # the dataset's (fill_dataset_meta)
             loss_weight=1.0,
             loss_name='loss_sem'),
         loss_center=dict(

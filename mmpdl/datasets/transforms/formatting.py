@@ -5,7 +5,7 @@ from mmcv.transforms import BaseTransform
 from mmengine.structures import PixelData
 
 from mmpdl.registry import TRANSFORMS
-from mmpdl.structures import PanopticDataSample
+from mmpdl.structures import SAMPLE_KEY, PanopticDataSample
 
 #: results key -> (data sample field, dtype)
 GT_FIELDS = {
@@ -25,19 +25,18 @@ class PackPanopticInputs(BaseTransform):
     label maps present in ``results`` as ``PixelData`` fields of a
     :class:`PanopticDataSample` (each (C, H, W); see its docstring).
 
-    The default ``meta_keys`` carry the dataset's ``thing_ids``,
-    ``label_divisor`` and ``ignore_index`` to the post-processor.
+    The default ``meta_keys`` carry the dataset's :class:`PanopticMetaInfo`
+    (``panoptic_meta``) to the post-processor and the loss.
 
     Args:
         meta_keys (tuple[str]): Keys copied into the sample's metainfo.
     """
 
-    def __init__(self,
-                 meta_keys=('img_path', 'image_id', 'pan_map_path',
-                            'ori_shape', 'img_shape', 'pad_shape',
-                            'scale_factor', 'flip', 'flip_direction',
-                            'reduce_zero_label', 'thing_ids', 'label_divisor',
-                            'ignore_index')):
+    def __init__(
+        self,
+        meta_keys=('img_path', 'image_id', 'pan_map_path', 'pan_file_name',
+                   'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
+                   'flip', 'flip_direction', 'reduce_zero_label', SAMPLE_KEY)):
         self.meta_keys = meta_keys
 
     def transform(self, results: dict) -> dict:

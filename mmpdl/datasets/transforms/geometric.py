@@ -16,14 +16,15 @@ from mmcv.transforms import BaseTransform
 from PIL import Image
 
 from mmpdl.registry import TRANSFORMS
-from .loading import dataset_meta_of
+from mmpdl.structures import SAMPLE_KEY, PanopticMetaInfo
 
 
-def _seg_pad_value(key, ignore_index, label_divisor):
-    """Padding value of a label map: void for the panoptic map."""
+def _seg_pad_value(key: str, meta: PanopticMetaInfo) -> int:
+    """Padding value of a label map: void for the panoptic map, the
+    ignore index for the others."""
     if key == 'gt_panoptic_seg':
-        return ignore_index * label_divisor
-    return ignore_index
+        return meta.ignore_index * meta.label_divisor
+    return meta.ignore_index
 
 
 def _record_resize(results: dict, old_shape) -> None:
@@ -289,13 +290,11 @@ class PanopticRandomCrop(BaseTransform):
         results['img'] = self._pad(img, pad_val.astype(img.dtype), padding)
         fields = results.get('seg_fields', [])
         if fields and any(padding):
-            ignore_index, divisor = dataset_meta_of(
-                results, ('ignore_index', 'label_divisor'),
-                type(self).__name__)
+            meta = PanopticMetaInfo.of(
+                results.get(SAMPLE_KEY), f'{type(self).__name__} input')
             for key in fields:
-                results[key] = self._pad(
-                    results[key], _seg_pad_value(key, ignore_index, divisor),
-                    padding)
+                results[key] = self._pad(results[key],
+                                         _seg_pad_value(key, meta), padding)
         h, w = results['img'].shape[:2]
         ch, cw = min(self.crop_size[0], h), min(self.crop_size[1], w)
         top = np.random.randint(h - ch + 1)

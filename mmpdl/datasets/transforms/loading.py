@@ -7,6 +7,7 @@ from mmengine import fileio
 from PIL import Image
 
 from mmpdl.registry import TRANSFORMS
+from mmpdl.structures import SAMPLE_KEY, PanopticMetaInfo
 from mmpdl.structures.panoptic_ids import MAX_TABLE_ID, rgb_to_id
 from ..panoptic_checks import check_segment_ids
 
@@ -27,22 +28,6 @@ def read_rgb_png(path: str, backend_args=None) -> np.ndarray:
     except (OSError, SyntaxError, ValueError) as err:
         raise OSError(f'cannot decode panoptic PNG {path!r} (truncated or '
                       f'not a PNG?): {err}') from err
-
-
-def dataset_meta_of(results: dict, keys, owner: str) -> list:
-    """The dataset metadata ``keys`` of a sample, in order.
-
-    ``BasePanopticDataset`` adds them to every data info; a pipeline run
-    outside a dataset passes them in ``results`` itself.
-    """
-    missing = [key for key in keys if key not in results]
-    if missing:
-        raise KeyError(
-            f'{owner} needs the dataset metadata {missing} in its input: '
-            'load samples through a panoptic dataset (e.g. '
-            'CityscapesPanopticDataset) or put the keys of its metainfo in '
-            'the results dict')
-    return [results[key] for key in keys]
 
 
 def segment_table(segments_info, label_ids, thing_ids, label_divisor, path=''):
@@ -87,19 +72,16 @@ def segment_table(segments_info, label_ids, thing_ids, label_divisor, path=''):
 class LoadPanopticAnnotations(BaseTransform):
     """Decode ``pan_map_path`` + ``segments_info`` into label maps.
 
-    Adds ``gt_seg_map`` ((H, W) uint8 train ids, 255 = ignore) and
-    ``gt_panoptic_seg`` ((H, W) int32, ``train_id * label_divisor + k``; k
-    >= 1 thing instance, 0 stuff/crowd; void ``ignore_index *
-    label_divisor``) and lists both in ``seg_fields``. The class list comes
-    from the dataset: ``label_ids``, ``thing_ids``, ``label_divisor`` and
-    ``ignore_index`` of ``results`` (see :data:`META_KEYS`).
+    Adds ``gt_seg_map`` ((H, W) train ids, ``ignore_index`` = void; uint8,
+    or uint16 for an ``ignore_index`` above 255) and ``gt_panoptic_seg``
+    ((H, W) int32, ``train_id * label_divisor + k``; k >= 1 thing instance,
+    0 stuff/crowd; void ``ignore_index * label_divisor``) and lists both in
+    ``seg_fields``. The class list is the dataset's
+    :class:`PanopticMetaInfo`, ``results['panoptic_meta']``.
 
     Args:
         backend_args (dict, optional): mmengine file backend arguments.
     """
-
-    #: dataset metadata read from ``results``
-    META_KEYS = ('label_ids', 'thing_ids', 'label_divisor', 'ignore_index')
 
     def __init__(self, backend_args=None) -> None:
         self.backend_args = backend_args
@@ -120,13 +102,15 @@ class LoadPanopticAnnotations(BaseTransform):
             label_divisor (int): Panoptic label divisor.
 
         Returns:
-            tuple[np.ndarray]: (H, W) uint8 and (H, W) int32.
+            tuple[np.ndarray]: (H, W) uint8 (uint16 when ``ignore_index``
+            exceeds 255) and (H, W) int32.
         """
         void = ignore_index * label_divisor
+        sem_dtype = np.uint8 if ignore_index <= 255 else np.uint16
         top = max(int(seg_map.max()), int(ids.max()) if len(ids) else 0)
         if seg_map.min() >= 0 and top < MAX_TABLE_ID:
             # small ids (Cityscapes: label_id * 1000 + k): lookup tables
-            sem_table = np.full(top + 1, ignore_index, np.uint8)
+            sem_table = np.full(top + 1, ignore_index, sem_dtype)
             pan_table = np.full(top + 1, void, np.int32)
             sem_table[ids] = train_ids
             pan_table[ids] = panoptic
@@ -137,7 +121,7 @@ class LoadPanopticAnnotations(BaseTransform):
         pos = np.clip(np.searchsorted(ids, seg_map), 0, max(len(ids) - 1, 0))
         known = (ids[pos] == seg_map) if len(ids) else np.zeros_like(
             seg_map, bool)
-        sem = np.full(seg_map.shape, ignore_index, np.uint8)
+        sem = np.full(seg_map.shape, ignore_index, sem_dtype)
         pan = np.full(seg_map.shape, void, np.int32)
         if len(ids):
             sem[known] = train_ids[pos[known]]
@@ -147,7 +131,7 @@ class LoadPanopticAnnotations(BaseTransform):
     def decode(self,
                seg_map: np.ndarray,
                segments_info: list,
-               meta: dict,
+               meta: PanopticMetaInfo,
                path: str = ''):
         """Label maps of a segment-id map (the PNG's ids).
 
@@ -160,24 +144,22 @@ class LoadPanopticAnnotations(BaseTransform):
             seg_map (np.ndarray): (H, W) int64 ids (:func:`rgb_to_id`).
             segments_info (list[dict]): ``id``, ``category_id`` (a dataset
                 category id) and ``iscrowd`` of each segment.
-            meta (dict): The dataset's :data:`META_KEYS`.
+            meta (PanopticMetaInfo): The dataset's class metadata.
             path (str): Named in errors.
 
         Returns:
-            tuple[np.ndarray]: ``gt_seg_map`` (H, W) uint8 train ids and
+            tuple[np.ndarray]: ``gt_seg_map`` (H, W) train ids and
             ``gt_panoptic_seg`` (H, W) int32.
         """
-        label_ids, thing_ids, divisor, ignore_index = dataset_meta_of(
-            meta, self.META_KEYS,
-            type(self).__name__)
-        ids, train_ids, panoptic = segment_table(segments_info, label_ids,
-                                                 thing_ids, divisor, path)
+        ids, train_ids, panoptic = segment_table(segments_info, meta.label_ids,
+                                                 meta.thing_ids,
+                                                 meta.label_divisor, path)
         if not path or path not in self._agreeing_pngs:
             check_segment_ids(seg_map, ids, path)
             if path:
                 self._agreeing_pngs.add(path)
         return self._label_maps(seg_map, ids, train_ids, panoptic,
-                                ignore_index, divisor)
+                                meta.ignore_index, meta.label_divisor)
 
     @staticmethod
     def _check_stated_size(results: dict, shape) -> None:
@@ -206,8 +188,9 @@ class LoadPanopticAnnotations(BaseTransform):
                 f'{seg_map.shape[1]} but image {results.get("img_path")!r} '
                 f'is {shape[0]}x{shape[1]}')
         self._check_stated_size(results, seg_map.shape)
-        sem, pan = self.decode(seg_map, results['segments_info'], results,
-                               path)
+        meta = PanopticMetaInfo.of(
+            results.get(SAMPLE_KEY), f'{type(self).__name__} input')
+        sem, pan = self.decode(seg_map, results['segments_info'], meta, path)
         results['gt_seg_map'] = sem
         results['gt_panoptic_seg'] = pan
         fields = results.setdefault('seg_fields', [])

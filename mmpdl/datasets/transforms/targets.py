@@ -16,8 +16,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmpdl.registry import TRANSFORMS
+from mmpdl.structures import SAMPLE_KEY, PanopticMetaInfo
 from mmpdl.structures.panoptic_ids import dense_segment_ids, segment_moments
-from .loading import dataset_meta_of
 
 
 def gaussian_kernel(sigma: float) -> np.ndarray:
@@ -61,12 +61,11 @@ class GeneratePanopticTargets(BaseTransform):
     """Center heatmap, offsets and the three loss-weight maps.
 
     Reads ``gt_panoptic_seg`` ((H, W) int, mmpdl encoding) and
-    ``gt_seg_map`` ((H, W) uint8 train ids); adds ``gt_center`` (1, H, W)
+    ``gt_seg_map`` ((H, W) train ids); adds ``gt_center`` (1, H, W)
     float32, ``gt_offset`` (2, H, W) float32 (dy, dx) = centroid - pixel,
     ``gt_sem_weights``, ``gt_center_weights``, ``gt_offset_weights`` (H, W)
     float32. Thing classes, label divisor and ignore index are the
-    dataset's: ``thing_ids``, ``label_divisor`` and ``ignore_index`` of
-    ``results``.
+    dataset's: its :class:`PanopticMetaInfo` in ``results['panoptic_meta']``.
 
     Args:
         sigma (float): Gaussian sigma (8).
@@ -81,9 +80,6 @@ class GeneratePanopticTargets(BaseTransform):
             detectron2's target generator; False truncates (``int``), as
             the original.
     """
-
-    #: dataset metadata read from ``results``
-    META_KEYS = ('thing_ids', 'label_divisor', 'ignore_index')
 
     def __init__(self,
                  sigma: float = 8,
@@ -112,9 +108,10 @@ class GeneratePanopticTargets(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Add the targets to ``results``."""
-        thing_ids, divisor, ignore_index = dataset_meta_of(
-            results, self.META_KEYS,
-            type(self).__name__)
+        meta = PanopticMetaInfo.of(
+            results.get(SAMPLE_KEY), f'{type(self).__name__} input')
+        thing_ids, divisor = meta.thing_ids, meta.label_divisor
+        ignore_index = meta.ignore_index
         panoptic = np.asarray(results['gt_panoptic_seg'], np.int64)
         height, width = panoptic.shape
         inverse, void, thing, crowd = self._segments(panoptic, thing_ids,

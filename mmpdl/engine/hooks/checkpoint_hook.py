@@ -18,6 +18,7 @@ from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmpdl.registry import HOOKS
 from mmpdl.utils.atomic_io import atomic_write_bytes
 from mmpdl.utils.random_state import capture_random_state, restore_random_state
+from mmpdl.utils.safe_paths import check_inside
 
 RANDOM_STATES_KEY = 'random_states'
 #: panoptic metrics that are better when greater (also matched inside
@@ -62,6 +63,12 @@ def resolve_metric_key(name: str, metric_keys) -> str:
         f'save_best={name!r} is not a reported metric; the evaluators '
         f'report {keys}. Give one of these keys, or a bare name (e.g. '
         "'PQ') that exactly one of them ends with after its '/'.")
+
+
+def _resumed_from(runner) -> str:
+    """The checkpoint a run resumed from, to name it in errors."""
+    return f'checkpoint {runner._load_from}' if getattr(
+        runner, '_load_from', None) else 'the resumed checkpoint'
 
 
 class _RestoreAfterSkip:
@@ -182,9 +189,20 @@ class PanopticCheckpointHook(CheckpointHook):
     def before_train(self, runner) -> None:
         """As mmengine's, then (in a resumed run) delete the checkpoints a
         killed run left behind: those older than the resumed one that
-        ``max_keep_ckpts`` no longer keeps."""
+        ``max_keep_ckpts`` no longer keeps.
+
+        What a resumed checkpoint says of files is checked first: the kept
+        checkpoint ids must be integers and every ``best_ckpt*`` path must
+        lie in ``out_dir`` (a crafted checkpoint could name any file for
+        the first better validation to delete)."""
+        self._check_kept_ids(runner)
         with self._quiet():
             super().before_train(runner)
+        best = [getattr(self, 'best_ckpt_path', None)] + list(
+            getattr(self, 'best_ckpt_path_dict', {}).values())
+        for path in best:
+            if path is not None:
+                self._check_own_file(runner, path, 'best_ckpt')
         if self.file_client_args is None:
             self.file_client = None
         # a resumed run's kept ids come from its checkpoint; a new run has none
@@ -263,7 +281,30 @@ class PanopticCheckpointHook(CheckpointHook):
         for path in proxy.paths:
             self._remove(path)
 
+    def _check_kept_ids(self, runner) -> None:
+        """Raise unless the message hub's ``keep_ckpt_ids`` (from a resumed
+        checkpoint) are iteration numbers: they name files to delete."""
+        ids = runner.message_hub.runtime_info.get('keep_ckpt_ids', [])
+        if not isinstance(ids, (list, tuple)) or not all(
+                isinstance(i, int) and not isinstance(i, bool) and i >= 0
+                for i in ids):
+            raise ValueError(
+                f'{_resumed_from(runner)}: runtime_info[\'keep_ckpt_ids\'] '
+                f'= {ids!r} is not a list of iteration numbers; refusing to '
+                'resume from it (it names checkpoints to delete)')
+
+    def _check_own_file(self, runner, path, key: str) -> None:
+        """Raise unless ``path`` lies in this hook's ``out_dir``."""
+        if isinstance(self.file_backend, LocalBackend):
+            check_inside(path, self.out_dir, _resumed_from(runner),
+                         f'runtime_info[{key!r}]')
+
     def _remove(self, path):
+        """Delete a checkpoint file (or deepspeed folder) of ``out_dir``;
+        anything outside it is refused, whoever named it."""
+        if isinstance(self.file_backend, LocalBackend):
+            check_inside(path, self.out_dir, 'the checkpoint hook',
+                         'a checkpoint to delete')
         if self.file_backend.isfile(path):
             self.file_backend.remove(path)
         elif self.file_backend.isdir(path):  # deepspeed's checkpoints

@@ -40,6 +40,13 @@ class PanopticVisualizationHook(SegVisualizationHook):
         self.out_dir = out_dir
         self._test_step = 0
 
+    def before_run(self, runner: Runner) -> None:
+        """Draw with the runner's own visualizer. mmseg's hook takes the
+        process's current visualizer when it is built, which is another
+        run's when two runners of one process share a name (mmengine names
+        them by the second they start in)."""
+        self._visualizer = runner.visualizer
+
     def _after_iter(self,
                     runner: Runner,
                     batch_idx: int,

@@ -16,14 +16,11 @@ import torch
 from mmpdl.structures.panoptic_ids import dense_segment_ids, to_numpy
 
 
-def instance_image_statistics(
-        gt_panoptic: torch.Tensor,
-        masks: torch.Tensor,
-        labels: torch.Tensor,
-        scores: Dict[str, torch.Tensor],
-        thing_ids: Sequence[int],
-        label_divisor: int = 1000,
-        ignore_index: int = 255) -> Dict[str, np.ndarray]:
+def instance_image_statistics(gt_panoptic: torch.Tensor, masks: torch.Tensor,
+                              labels: torch.Tensor, scores: Dict[str,
+                                                                 torch.Tensor],
+                              thing_ids: Sequence[int], label_divisor: int,
+                              ignore_index: int) -> Dict[str, np.ndarray]:
     """Reduce one image to the numbers the instance evaluation needs.
 
     Tensors may be on any device; the counting runs in numpy on CPU.

@@ -1,6 +1,6 @@
-"""Shared input handling of the metrics: dataset metadata and sample fields."""
+"""Shared input handling of the metrics: sample fields."""
 import os.path as osp
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -12,33 +12,6 @@ SCORE_TYPES = {
     'semantic_x_center':
     ('scores_sem_x_ctr', '_sem_x_ctr', 'instance_sem_x_ctr'),
 }
-META_KEYS = ('classes', 'thing_ids', 'stuff_ids', 'label_ids', 'label_divisor',
-             'ignore_index')
-
-
-def resolve_meta(dataset_meta: Optional[dict]) -> Dict[str, Any]:
-    """The panoptic metadata a metric needs, from its ``dataset_meta``.
-
-    Args:
-        dataset_meta (dict | None): The metric's ``dataset_meta`` (the
-            Runner sets it to the dataset's ``metainfo``).
-
-    Returns:
-        dict: All of :data:`META_KEYS`.
-    """
-    meta = dict(dataset_meta or {})
-    missing = [key for key in META_KEYS if key not in meta]
-    if missing:
-        raise KeyError(
-            f'the metric\'s dataset_meta lacks {missing}: evaluate through '
-            'the Runner (it passes the dataset\'s metainfo) or set '
-            '`metric.dataset_meta = dataset.metainfo`.')
-    if len(meta['label_ids']) != len(meta['classes']):
-        raise ValueError(
-            f"dataset_meta has {len(meta['classes'])} classes but "
-            f"{len(meta['label_ids'])} label_ids; give one dataset label "
-            'id per train id.')
-    return {key: meta[key] for key in META_KEYS}
 
 
 def sample_field(data_sample: Any, key: str, required: bool = True) -> Any:

@@ -34,21 +34,21 @@ def _split_ids(ids: np.ndarray, label_divisor: int, ignore_index: int,
     return np.where(void, -1, cats)
 
 
-def panoptic_image_statistics(
-        gt_panoptic: torch.Tensor,
-        pred_panoptic: torch.Tensor,
-        thing_ids: Sequence[int],
-        num_classes: int,
-        label_divisor: int = 1000,
-        ignore_index: int = 255) -> Dict[str, np.ndarray]:
+def panoptic_image_statistics(gt_panoptic: torch.Tensor,
+                              pred_panoptic: torch.Tensor,
+                              thing_ids: Sequence[int], num_classes: int,
+                              label_divisor: int,
+                              ignore_index: int) -> Dict[str, np.ndarray]:
     """Per-category TP, FP, FN and summed IoU of one image.
 
     Args:
-        gt_panoptic (Tensor | np.ndarray): (H, W) int64 ground truth,
-            ``train_id * label_divisor + k`` (k = 0 with a thing class is a
-            crowd region), void ``ignore_index * label_divisor``.
-        pred_panoptic (Tensor | np.ndarray): (H, W) int64 prediction in the
-            same encoding; every distinct non-void id is one segment.
+        gt_panoptic (Tensor | np.ndarray): (H, W) ground truth of any
+            integer dtype, ``train_id * label_divisor + k`` (k = 0 with a
+            thing class is a crowd region), void
+            ``ignore_index * label_divisor``.
+        pred_panoptic (Tensor | np.ndarray): (H, W) prediction in the same
+            encoding, any integer dtype; every distinct non-void id is one
+            segment.
         thing_ids (Sequence[int]): Train ids of thing classes.
         num_classes (int): Number of classes C.
         label_divisor (int): Divisor of the encoding.
@@ -68,7 +68,8 @@ def panoptic_image_statistics(
         gt, pred = to_numpy(gt), to_numpy(pred)
     elif isinstance(gt, torch.Tensor):
         pred = pred.to(gt.device)
-    gt_ids, pred_ids, rows, cols, inter = joint_segment_pairs(gt, pred)
+    gt_ids, pred_ids, rows, cols, inter = joint_segment_pairs(
+        gt, pred, names=('gt_panoptic_seg', 'pred_panoptic_seg'))
     gt_ids, pred_ids = to_numpy(gt_ids), to_numpy(pred_ids)
     num_gt, num_pred = len(gt_ids), len(pred_ids)
 

@@ -1,23 +1,20 @@
-"""Writers of COCO-panoptic result files: RGB-id PNGs and the JSON.
+"""COCO-panoptic result files of predictions, written by
+:mod:`mmpdl.datasets.panoptic_export`.
 
 A prediction in mmpdl's encoding (``train_id * label_divisor + k``, void
-``ignore_index * label_divisor``) becomes a PNG of segment ids
-(``R + 256 G + 256^2 B``, 0 = void) whose ids are
-``label_id * label_divisor + k`` for ``k >= 1`` and ``label_id`` for
-``k = 0`` (stuff, or a thing predicted without instance id), where
-``label_id`` is the dataset's category id of the train id. The JSON lists,
-per image, ``image_id``, ``file_name`` and ``segments_info`` (``id``,
-``category_id``, ``area``, ``iscrowd``): the format of the COCO panoptic
-test-dev submission and of cityscapesscripts' panoptic evaluation.
-Files are written atomically.
+``ignore_index * label_divisor``) becomes a PNG of segment ids (0 = void)
+whose ids are ``label_id * label_divisor + k`` for ``k >= 1`` and
+``label_id`` for ``k = 0`` (stuff, or a thing predicted without instance
+id), where ``label_id`` is the dataset's category id of the train id: the
+format of the COCO panoptic test-dev submission and of cityscapesscripts'
+panoptic evaluation.
 """
-import os.path as osp
 from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
-from mmpdl.structures.panoptic_ids import id_to_rgb
-from mmpdl.utils.atomic_io import save_json, save_png
+from mmpdl.datasets.panoptic_export import write_id_png
+from mmpdl.utils.safe_paths import join_inside
 
 
 def panoptic_segment_ids(pred_panoptic: np.ndarray, label_ids: Sequence[int],
@@ -78,8 +75,66 @@ def write_panoptic_png(pred_panoptic: np.ndarray, image_id: Union[int, str],
     """
     id_map, segments = panoptic_segment_ids(pred_panoptic, label_ids,
                                             label_divisor, ignore_index)
-    save_png(id_to_rgb(id_map), osp.join(out_dir, file_name))
+    write_id_png(
+        id_map,
+        join_inside(out_dir, file_name, f'image {image_id!r}', 'file_name'))
     return dict(image_id=image_id, file_name=file_name, segments_info=segments)
+
+
+class OutputNames:
+    """The PNG names and image ids written so far in one evaluation, so
+    that a second image with the same name is an error, not an overwrite
+    (e.g. ``cam1/0001.png`` and ``cam2/0001.png`` reduced to a base name,
+    or two Cityscapes images with the same ``<city>_<seq>_<frame>``)."""
+
+    def __init__(self):
+        self._by_name: Dict[str, str] = {}
+        self._by_id: Dict[str, str] = {}
+
+    def claim(self, image_id: Union[int, str], file_name: str, sample) -> None:
+        """Record one sample's outputs; raise if taken by another one.
+
+        Args:
+            image_id (int | str): Its id in the results JSON.
+            file_name (str): Its PNG name.
+            sample (dict | PanopticDataSample): Named (``img_path``) in the
+                error.
+        """
+        path = _img_path(sample)
+        for table, key, what in ((self._by_name, file_name, 'PNG name'),
+                                 (self._by_id, str(image_id), 'image id')):
+            if key in table and table[key] != path:
+                raise ValueError(
+                    f'{table[key]!r} and {path!r} have the same {what} '
+                    f'{key!r} in the results: one would overwrite the '
+                    'other. Give the images unique names (or unique '
+                    '"file_name"/"image_id" in the annotation JSON).')
+            table[key] = path
+
+
+def _img_path(sample) -> str:
+    if isinstance(sample, dict):
+        return str(sample.get('img_path'))
+    return str(getattr(sample, 'img_path', None))
+
+
+def check_unique_outputs(annotations: List[Dict], json_path: str) -> None:
+    """Raise if two gathered annotations share a PNG name or an image id
+    (samples of different processes, which :class:`OutputNames` of each
+    process cannot see), before the results JSON is written.
+
+    Args:
+        annotations (list[dict]): Outputs of :func:`write_panoptic_png`.
+        json_path (str): The JSON about to be written, named in the error.
+    """
+    for key in ('file_name', 'image_id'):
+        values = [str(a[key]) for a in annotations]
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(
+                f'{json_path}: several images have the same {key} '
+                f'{repeated[:5]}, so their PNGs overwrote each other; give '
+                'the images unique names and run again.')
 
 
 def panoptic_categories(classes: Sequence[str], label_ids: Sequence[int],
@@ -91,23 +146,3 @@ def panoptic_categories(classes: Sequence[str], label_ids: Sequence[int],
         dict(id=int(lid), name=name, isthing=int(i in things))
         for i, (name, lid) in enumerate(zip(classes, label_ids))
     ]
-
-
-def write_panoptic_json(annotations: List[Dict], json_path: str,
-                        classes: Sequence[str], label_ids: Sequence[int],
-                        thing_ids: Sequence[int]) -> None:
-    """Write the COCO-panoptic results JSON (``annotations`` +
-    ``categories``).
-
-    Args:
-        annotations (list[dict]): Outputs of :func:`write_panoptic_png`.
-        json_path (str): Destination.
-        classes (Sequence[str]): Class names per train id.
-        label_ids (Sequence[int]): Dataset category id per train id.
-        thing_ids (Sequence[int]): Thing train ids.
-    """
-    save_json(
-        dict(
-            annotations=annotations,
-            categories=panoptic_categories(classes, label_ids, thing_ids)),
-        json_path)

@@ -1,35 +1,31 @@
 """``CityscapesInstanceMetric``: AP/AP50 equal to cityscapesscripts'."""
 import os.path as osp
 import warnings
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from mmpdl.registry import METRICS
+from mmpdl.structures import PanopticMetaInfo
 from ..functional.cityscapes_writers import (cityscapes_image_id,
                                              write_instance_txt)
 from ..functional.instance_ap import (MIN_REGION_SIZE, OVERLAPS,
                                       concat_instance_statistics,
                                       evaluate_instance_ap)
 from ..functional.instance_statistics import instance_image_statistics
-from ..functional.metric_inputs import (SCORE_TYPES, check_writer_args,
-                                        instance_field, resolve_meta,
-                                        sample_field)
+from ..functional.metric_inputs import SCORE_TYPES, sample_field
+from .base_instance_metric import BaseInstanceMetric
 
 
 @METRICS.register_module()
-class CityscapesInstanceMetric(BaseMetric):
-    """AP with the rules of ``evalInstanceLevelSemanticLabeling``.
-
-    Both confidence scores of Panoptic-DeepLab are evaluated in one pass:
-    ``'semantic'`` (``pred_instances.scores``, keys ``AP``, ``AP50``,
-    ``AP_<class>``, ``AP50_<class>``) and ``'semantic_x_center'``
-    (``pred_instances.scores_sem_x_ctr``, keys with ``_sem_x_ctr`` after
-    ``AP``/``AP50``). Values are percentages; a class without evaluated
-    ground truth is NaN and left out of the means, as officially.
+class CityscapesInstanceMetric(BaseInstanceMetric):
+    """AP with the rules of ``evalInstanceLevelSemanticLabeling``: keys
+    ``AP``, ``AP50``, ``AP_<class>``, ``AP50_<class>`` (``_sem_x_ctr``
+    after ``AP``/``AP50`` for that score). Values are percentages; a class
+    without evaluated ground truth is NaN and left out of the means, as
+    officially.
 
     ``process`` keeps per image only labels, areas, void overlaps, scores
     and same-label intersections (see :mod:`.instance_statistics`).
@@ -39,32 +35,12 @@ class CityscapesInstanceMetric(BaseMetric):
     (caravan, trailer) are void; the official script reads them from
     ``*_instanceIds.png`` and does not count them as void.
 
-    Args:
-        score_types (Sequence[str]): Any of ``'semantic'``,
-            ``'semantic_x_center'``.
-        format_only (bool): Only write the submission files.
-        outfile_prefix (str, optional): Write
-            ``instance_sem[_x_ctr]/<image_id>_pred.txt`` + ``masks/*.png``.
-        collect_device (str): ``'cpu'`` or ``'gpu'``.
-        prefix (str, optional): Key prefix, default ``cityscapes_instance``.
+    Args: those of :class:`BaseInstanceMetric`; ``outfile_prefix`` gets
+    the submission files ``instance_sem[_x_ctr]/<image_id>_pred.txt`` +
+    ``masks/*.png``.
     """
 
     default_prefix = 'cityscapes_instance'
-
-    def __init__(self,
-                 score_types: Sequence[str] = ('semantic',
-                                               'semantic_x_center'),
-                 format_only: bool = False,
-                 outfile_prefix: Optional[str] = None,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 **kwargs) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        check_writer_args(
-            type(self).__name__, format_only, outfile_prefix, score_types)
-        self.score_types = list(score_types)
-        self.format_only = format_only
-        self.outfile_prefix = outfile_prefix
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Reduce each sample to compact instance statistics.
@@ -76,15 +52,9 @@ class CityscapesInstanceMetric(BaseMetric):
                 (K,) int64, ``scores``/``scores_sem_x_ctr`` (K,) float),
                 ``gt_panoptic_seg`` (1, H, W) int64 and ``img_path``.
         """
-        meta = resolve_meta(self.dataset_meta)
+        meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
         for sample in data_samples:
-            inst = sample_field(sample, 'pred_instances')
-            scores = {
-                name: instance_field(inst, SCORE_TYPES[name][0])
-                for name in self.score_types
-            }
-            masks = instance_field(inst, 'masks')
-            labels = instance_field(inst, 'labels')
+            masks, labels, scores = self.predicted_instances(sample)
             if self.outfile_prefix:
                 self._write(sample, masks, labels, scores, meta)
             if self.format_only:
@@ -93,9 +63,8 @@ class CityscapesInstanceMetric(BaseMetric):
             gt = sample_field(sample, 'gt_panoptic_seg')
             self.results.append(
                 instance_image_statistics(gt, masks, labels, scores,
-                                          meta['thing_ids'],
-                                          meta['label_divisor'],
-                                          meta['ignore_index']))
+                                          meta.thing_ids, meta.label_divisor,
+                                          meta.ignore_index))
 
     def _write(self, sample, masks, labels, scores, meta) -> None:
         """Write the instance txt + masks of one sample per score type."""
@@ -107,7 +76,7 @@ class CityscapesInstanceMetric(BaseMetric):
                 masks_np, labels_np,
                 value.detach().cpu().double().numpy(), image_id,
                 osp.join(self.outfile_prefix, SCORE_TYPES[name][2]),
-                meta['label_ids'])
+                meta.label_ids)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """AP (mean over 0.5:0.95) and AP50 per score type and class.
@@ -121,9 +90,9 @@ class CityscapesInstanceMetric(BaseMetric):
         if self.format_only:
             return {}
         logger = MMLogger.get_current_instance()
-        meta = resolve_meta(self.dataset_meta)
-        thing_ids = list(meta['thing_ids'])
-        names = [meta['classes'][i] for i in thing_ids]
+        meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
+        thing_ids = list(meta.thing_ids)
+        names = [meta.classes[i] for i in thing_ids]
         stats = concat_instance_statistics(results)
         o50 = int(np.argmin(np.abs(OVERLAPS - 0.5)))
         metrics = {}

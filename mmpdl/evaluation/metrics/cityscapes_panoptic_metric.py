@@ -3,6 +3,7 @@ import os.path as osp
 from typing import Optional, Tuple
 
 from mmpdl.registry import METRICS
+from mmpdl.structures import PanopticMetaInfo
 from ..functional.cityscapes_writers import (cityscapes_image_id,
                                              write_semantic_png)
 from ..functional.metric_inputs import sample_field
@@ -58,12 +59,12 @@ class CityscapesPanopticMetric(PanopticQualityMetric):
         image_id = cityscapes_image_id(sample_field(sample, 'img_path'))
         return image_id, f'{image_id}_panoptic.png'
 
-    def write_sample(self, sample, pred, meta: dict) -> dict:
+    def write_sample(self, sample, pred, meta: PanopticMetaInfo) -> dict:
         """Write the panoptic and semantic PNGs of one sample."""
         annotation = super().write_sample(sample, pred, meta)
         sem = sample_field(sample, 'pred_sem_seg', required=False)
         if sem is not None:
             write_semantic_png(sem.cpu().numpy(), annotation['image_id'],
                                osp.join(self.outfile_prefix, 'semantic'),
-                               meta['label_ids'])
+                               meta.label_ids)
         return annotation

@@ -4,35 +4,31 @@ import io
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from pycocotools.coco import COCO
 
 from mmpdl.registry import METRICS
+from mmpdl.structures import PanopticMetaInfo
 from mmpdl.utils.atomic_io import save_json
 from ..functional.coco_instances import (coco_ground_truth, coco_results,
                                          encode_masks, evaluate_coco,
                                          panoptic_to_instances)
-from ..functional.metric_inputs import (SCORE_TYPES, check_writer_args,
-                                        instance_field, resolve_meta,
-                                        sample_field, sample_image_id)
+from ..functional.metric_inputs import (SCORE_TYPES, sample_field,
+                                        sample_image_id)
+from .base_instance_metric import BaseInstanceMetric
 
 IOU_TYPES = (('segm', 'mask'), ('bbox', 'bbox'))
 
 
 @METRICS.register_module()
-class CocoInstanceMetric(BaseMetric):
+class CocoInstanceMetric(BaseInstanceMetric):
     """COCO box and mask AP of the instance predictions, as detectron2
-    reports them, computed by pycocotools' ``COCOeval``.
-
-    Both confidences of Panoptic-DeepLab are evaluated in one pass:
-    ``'semantic'`` (``pred_instances.scores``; keys ``mask_AP``,
+    reports them, computed by pycocotools' ``COCOeval``: keys ``mask_AP``,
     ``mask_AP50``, ``mask_AP75``, ``mask_APs``, ``mask_APm``,
     ``mask_APl``, the same with ``bbox_``, and ``mask_AP_<class>``,
-    ``bbox_AP_<class>``) and ``'semantic_x_center'``
-    (``pred_instances.scores_sem_x_ctr``; the same keys with
-    ``_sem_x_ctr`` appended). Values are percentages; NaN where COCOeval
-    has no ground truth (e.g. no large object). Boxes are the tight boxes
+    ``bbox_AP_<class>`` (``_sem_x_ctr`` appended for that score). Values
+    are percentages; NaN where COCOeval has no ground truth (e.g. no large
+    object). Boxes are the tight boxes
     of the predicted masks; mask AP ranks object sizes by mask area.
 
     Ground truth: with ``ann_file`` the official instance JSON (e.g.
@@ -44,36 +40,17 @@ class CocoInstanceMetric(BaseMetric):
     Args:
         ann_file (str, optional): COCO instance JSON of the evaluated
             split.
-        score_types (Sequence[str]): Any of ``'semantic'``,
-            ``'semantic_x_center'``.
-        format_only (bool): Only write the result files (needs
-            ``outfile_prefix``).
-        outfile_prefix (str, optional): Write
-            ``coco_instances_results[_sem_x_ctr].json`` (detectron2's
+        **kwargs: Those of :class:`BaseInstanceMetric`; ``outfile_prefix``
+            gets ``coco_instances_results[_sem_x_ctr].json`` (detectron2's
             format: ``image_id``, ``category_id``, ``segmentation``,
-            ``bbox``, ``score``) into this folder.
-        collect_device (str): ``'cpu'`` or ``'gpu'``.
-        prefix (str, optional): Key prefix, default ``coco_instance``.
+            ``bbox``, ``score``).
     """
 
     default_prefix = 'coco_instance'
 
-    def __init__(self,
-                 ann_file: Optional[str] = None,
-                 score_types: Sequence[str] = ('semantic',
-                                               'semantic_x_center'),
-                 format_only: bool = False,
-                 outfile_prefix: Optional[str] = None,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 **kwargs) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        check_writer_args(
-            type(self).__name__, format_only, outfile_prefix, score_types)
+    def __init__(self, ann_file: Optional[str] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.ann_file = ann_file
-        self.score_types = list(score_types)
-        self.format_only = format_only
-        self.outfile_prefix = outfile_prefix
         self._coco_gt = None
         if ann_file:
             if not osp.isfile(ann_file):
@@ -100,27 +77,25 @@ class CocoInstanceMetric(BaseMetric):
                 ``img_path`` and, without ``ann_file``, ``gt_panoptic_seg``
                 (1, H, W) int64.
         """
-        meta = resolve_meta(self.dataset_meta)
+        meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
         for sample in data_samples:
-            inst = sample_field(sample, 'pred_instances')
-            masks = instance_field(inst, 'masks').detach().cpu().numpy()
-            labels = instance_field(inst, 'labels').cpu().tolist()
-            keep = [i for i, c in enumerate(labels) if c in meta['thing_ids']]
+            masks, labels, scores = self.predicted_instances(sample)
+            masks = masks.detach().cpu().numpy()
+            labels = labels.cpu().tolist()
+            keep = [i for i, c in enumerate(labels) if c in meta.thing_ids]
             record = dict(
                 image_id=self._image_id(sample),
                 size=list(masks.shape[1:]),
                 rles=encode_masks(masks[keep].astype(bool)),
                 labels=[labels[i] for i in keep],
                 scores={
-                    name:
-                    instance_field(inst, SCORE_TYPES[name]
-                                   [0]).detach().cpu().double()[keep].tolist()
-                    for name in self.score_types
+                    name: value.detach().cpu().double()[keep].tolist()
+                    for name, value in scores.items()
                 })
             if self._coco_gt is None and not self.format_only:
                 record['gt'] = panoptic_to_instances(
-                    sample_field(sample, 'gt_panoptic_seg'), meta['thing_ids'],
-                    meta['label_divisor'])
+                    sample_field(sample, 'gt_panoptic_seg'), meta.thing_ids,
+                    meta.label_divisor)
             self.results.append(record)
 
     def _image_id(self, sample):
@@ -128,20 +103,24 @@ class CocoInstanceMetric(BaseMetric):
         if self._coco_gt is None:
             return sample_image_id(sample)
         img_path = sample_field(sample, 'img_path')
-        name = osp.basename(img_path)
-        if name not in self._image_of_file:
-            raise KeyError(
-                f'CocoInstanceMetric: image {name!r} ({img_path}) is not in '
-                f'the images of ann_file {self.ann_file!r}; give the '
-                'instances JSON of the split being evaluated.')
-        return self._image_of_file[name]
+        # the longest tail of the path that is a file_name of ann_file
+        # (nested names such as cam1/0001.jpg and cam2/0001.jpg differ)
+        parts = osp.normpath(img_path).split(osp.sep)
+        for start in range(len(parts)):
+            name = '/'.join(parts[start:])
+            if name in self._image_of_file:
+                return self._image_of_file[name]
+        raise KeyError(
+            f'CocoInstanceMetric: image {img_path!r} is not in the images '
+            f'of ann_file {self.ann_file!r} (no file_name is a tail of its '
+            'path); give the instances JSON of the split being evaluated.')
 
-    def _ground_truth(self, results: List[dict], meta: dict):
+    def _ground_truth(self, results: List[dict], meta: PanopticMetaInfo):
         """COCO ground truth and the evaluated image ids (results' ids are
         replaced by 1, 2, ... for derived ground truth)."""
         if self._coco_gt is not None:
             have = {c['id'] for c in self._coco_gt.dataset['categories']}
-            wanted = [int(meta['label_ids'][i]) for i in meta['thing_ids']]
+            wanted = [int(meta.label_ids[i]) for i in meta.thing_ids]
             missing = [c for c in wanted if c not in have]
             if missing:
                 raise ValueError(
@@ -158,7 +137,7 @@ class CocoInstanceMetric(BaseMetric):
                     height=record['size'][0],
                     width=record['size'][1]))
         coco_gt = coco_ground_truth(images, [r['gt'] for r in results],
-                                    meta['label_ids'], meta['thing_ids'])
+                                    meta.label_ids, meta.thing_ids)
         return coco_gt, [img['id'] for img in images]
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -171,15 +150,15 @@ class CocoInstanceMetric(BaseMetric):
             dict[str, float]: Percentages (empty when ``format_only``).
         """
         logger = MMLogger.get_current_instance()
-        meta = resolve_meta(self.dataset_meta)
+        meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
         if self.outfile_prefix:
             self._write(results, meta, logger)
         if self.format_only:
             return {}
         coco_gt, image_ids = self._ground_truth(results, meta)
         names = {
-            int(meta['label_ids'][i]): meta['classes'][i]
-            for i in meta['thing_ids']
+            int(meta.label_ids[i]): meta.classes[i]
+            for i in meta.thing_ids
         }
         metrics = {}
         for score_type in self.score_types:
@@ -207,8 +186,8 @@ class CocoInstanceMetric(BaseMetric):
         for record in results:
             dets += coco_results(record['image_id'], record['rles'],
                                  record['labels'],
-                                 record['scores'][score_type],
-                                 meta['label_ids'], with_box)
+                                 record['scores'][score_type], meta.label_ids,
+                                 with_box)
         return dets
 
     def _write(self, results, meta, logger) -> None:

@@ -7,12 +7,15 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
+from mmpdl.datasets.panoptic_export import write_panoptic_json
 from mmpdl.registry import METRICS
-from ..functional.metric_inputs import (check_writer_args, resolve_meta,
-                                        sample_field, sample_image_id)
+from mmpdl.structures import PanopticMetaInfo
+from ..functional.metric_inputs import (check_writer_args, sample_field,
+                                        sample_image_id)
 from ..functional.panoptic_quality import (panoptic_image_statistics,
                                            summarize_panoptic_quality)
-from ..functional.panoptic_writers import (write_panoptic_json,
+from ..functional.panoptic_writers import (OutputNames, check_unique_outputs,
+                                           panoptic_categories,
                                            write_panoptic_png)
 
 
@@ -77,6 +80,7 @@ class PanopticQualityMetric(BaseMetric):
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
         self.split = split
+        self._written = OutputNames()
 
     @property
     def png_dir(self) -> str:
@@ -98,10 +102,11 @@ class PanopticQualityMetric(BaseMetric):
         Returns:
             tuple: ``(image_id, file_name)``.
         """
+        file_name = sample_field(sample, 'pan_file_name', required=False)
         pan_map_path = sample_field(sample, 'pan_map_path', required=False)
-        if pan_map_path:
+        if not file_name and pan_map_path:
             file_name = osp.basename(pan_map_path)
-        else:
+        elif not file_name:
             img_path = sample_field(sample, 'img_path')
             file_name = osp.splitext(osp.basename(img_path))[0] + '.png'
         image_id = sample_image_id(sample)
@@ -116,7 +121,7 @@ class PanopticQualityMetric(BaseMetric):
                 ``pred_panoptic_seg`` (1, H, W) int64, ``gt_panoptic_seg``
                 (1, H, W) int64 (unless ``format_only``) and ``img_path``.
         """
-        meta = resolve_meta(self.dataset_meta)
+        meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
         for sample in data_samples:
             pred = sample_field(sample, 'pred_panoptic_seg')
             result = {}
@@ -125,18 +130,24 @@ class PanopticQualityMetric(BaseMetric):
             if not self.format_only:
                 gt = sample_field(sample, 'gt_panoptic_seg')
                 result.update(
-                    panoptic_image_statistics(gt, pred, meta['thing_ids'],
-                                              len(meta['classes']),
-                                              meta['label_divisor'],
-                                              meta['ignore_index']))
+                    panoptic_image_statistics(gt, pred, meta.thing_ids,
+                                              meta.num_classes,
+                                              meta.label_divisor,
+                                              meta.ignore_index))
             self.results.append(result)
 
-    def write_sample(self, sample, pred, meta: dict) -> dict:
-        """Write the PNG(s) of one sample; return its JSON annotation."""
+    def write_sample(self, sample, pred, meta: PanopticMetaInfo) -> dict:
+        """Write the PNG(s) of one sample; return its JSON annotation.
+
+        Raises:
+            ValueError: An earlier sample of this evaluation had the same
+                PNG name or image id (it would be overwritten).
+        """
         image_id, file_name = self.image_names(sample)
+        self._written.claim(image_id, file_name, sample)
         return write_panoptic_png(pred.cpu().numpy(), image_id, file_name,
-                                  self.png_dir, meta['label_ids'],
-                                  meta['label_divisor'], meta['ignore_index'])
+                                  self.png_dir, meta.label_ids,
+                                  meta.label_divisor, meta.ignore_index)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Sum the per-image statistics and compute PQ/SQ/RQ.
@@ -148,11 +159,15 @@ class PanopticQualityMetric(BaseMetric):
             dict[str, float]: Percentages (empty when ``format_only``).
         """
         logger = MMLogger.get_current_instance()
-        meta = resolve_meta(self.dataset_meta)
+        meta = PanopticMetaInfo.of(self.dataset_meta, type(self).__name__)
+        self._written = OutputNames()
         if self.outfile_prefix:
-            write_panoptic_json([r['annotation'] for r in results],
-                                self.json_path, meta['classes'],
-                                meta['label_ids'], meta['thing_ids'])
+            annotations = [r['annotation'] for r in results]
+            check_unique_outputs(annotations, self.json_path)
+            write_panoptic_json(
+                self.json_path, annotations,
+                panoptic_categories(meta.classes, meta.label_ids,
+                                    meta.thing_ids))
             print_log(
                 f'Panoptic results written to {self.json_path}', logger=logger)
         if self.format_only:
@@ -163,15 +178,14 @@ class PanopticQualityMetric(BaseMetric):
         }
         summary = summarize_panoptic_quality(totals['tp'], totals['fp'],
                                              totals['fn'], totals['iou'],
-                                             meta['thing_ids'],
-                                             meta['stuff_ids'])
-        log_panoptic_tables(summary, meta['classes'], logger)
+                                             meta.thing_ids, meta.stuff_ids)
+        log_panoptic_tables(summary, meta.classes, logger)
         metrics = {}
         for group, suffix in (('All', ''), ('Things', '_th'), ('Stuff',
                                                                '_st')):
             for key in ('pq', 'sq', 'rq'):
                 metrics[key.upper() + suffix] = 100 * summary[group][key]
-        for i, name in enumerate(meta['classes']):
+        for i, name in enumerate(meta.classes):
             for key in ('pq', 'sq', 'rq'):
                 metrics[f'{key.upper()}_{name}'] = float(
                     100 * summary['per_class'][key][i])

@@ -74,7 +74,7 @@ def _check_num_classes(num_classes) -> None:
     if num_classes is None:
         raise ValueError(
             'PanopticDeepLabHead: num_classes=None stands for the dataset\'s '
-            'class count, which mmpdl.datasets.fill_num_classes(cfg) writes '
+            'class count, which mmpdl.datasets.fill_dataset_meta(cfg) writes '
             'into the config before the model is built (tools/train.py, '
             'tools/test.py and init_model call it). Call it before '
             'Runner.from_cfg(cfg) or MODELS.build(cfg.model), or set '
@@ -115,7 +115,7 @@ class PanopticDeepLabHead(BaseModule):
         atrous_rates (Sequence[int]): ASPP rates (os32: (3, 6, 9)).
         num_classes (int): Semantic classes. A config may say None: the
             dataset's class count, filled in before the model is built by
-            ``mmpdl.datasets.fill_num_classes`` (``tools/train.py``,
+            ``mmpdl.datasets.fill_dataset_meta`` (``tools/train.py``,
             ``tools/test.py``, ``init_model``); building with None raises.
         semantic_branch (dict): ``aspp_channels``, ``low_level_projections``,
             ``decoder_channels``, ``head_channels`` of the semantic branch.

@@ -30,7 +30,9 @@ class DeepLabCELoss(nn.Module):
     Args:
         top_k_percent_pixels (float): Fraction in (0, 1] of pixels kept.
             Defaults to 0.2 (the reference value).
-        ignore_index (int): Label whose pixels have no loss. Defaults to 255.
+        ignore_index (int, optional): Label whose pixels have no loss: the
+            dataset's ignore index, which ``fill_dataset_meta`` writes into
+            the config (None until then; a loss computed with None raises).
         loss_weight (float): Factor on the loss. Defaults to 1.0.
         loss_name (str): Key of the loss in the loss dict (must start with
             ``loss_`` to be summed by mmengine). Defaults to ``'loss_sem'``.
@@ -38,7 +40,7 @@ class DeepLabCELoss(nn.Module):
 
     def __init__(self,
                  top_k_percent_pixels: float = 0.2,
-                 ignore_index: int = 255,
+                 ignore_index: Optional[int] = None,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_sem'):
         super().__init__()
@@ -77,6 +79,12 @@ class DeepLabCELoss(nn.Module):
                              'labels (N, H, W), got '
                              f'{tuple(logits.shape)} and '
                              f'{tuple(labels.shape)}')
+        if self.ignore_index is None:
+            raise ValueError(
+                'DeepLabCELoss: ignore_index is None; it stands for the '
+                "dataset's ignore index, which mmpdl.datasets."
+                'fill_dataset_meta(cfg) writes into the config before the '
+                'model is built (tools/train.py does)')
         pixel_losses = F.cross_entropy(
             logits,
             labels.long(),

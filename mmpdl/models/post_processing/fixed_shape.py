@@ -22,34 +22,11 @@ from typing import Dict
 import torch
 import torch.nn.functional as F
 
+from .centers import window_max
+
 #: Coordinates of the sentinel center: no pixel is nearer to it than to a
 #: real center, and its squared distance stays finite in float32.
 SENTINEL = 1e15
-
-
-def _window_max(x: torch.Tensor, kernel: int, dim: int) -> torch.Tensor:
-    """Centred sliding-window maximum along ``dim`` (``-inf`` beyond the
-    edges), with constant slice bounds only (traceable for any size).
-
-    Args:
-        x (Tensor): (..., L, ...) float.
-        kernel (int): Odd window size.
-        dim (int): Non-negative dimension.
-
-    Returns:
-        Tensor: Same shape as ``x``.
-    """
-    pad = kernel // 2
-    padding = [0, 0] * (x.dim() - 1 - dim) + [pad, pad]
-    window = F.pad(x, padding, value=float('-inf'))
-    length = 1
-    while length < kernel:
-        step = min(length, kernel - length)
-        head = [slice(None)] * dim + [slice(None, -step)]
-        tail = [slice(None)] * dim + [slice(step, None)]
-        window = torch.maximum(window[tuple(head)], window[tuple(tail)])
-        length += step
-    return window
 
 
 def select_centers(center: torch.Tensor, threshold: float, nms_kernel: int,
@@ -72,7 +49,7 @@ def select_centers(center: torch.Tensor, threshold: float, nms_kernel: int,
     """
     scores = torch.where(center > threshold, center,
                          torch.full_like(center, -1.))
-    pooled = _window_max(_window_max(scores, nms_kernel, 1), nms_kernel, 0)
+    pooled = window_max(window_max(scores, nms_kernel, 1), nms_kernel, 0)
     scores = torch.where(scores == pooled, scores,
                          torch.full_like(scores, -1.))
     flat = scores.flatten()
@@ -154,8 +131,8 @@ def panoptic_fixed_shape(sem_logits: torch.Tensor,
                          center: torch.Tensor,
                          offset: torch.Tensor,
                          is_thing: torch.Tensor,
-                         label_divisor: int = 1000,
-                         ignore_index: int = 255,
+                         label_divisor: int,
+                         ignore_index: int,
                          stuff_area: int = 2048,
                          center_threshold: float = 0.1,
                          nms_kernel: int = 7,

@@ -21,13 +21,10 @@ from .centers import find_instance_centers
 from .grouping import group_thing_pixels
 
 
-def merge_semantic_and_instance(sem_seg: torch.Tensor,
-                                instance: torch.Tensor,
-                                thing_ids: torch.Tensor,
-                                num_classes: int,
-                                label_divisor: int = 1000,
-                                stuff_area: int = 2048,
-                                void_label: int = 255000) -> torch.Tensor:
+def merge_semantic_and_instance(sem_seg: torch.Tensor, instance: torch.Tensor,
+                                thing_ids: torch.Tensor, num_classes: int,
+                                label_divisor: int, stuff_area: int,
+                                void_label: int) -> torch.Tensor:
     """Panoptic map of one image.
 
     Args:
@@ -133,8 +130,8 @@ def get_panoptic_segmentation(
         center_heatmap: torch.Tensor,
         offsets: torch.Tensor,
         thing_ids: Sequence[int],
-        label_divisor: int = 1000,
-        ignore_index: int = 255,
+        label_divisor: int,
+        ignore_index: int,
         stuff_area: int = 2048,
         center_threshold: float = 0.1,
         nms_kernel: int = 7,

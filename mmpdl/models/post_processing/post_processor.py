@@ -2,20 +2,20 @@
 
 The registered module around :func:`get_panoptic_segmentation`. Its own
 settings are the post-processing thresholds; the thing classes, label
-divisor and ignore index are the dataset's, read from the data sample's
-metainfo (put there by the dataset and ``PackPanopticInputs``) or else from
-the model's ``dataset_meta`` (a checkpoint's ``meta['dataset_meta']``).
+divisor and ignore index are the dataset's :class:`PanopticMetaInfo`, from
+the data sample's metainfo (put there by the dataset and
+``PackPanopticInputs``) or else from the model's ``dataset_meta`` (a
+checkpoint's ``meta['dataset_meta']``).
 """
 from typing import Optional
 
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData, PixelData
+from torch import Tensor
 
 from mmpdl.registry import MODELS
+from mmpdl.structures import SAMPLE_KEY, PanopticMetaInfo
 from .panoptic import get_panoptic_segmentation
-
-#: dataset metadata the post-processor needs
-META_KEYS = ('thing_ids', 'label_divisor', 'ignore_index')
 
 
 @MODELS.register_module()
@@ -44,59 +44,58 @@ class PanopticDeepLabPostProcessor(BaseModule):
         self.stuff_area = stuff_area
 
     @staticmethod
-    def dataset_meta(metainfo: dict, dataset_meta: Optional[dict],
-                     num_classes: int) -> dict:
-        """The :data:`META_KEYS` of one sample.
+    def panoptic_meta(metainfo: dict, dataset_meta,
+                      num_classes: int) -> PanopticMetaInfo:
+        """The dataset's metadata for one sample: the sample's
+        ``panoptic_meta`` (put there by the dataset and
+        ``PackPanopticInputs``), else the model's ``dataset_meta``.
 
         Args:
-            metainfo (dict): The data sample's metainfo (looked at first).
-            dataset_meta (dict, optional): The model's ``dataset_meta``.
+            metainfo (dict): The data sample's metainfo.
+            dataset_meta (PanopticMetaInfo | dict, optional): The model's
+                ``dataset_meta``.
             num_classes (int): Classes the network predicts.
 
-        Returns:
-            dict: ``thing_ids``, ``label_divisor``, ``ignore_index``.
+        Raises:
+            KeyError: Neither is given.
+            ValueError: Their class count is not ``num_classes``.
         """
-        fallback = dataset_meta or {}
-        meta = {}
-        for key in META_KEYS:
-            if key in metainfo:
-                meta[key] = metainfo[key]
-            elif key in fallback:
-                meta[key] = fallback[key]
-            else:
-                raise KeyError(
-                    f'the post-processor needs the dataset\'s {key!r}: it is '
-                    "neither in the data sample's metainfo nor in the "
-                    "model's dataset_meta. Load samples through a panoptic "
-                    'dataset, or set model.dataset_meta (init_model takes '
-                    "it from the checkpoint's meta['dataset_meta']).")
-        classes = fallback.get('classes')
-        if classes is not None and len(classes) != num_classes:
-            raise ValueError(
-                f'the network predicts {num_classes} classes but the '
-                f"dataset_meta lists {len(classes)}; set the decode head's "
-                'num_classes to the dataset\'s class count')
+        meta = PanopticMetaInfo.of(
+            metainfo.get(SAMPLE_KEY) or dataset_meta or None,
+            'the post-processor')
+        meta.check_num_classes(num_classes, 'the network')
         return meta
 
-    def function_kwargs(self, dataset_meta: Optional[dict],
-                        num_classes: int) -> dict:
-        """Keyword arguments of :func:`get_panoptic_segmentation` for a
-        model whose ``dataset_meta`` holds the :data:`META_KEYS` (e.g. for
-        an export that has no data samples).
-
-        Args:
-            dataset_meta (dict, optional): The model's ``dataset_meta``.
-            num_classes (int): Classes the network predicts.
-
-        Returns:
-            dict: The thresholds and the dataset's :data:`META_KEYS`.
-        """
+    @property
+    def settings(self) -> dict:
+        """The post-processor's own arguments (thresholds, NMS kernel,
+        top-k, stuff area): ``PanopticDeepLabPostProcessor(**settings)``
+        makes it again (e.g. from an exported file's metadata)."""
         return dict(
             center_threshold=self.center_threshold,
             nms_kernel=self.nms_kernel,
             top_k=self.top_k,
-            stuff_area=self.stuff_area,
-            **self.dataset_meta({}, dataset_meta, num_classes))
+            stuff_area=self.stuff_area)
+
+    def function_kwargs(self, dataset_meta, num_classes: int) -> dict:
+        """Keyword arguments of :func:`get_panoptic_segmentation` for a
+        model with its ``dataset_meta`` (e.g. for an export that has no data
+        samples).
+
+        Args:
+            dataset_meta (PanopticMetaInfo | dict): The model's metadata.
+            num_classes (int): Classes the network predicts.
+
+        Returns:
+            dict: The thresholds, ``thing_ids``, ``label_divisor`` and
+            ``ignore_index``.
+        """
+        meta = self.panoptic_meta({}, dataset_meta, num_classes)
+        return dict(
+            **self.settings,
+            thing_ids=list(meta.thing_ids),
+            label_divisor=meta.label_divisor,
+            ignore_index=meta.ignore_index)
 
     def predict(self, raw: dict, sample, dataset_meta: Optional[dict] = None):
         """Post-process one image and fill its data sample.
@@ -108,8 +107,9 @@ class PanopticDeepLabPostProcessor(BaseModule):
                 ``sem_seg`` (H, W) int64 labels (else the argmax of
                 ``sem_logits``).
             sample (PanopticDataSample): Its metainfo may carry the
-                dataset's :data:`META_KEYS`; filled in place.
-            dataset_meta (dict, optional): The model's ``dataset_meta``.
+                dataset's ``panoptic_meta``; filled in place.
+            dataset_meta (PanopticMetaInfo | dict, optional): The model's
+                ``dataset_meta``, used when the sample has none.
 
         Returns:
             PanopticDataSample: ``sample`` with ``seg_logits``,
@@ -120,24 +120,32 @@ class PanopticDeepLabPostProcessor(BaseModule):
         sem_seg = raw.get('sem_seg')
         if sem_seg is None:
             sem_seg = raw['sem_logits'].max(0).indices
-        meta = self.dataset_meta(sample.metainfo, dataset_meta,
-                                 sem_probs.shape[0])
+        kwargs = self.function_kwargs(
+            sample.metainfo.get(SAMPLE_KEY) or dataset_meta,
+            sem_probs.shape[0])
         result = get_panoptic_segmentation(
             sem_probs[None],
             raw['center'][None],
             raw['offset'][None],
             sem_seg=sem_seg[None],
-            center_threshold=self.center_threshold,
-            nms_kernel=self.nms_kernel,
-            top_k=self.top_k,
-            stuff_area=self.stuff_area,
-            **meta)[0]
+            **kwargs)[0]
+        return self.fill_sample(sample, raw, sem_seg, result['panoptic'],
+                                result['instances'])
+
+    @staticmethod
+    def fill_sample(sample, raw: dict, sem_seg: Tensor, panoptic: Tensor,
+                    instances):
+        """Write one image's prediction into ``sample`` (returned): the one
+        place the fields of :meth:`predict` are filled (an exported graph's
+        results too). ``raw`` as in :meth:`predict`; ``sem_seg`` and
+        ``panoptic`` (H, W) int64; ``instances`` (InstanceData or dict)
+        ``masks``, ``labels``, ``scores``, ``scores_sem_x_ctr``,
+        ``instance_ids``."""
         sample.seg_logits = PixelData(data=raw['sem_logits'])
         sample.pred_sem_seg = PixelData(data=sem_seg[None])
         sample.pred_center = PixelData(data=raw['center'])
         sample.pred_offset = PixelData(data=raw['offset'])
-        sample.pred_panoptic_seg = PixelData(data=result['panoptic'][None])
-        instances = result['instances']
+        sample.pred_panoptic_seg = PixelData(data=panoptic[None])
         sample.pred_instances = instances if isinstance(
             instances, InstanceData) else InstanceData(**instances)
         return sample

@@ -10,7 +10,7 @@ from mmpdl.models.utils.panoptic_targets import stack_panoptic_targets
 from mmpdl.models.utils.prediction_resize import (resize_offset,
                                                   upsample_predictions)
 from mmpdl.registry import MODELS
-from mmpdl.structures import PanopticDataSample
+from mmpdl.structures import SAMPLE_KEY, PanopticDataSample, PanopticMetaInfo
 
 
 def _backbone_out_channels(backbone) -> Optional[Sequence[int]]:
@@ -139,10 +139,44 @@ class PanopticDeepLab(BaseSegmentor):
             dict[str, Tensor]: ``loss_sem``, ``loss_center``, ``loss_offset``.
         """
         outputs = self._forward(inputs)
-        targets = stack_panoptic_targets(
-            data_samples, inputs.shape[2:],
-            self.decode_head.loss_semantic.ignore_index)
+        targets = stack_panoptic_targets(data_samples, inputs.shape[2:],
+                                         self._ignore_index(data_samples))
         return self.decode_head.loss_by_feat(outputs, targets)
+
+    def _ignore_index(self, data_samples) -> int:
+        """The semantic loss's ``ignore_index``, checked (with the data
+        preprocessor's ``seg_pad_val``, which padded the labels) against
+        the dataset's of every sample: a config that writes another value,
+        or a script that built the model without
+        ``mmpdl.datasets.fill_dataset_meta``, stops before any step."""
+        settings = dict(
+            ignore_index=self.decode_head.loss_semantic.ignore_index,
+            seg_pad_val=getattr(self.data_preprocessor, 'seg_pad_val', None))
+        if not hasattr(self.data_preprocessor, 'seg_pad_val'):
+            settings.pop('seg_pad_val')
+        for sample in data_samples:
+            meta = sample.metainfo.get(SAMPLE_KEY)
+            if meta is None:
+                continue
+            meta = PanopticMetaInfo.of(meta, 'the segmentor')
+            wrong = {
+                k: v
+                for k, v in settings.items() if v != meta.ignore_index
+            }
+            if wrong:
+                raise ValueError(
+                    f'the dataset\'s ignore_index is {meta.ignore_index} '
+                    f'({sample.metainfo.get("img_path")}) but the model has '
+                    f'{wrong} (loss ignore_index, data preprocessor '
+                    'seg_pad_val): leave them None in the config and call '
+                    'mmpdl.datasets.fill_dataset_meta(cfg) before building '
+                    'the model (tools/train.py does)')
+        if settings['ignore_index'] is None:
+            raise ValueError(
+                'the semantic loss has ignore_index=None and no sample names '
+                'the dataset\'s: call mmpdl.datasets.fill_dataset_meta(cfg) '
+                'before building the model (tools/train.py does)')
+        return settings['ignore_index']
 
     def predict_raw(self, inputs: torch.Tensor,
                     batch_img_metas: List[dict]) -> List[dict]:

@@ -1,1 +1,5 @@
-"""Model helpers: padding, prediction resizing and training targets."""
+"""Model helpers: padding, prediction resizing, training targets and the
+CPU-capable synchronized BatchNorm."""
+from .cpu_sync_batch_norm import CPUSyncBatchNorm
+
+__all__ = ['CPUSyncBatchNorm']

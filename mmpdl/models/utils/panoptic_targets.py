@@ -4,9 +4,10 @@ from typing import Dict, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-# target key -> (data sample field, padding value, keep channel dim)
+# target key -> (data sample field, padding value, keep channel dim); the
+# semantic labels are padded with the ignore index
 TARGET_FIELDS = {
-    'sem_seg': ('gt_sem_seg', 255, False),
+    'sem_seg': ('gt_sem_seg', None, False),
     'sem_weights': ('gt_sem_weights', 0, False),
     'center': ('gt_center', 0, True),
     'center_weights': ('gt_center_weights', 0, False),
@@ -28,9 +29,8 @@ def _pad_bottom_right(tensor: torch.Tensor, size: Tuple[int, int],
         tensor, (0, size[1] - width, 0, size[0] - height), value=value)
 
 
-def stack_panoptic_targets(data_samples: Sequence,
-                           size: Tuple[int, int],
-                           ignore_index: int = 255) -> Dict[str, torch.Tensor]:
+def stack_panoptic_targets(data_samples: Sequence, size: Tuple[int, int],
+                           ignore_index: int) -> Dict[str, torch.Tensor]:
     """Gather and stack the gt fields the losses need.
 
     Maps smaller than ``size`` (the data preprocessor pads images, not the
@@ -43,7 +43,7 @@ def stack_panoptic_targets(data_samples: Sequence,
             ``gt_center``, ``gt_offset``, ``gt_center_weights``,
             ``gt_offset_weights`` and optionally ``gt_sem_weights``.
         size (tuple[int, int]): (H, W) of the input batch.
-        ignore_index (int): Semantic padding label.
+        ignore_index (int): Semantic padding label (the dataset's).
 
     Returns:
         dict[str, Tensor]: ``sem_seg`` (N, H, W) int64, ``sem_weights``

@@ -10,7 +10,8 @@ from mmpdl.models.post_processing import get_panoptic_segmentation
 from mmpdl.models.post_processing.fixed_shape import (norm_like_torch,
                                                       panoptic_fixed_shape)
 from .numpy_reference import reference_panoptic
-from .test_panoptic_post_processing import THINGS, _hand_built, _random_case
+from .test_panoptic_post_processing import (META, THINGS, _hand_built,
+                                            _random_case)
 
 IS_THING = torch.zeros(19, dtype=torch.bool)
 IS_THING[THINGS] = True
@@ -31,7 +32,7 @@ def test_hand_built_map():
     logits = probs[0].log()
     logits[sem, torch.arange(20)[:, None], torch.arange(30)] += 10  # argmax
     out = panoptic_fixed_shape(
-        logits, heat[0, 0], offset[0], IS_THING, stuff_area=10)
+        logits, heat[0, 0], offset[0], IS_THING, **META, stuff_area=10)
     expected = torch.full((20, 30), 0)
     expected[15:17, 25:27] = 255000
     expected[5:13, 2:10] = 13001
@@ -51,7 +52,7 @@ def test_equals_numpy_loop_reference(seed):
     logits = probs.log()
     top_k = 4 if seed % 2 else 200
     out = panoptic_fixed_shape(
-        logits, heat[0], offset, IS_THING, stuff_area=6, top_k=top_k)
+        logits, heat[0], offset, IS_THING, **META, stuff_area=6, top_k=top_k)
     softmax = F.softmax(logits, 0)
     sem = logits.argmax(0).numpy()
     pan, scores = reference_panoptic(softmax.numpy(), heat[0].numpy(),
@@ -90,11 +91,12 @@ def test_equals_eager_form(seed, top_k, heat_scale):
         center[None, None],
         offset[None],
         THINGS,
+        **META,
         stuff_area=64,
         top_k=top_k,
         sem_seg=logits.argmax(0)[None])[0]
     out = panoptic_fixed_shape(
-        logits, center, offset, IS_THING, stuff_area=64, top_k=top_k)
+        logits, center, offset, IS_THING, **META, stuff_area=64, top_k=top_k)
     assert torch.equal(out['panoptic'], eager['panoptic'])
     ins = eager['instances']
     ids, labels, scores, ctr_scores = _slots_to_sorted(out)
@@ -119,12 +121,14 @@ def test_norm_like_torch_rounds_as_torch_norm():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
 def test_cuda_gives_the_cpu_result():
     logits, center, offset = _smooth_case(0, 97, 161)
-    cpu = panoptic_fixed_shape(logits, center, offset, IS_THING, stuff_area=64)
+    cpu = panoptic_fixed_shape(
+        logits, center, offset, IS_THING, **META, stuff_area=64)
     gpu = panoptic_fixed_shape(
         logits.cuda(),
         center.cuda(),
         offset.cuda(),
         IS_THING.cuda(),
+        **META,
         stuff_area=64)
     for key in ('panoptic', 'sem_seg', 'instance_ids', 'labels'):
         assert torch.equal(gpu[key].cpu(), cpu[key]), key

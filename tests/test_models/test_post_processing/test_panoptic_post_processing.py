@@ -9,6 +9,8 @@ from mmpdl.models.post_processing import (find_instance_centers,
 from .numpy_reference import reference_panoptic
 
 THINGS = list(range(11, 19))
+#: the Cityscapes encoding: panoptic id = class * 1000 + k, void class 255
+META = dict(label_divisor=1000, ignore_index=255)
 ROAD, SIDEWALK, PERSON, CAR, TRUCK = 0, 1, 11, 13, 14
 
 
@@ -55,7 +57,8 @@ def _hand_built():
 def test_hand_built_case():
     probs, heat, offset, sem = _hand_built()
     out = get_panoptic_segmentation(
-        probs, heat, offset, THINGS, stuff_area=10, sem_seg=sem[None])[0]
+        probs, heat, offset, THINGS, **META, stuff_area=10,
+        sem_seg=sem[None])[0]
     pan = out['panoptic']
     assert out['centers'].tolist() == [[8, 5], [8, 13], [8, 23], [15, 5]]
     expected = torch.full((20, 30), 0)
@@ -90,7 +93,13 @@ def test_top_k_keeps_strictly_above_kth_score():
 def test_no_centers_leaves_things_void():
     probs, heat, offset, sem = _hand_built()
     out = get_panoptic_segmentation(
-        probs, heat * 0, offset, THINGS, stuff_area=10, sem_seg=sem[None])[0]
+        probs,
+        heat * 0,
+        offset,
+        THINGS,
+        **META,
+        stuff_area=10,
+        sem_seg=sem[None])[0]
     assert (out['panoptic'][5:13, 2:10] == 255000).all()
     assert len(out['instances']) == 0
 
@@ -114,7 +123,7 @@ def test_equals_numpy_loop_reference(seed):
     offset = torch.stack([c[2] for c in cases])
     top_k = 4 if seed % 2 else 200
     outs = get_panoptic_segmentation(
-        probs, heat, offset, THINGS, stuff_area=6, top_k=top_k)
+        probs, heat, offset, THINGS, **META, stuff_area=6, top_k=top_k)
     for i, out in enumerate(outs):
         sem = probs[i].argmax(0).numpy()
         pan, scores = reference_panoptic(probs[i].numpy(), heat[i, 0].numpy(),
@@ -134,9 +143,10 @@ def test_equals_numpy_loop_reference(seed):
 def test_cpu_and_cuda_give_identical_maps():
     rng = np.random.default_rng(0)
     probs, heat, offset = (t[None] for t in _random_case(rng, 65, 97))
-    cpu = get_panoptic_segmentation(probs, heat, offset, THINGS, stuff_area=6)
+    cpu = get_panoptic_segmentation(
+        probs, heat, offset, THINGS, **META, stuff_area=6)
     gpu = get_panoptic_segmentation(
-        probs.cuda(), heat.cuda(), offset.cuda(), THINGS, stuff_area=6)
+        probs.cuda(), heat.cuda(), offset.cuda(), THINGS, **META, stuff_area=6)
     assert torch.equal(cpu[0]['panoptic'], gpu[0]['panoptic'].cpu())
 
 
@@ -144,4 +154,4 @@ def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match='center_heatmap'):
         get_panoptic_segmentation(
             torch.zeros(1, 19, 8, 8), torch.zeros(1, 2, 8, 8),
-            torch.zeros(1, 2, 8, 8), THINGS)
+            torch.zeros(1, 2, 8, 8), THINGS, **META)

@@ -1,11 +1,11 @@
 """PanopticDeepLabPostProcessor: registered, reads the dataset's thing ids,
-label divisor and ignore index from the sample (else the model's
-dataset_meta) and fills the data sample."""
+label divisor and ignore index from the sample's ``panoptic_meta`` (else
+the model's dataset_meta) and fills the data sample."""
 import pytest
 import torch
 
 from mmpdl.registry import MODELS
-from mmpdl.structures import PanopticDataSample
+from mmpdl.structures import PanopticDataSample, PanopticMetaInfo
 from mmpdl.utils import register_all_modules
 
 
@@ -33,8 +33,13 @@ def _post():
 
 
 def test_thing_ids_of_the_sample_make_instances():
-    sample = PanopticDataSample(
-        metainfo=dict(thing_ids=[1], label_divisor=100, ignore_index=9))
+    meta = PanopticMetaInfo(
+        classes=('a', 'b'),
+        thing_ids=[1],
+        label_ids=[1, 2],
+        label_divisor=100,
+        ignore_index=9)
+    sample = PanopticDataSample(metainfo=dict(panoptic_meta=meta))
     out = _post().predict(_raw(), sample)
     pan = out.pred_panoptic_seg.data[0]
     # class 1 is a thing: one instance 1 * 100 + 1; class 0 stuff: 0
@@ -45,7 +50,11 @@ def test_thing_ids_of_the_sample_make_instances():
 
 def test_model_dataset_meta_is_the_fallback():
     meta = dict(
-        classes=('a', 'b'), thing_ids=[], label_divisor=1000, ignore_index=255)
+        classes=('a', 'b'),
+        thing_ids=[],
+        label_ids=[1, 2],
+        label_divisor=1000,
+        ignore_index=255)
     out = _post().predict(_raw(), PanopticDataSample(), meta)
     pan = out.pred_panoptic_seg.data[0]
     # no thing class: class 1 is stuff 1 * 1000, no instance
@@ -53,12 +62,15 @@ def test_model_dataset_meta_is_the_fallback():
 
 
 def test_missing_meta_and_wrong_class_count_are_named():
-    with pytest.raises(KeyError, match="'thing_ids'"):
+    with pytest.raises(
+            KeyError, match='the post-processor needs the dataset.*metadata'):
         _post().predict(_raw(), PanopticDataSample())
     meta = dict(
         classes=('a', 'b', 'c'),
         thing_ids=[1],
+        label_ids=[1, 2, 3],
         label_divisor=1000,
         ignore_index=255)
-    with pytest.raises(ValueError, match='predicts 2 classes'):
+    with pytest.raises(
+            ValueError, match='the network has 2 classes but .* lists 3'):
         _post().predict(_raw(), PanopticDataSample(), meta)

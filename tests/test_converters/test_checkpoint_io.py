@@ -5,9 +5,9 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from mmpdl.utils.ckpt_convert import (CheckpointFormatError, file_sha256,
-                                      read_state_dict, save_converted,
-                                      save_state_dict)
+from mmpdl.converters.checkpoint_io import (CheckpointFormatError, file_sha256,
+                                            read_state_dict, save_converted,
+                                            save_state_dict)
 
 STATE = OrderedDict([('conv.weight', torch.arange(6.).view(2, 3)),
                      ('bn.num_batches_tracked', torch.tensor(7))])

@@ -1,7 +1,7 @@
-"""Two-way key templates (mmpdl.utils.ckpt_convert)."""
+"""Two-way key templates (mmpdl.converters.key_rules)."""
 import pytest
 
-from mmpdl.utils.ckpt_convert import KeyRule, rename_keys
+from mmpdl.converters.key_rules import KeyRule, rename_keys
 
 
 def test_rule_renames_both_ways_with_offsets_and_rest():

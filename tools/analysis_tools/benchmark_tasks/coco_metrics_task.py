@@ -8,7 +8,7 @@ The class list has COCO's shape: 133 categories, 80 things with ids in
 instances (rectangles and ellipses), a crowd region and void seams; the
 prediction shifts, drops, relabels and merges some of them. The same maps go
 to both sides: as tensors to ours, as COCO-panoptic PNGs + JSON (written by
-:func:`benchmark.metrics_task.write_official`) to the official evaluation.
+:func:`.metrics_task.write_official`) to the official evaluation.
 Each side runs in one process and with one process per CPU (the official
 as shipped; ours split as the ranks of ``dist_test.sh`` split it).
 PQ, SQ and RQ of every class must agree to 1e-9 before anything is timed.

@@ -1,14 +1,14 @@
 """Post-processing and target-generation tasks of the benchmark suite.
 
 Each task builds identical inputs for both sides, runs each side once to
-check the outputs agree, then times it (see ``benchmark_utils.measure``).
+check the outputs agree, then times it (see :func:`.utils.measure`).
 """
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
 
-from mmpdl.datasets import CITYSCAPES_META
+from mmpdl.datasets import CITYSCAPES_META, CITYSCAPES_PANOPTIC_META
 from .inputs import (IGNORE_INDEX, LABEL_DIVISOR, THING_IDS,
                      post_processing_inputs, synthetic_panoptic)
 from .utils import make_row, measure, measure_alternating
@@ -61,7 +61,7 @@ def run_post_processing(height: int,
             center peak each).
 
     Returns:
-        list[dict]: One row (see ``benchmark_utils.make_row``).
+        list[dict]: One row (see :func:`.utils.make_row`).
     """
     from mmpdl.models.post_processing import get_panoptic_segmentation
     panoptic = synthetic_panoptic(
@@ -152,18 +152,14 @@ def run_target_generation(height: int,
         height, width, num_instances=num_instances, seed=1)
     rgb, segments = panoptic_to_rgb_and_segments(panoptic, THING_IDS)
     info = _label_id_segments(segments)
-    meta = dict(
-        label_ids=CITYSCAPES_META['label_ids'],
-        thing_ids=THING_IDS,
-        label_divisor=LABEL_DIVISOR,
-        ignore_index=IGNORE_INDEX)
+    meta = CITYSCAPES_PANOPTIC_META
     loader = LoadPanopticAnnotations()
     transform = GeneratePanopticTargets()
 
     def ours_fn():
         sem, pan = loader.decode(rgb_to_id(rgb), info, meta)
         return transform.transform(
-            dict(gt_panoptic_seg=pan, gt_seg_map=sem, **meta))
+            dict(gt_panoptic_seg=pan, gt_seg_map=sem, panoptic_meta=meta))
 
     ours = measure(ours_fn, 'cpu', warmup, repeats)
     extra = dict(size=[height, width])

@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 from mmpdl.datasets import CITYSCAPES_META
+from mmpdl.datasets.panoptic_export import write_panoptic_json
 from mmpdl.evaluation import CityscapesPanopticMetric
-from mmpdl.evaluation.functional.panoptic_writers import (write_panoptic_json,
+from mmpdl.evaluation.functional.panoptic_writers import (panoptic_categories,
                                                           write_panoptic_png)
 from .utils import children_peak_mib, make_row, measure
 
@@ -80,8 +81,10 @@ def write_official(maps, folder, meta, crowd):
                                  and seg['id'] in thing_label_ids)
         annotations.append(ann)
     json_path = osp.join(folder, 'panoptic.json')
-    write_panoptic_json(annotations, json_path, meta['classes'],
-                        meta['label_ids'], meta['thing_ids'])
+    write_panoptic_json(
+        json_path, annotations,
+        panoptic_categories(meta['classes'], meta['label_ids'],
+                            meta['thing_ids']))
     return json_path
 
 

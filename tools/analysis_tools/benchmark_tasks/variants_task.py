@@ -27,7 +27,8 @@ from typing import Dict, List
 import numpy as np
 import torch
 
-from .inputs import THING_IDS, post_processing_inputs, synthetic_panoptic
+from .inputs import (ENCODING, THING_IDS, post_processing_inputs,
+                     synthetic_panoptic)
 from .utils import measure_alternating
 
 ROOT = osp.dirname(
@@ -87,8 +88,9 @@ def _post_processing_fn(post_cfg: dict, height: int, width: int, device: str):
     }
 
     def run():
-        return get_panoptic_segmentation(inputs['sem_probs'], inputs['center'],
-                                         inputs['offsets'], list(THING_IDS),
+        return get_panoptic_segmentation(inputs['sem_probs'],
+                                         inputs['center'], inputs['offsets'],
+                                         list(THING_IDS), **ENCODING,
                                          **kwargs)[0]['panoptic']
 
     return run

@@ -170,7 +170,7 @@ def measure_alternating(fns: Sequence[Callable[[], Any]],
 
 
 def make_row(task: str,
-             ours: Dict[str, Any],
+             ours: Optional[Dict[str, Any]],
              theirs: Optional[Dict[str, Any]],
              theirs_name: str,
              equal: Optional[bool],
@@ -180,13 +180,15 @@ def make_row(task: str,
 
     Args:
         task (str): Task name shown in the table.
-        ours (dict): :func:`measure` result of mmpdl's side.
+        ours (dict | None): :func:`measure` result of mmpdl's side; None
+            when the task could not run.
         theirs (dict | None): :func:`measure` result of the original or
             official side; None when it was not run.
         theirs_name (str): What the other side is (e.g. ``original``).
         equal (bool | None): Outcome of the equality check; None when there
             was nothing to compare with.
-        detail (str): How equality was judged (e.g. differing pixels).
+        detail (str): How equality was judged (e.g. differing pixels), or
+            why the task did not run.
         **extra: More JSON-serialisable fields.
 
     Returns:
@@ -196,26 +198,17 @@ def make_row(task: str,
     """
     row = dict(
         task=task,
-        ours_ms=ours['median_ms'],
-        ours_runs_ms=ours['runs_ms'],
-        ours_peak_mib=ours['peak_mib'],
-        ours_peak_above_start_mib=ours['peak_above_start_mib'],
-        peak_kind=ours['peak_kind'],
+        peak_kind=ours and ours['peak_kind'],
         theirs_name=theirs_name,
-        theirs_ms=None,
-        theirs_runs_ms=None,
-        theirs_peak_mib=None,
-        theirs_peak_above_start_mib=None,
         ratio=None,
         equal=None if equal is None else bool(equal),
         detail=detail)
-    if theirs is not None:
-        row.update(
-            theirs_ms=theirs['median_ms'],
-            theirs_runs_ms=theirs['runs_ms'],
-            theirs_peak_mib=theirs['peak_mib'],
-            theirs_peak_above_start_mib=theirs['peak_above_start_mib'],
-            ratio=theirs['median_ms'] / max(ours['median_ms'], 1e-9))
+    for side, result in (('ours', ours), ('theirs', theirs)):
+        for key in ('ms', 'runs_ms', 'peak_mib', 'peak_above_start_mib'):
+            name = 'median_ms' if key == 'ms' else key
+            row[f'{side}_{key}'] = result and result[name]
+    if ours is not None and theirs is not None:
+        row['ratio'] = theirs['median_ms'] / max(ours['median_ms'], 1e-9)
     row.update(extra)
     return row
 

@@ -1,10 +1,28 @@
 """The command line shared by the checkpoint converters of
-``tools/model_converters/``: run one conversion and report its outcome."""
+``tools/model_converters/``: their common arguments, and one conversion
+run with its outcome reported."""
+import argparse
 import pickle
 import sys
 from typing import Callable, Tuple
 
-from mmpdl.utils.ckpt_convert import CheckpointFormatError
+from .checkpoint_io import CheckpointFormatError
+
+
+def converter_parser(description: str,
+                     reverse_to: str) -> argparse.ArgumentParser:
+    """A parser with the arguments of every converter: ``src``, ``dst``,
+    ``--config`` and ``--reverse`` (mmpdl -> ``reverse_to``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('src', help='source checkpoint')
+    parser.add_argument('dst', help='where to write the result')
+    parser.add_argument(
+        '--config', required=True, help='mmpdl config of the same model')
+    parser.add_argument(
+        '--reverse',
+        action='store_true',
+        help=f'convert an mmpdl checkpoint to {reverse_to}')
+    return parser
 
 
 def run_conversion(convert: Callable[[], int],

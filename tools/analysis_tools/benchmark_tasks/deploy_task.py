@@ -39,9 +39,10 @@ CONFIGS = dict(
          'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-'
          '256x512.py'))
 
-#: Backends of the model rows after PyTorch eager (always run: the
-#: reference); on a GPU, onnxruntime means TensorRT.
-BACKENDS = ('compile', 'onnxruntime')
+#: What the model rows time after PyTorch eager (always run: the
+#: reference) when ``--backends`` is not given
+DEFAULT_BACKENDS = dict(
+    cpu=('compile', 'onnxruntime'), cuda=('compile', 'tensorrt'))
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:
@@ -61,15 +62,16 @@ def median_ms(fn: Callable[[], object], repeats: int) -> float:
 
 def model_rows(key: str, args, tmp: str) -> List[dict]:
     """Rows of one model: every backend's ms/image and equality."""
-    from mmpdl.apis import inference_model
+    from mmpdl.apis import inference_model, init_model
     from mmpdl.datasets import render_scene
-    from mmpdl.deployment import (build_export_module, compare_samples,
-                                  export_onnx, read_metadata)
-    from mmpdl.deployment.backends import outputs_to_sample
+    from mmpdl.deployment import (PanopticExportModule, compare_samples,
+                                  export_onnx, outputs_to_sample,
+                                  read_metadata)
     name, config = CONFIGS[key]
     torch.manual_seed(0)
-    module, model = build_export_module(
-        osp.join(ROOT, 'configs', 'panoptic_deeplab', config), None, True)
+    model = init_model(
+        osp.join(ROOT, 'configs', 'panoptic_deeplab', config), device='cpu')
+    module = PanopticExportModule(model, with_postprocess=True)
     height, width = args.shape
     rgb, _ = render_scene(height, width, 11)
     image = np.ascontiguousarray(rgb[..., ::-1])
@@ -90,19 +92,21 @@ def model_rows(key: str, args, tmp: str) -> List[dict]:
         compiled._forward = torch.compile(compiled._forward)
         backends.append(
             ('torch.compile', lambda: inference_model(compiled, image)))
-    if 'onnxruntime' in args.backends and args.device == 'cpu':
+    if 'onnxruntime' in args.backends and args.device != 'cpu':
+        backends.append(('onnxruntime', 'not run: timed on CPU only'))
+    elif 'onnxruntime' in args.backends:
         session = ort_session(path, args.threads)
         names = [o.name for o in session.get_outputs()]
         backends.append(('onnxruntime', lambda: outputs_to_sample(
             dict(zip(names, session.run(None, {'image': image}))), meta)))
-    elif 'onnxruntime' in args.backends and not _has_tensorrt():
+    if 'tensorrt' in args.backends and not _has_tensorrt():
         backends.append(('TensorRT fp16', 'not run: the tensorrt package is '
                          'not installed'))
-    elif 'onnxruntime' in args.backends:
-        network_only, _ = build_export_module(
-            osp.join(ROOT, 'configs', 'panoptic_deeplab', config), None)
-        network_only.model.load_state_dict(model.state_dict())
-        trt_path = export_onnx(network_only.cpu(),
+    elif 'tensorrt' in args.backends and args.device == 'cpu':
+        backends.append(('TensorRT fp16', 'not run: TensorRT needs a GPU'))
+    elif 'tensorrt' in args.backends:
+        network_only = PanopticExportModule(copy.deepcopy(model).cpu())
+        trt_path = export_onnx(network_only,
                                osp.join(tmp, f'{key}_network.onnx'),
                                args.shape)
         backends.extend(_gpu_runners(trt_path, meta, tensor))
@@ -170,11 +174,10 @@ def _gpu_runners(path: str, meta: dict, tensor: torch.Tensor) -> list:
 def postprocess_rows(args, tmp: str) -> List[dict]:
     """The post-processing alone on a Cityscapes-like scene (30
     instances): eager form, fixed-shape form, fixed-shape in onnxruntime."""
-    from benchmark.inputs import (THING_IDS, post_processing_inputs,
-                                  synthetic_panoptic)
-
     from mmpdl.models.post_processing import get_panoptic_segmentation
     from mmpdl.models.post_processing.fixed_shape import panoptic_fixed_shape
+    from .inputs import (ENCODING, THING_IDS, post_processing_inputs,
+                         synthetic_panoptic)
     height, width = args.shape
     net = post_processing_inputs(synthetic_panoptic(height, width, 30, 7), 7)
     logits = net['sem_probs'][0].log()
@@ -188,16 +191,18 @@ def postprocess_rows(args, tmp: str) -> List[dict]:
             center[None, None],
             offset[None],
             THING_IDS,
+            **ENCODING,
             sem_seg=logits.argmax(0)[None])[0]['panoptic']
 
     def fixed():
-        return panoptic_fixed_shape(logits, center, offset,
-                                    is_thing)['panoptic']
+        return panoptic_fixed_shape(logits, center, offset, is_thing,
+                                    **ENCODING)['panoptic']
 
     class Graph(torch.nn.Module):
 
         def forward(self, lg, ct, of):
-            return panoptic_fixed_shape(lg, ct, of, is_thing)['panoptic']
+            return panoptic_fixed_shape(lg, ct, of, is_thing,
+                                        **ENCODING)['panoptic']
 
     path = osp.join(tmp, 'post.onnx')
     torch.onnx.export(
@@ -266,7 +271,7 @@ def run_deployment(args) -> List[dict]:
         device=args.device,
         repeats=repeats,
         threads=args.threads,
-        backends=args.backends)
+        backends=args.backends or DEFAULT_BACKENDS[args.device])
     from mmpdl.utils import register_all_modules
     register_all_modules()
     rows = []

@@ -19,6 +19,8 @@ LABEL_DIVISOR = CITYSCAPES_META['label_divisor']
 IGNORE_INDEX = CITYSCAPES_META['ignore_index']
 THING_IDS = tuple(CITYSCAPES_META['thing_ids'])
 NUM_CLASSES = len(CITYSCAPES_META['classes'])
+#: the encoding arguments of the post-processing functions
+ENCODING = dict(label_divisor=LABEL_DIVISOR, ignore_index=IGNORE_INDEX)
 # (train id, top, bottom) as fractions of the height; building/vegetation
 # split the band at mid-width.
 _BANDS = ((10, 0.0, 0.25), (2, 0.25, 0.45), (1, 0.45, 0.55), (0, 0.55, 0.95))

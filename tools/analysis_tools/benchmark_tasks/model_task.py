@@ -81,10 +81,12 @@ def build_ours(name: str, original_state: Optional[dict]) -> torch.nn.Module:
     from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
 
+    from mmpdl.datasets import fill_dataset_meta
     from mmpdl.registry import MODELS
     from mmpdl.utils import register_all_modules
     register_all_modules()
     cfg = Config.fromfile(CONFIGS[name])
+    fill_dataset_meta(cfg)
     return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
 
 
@@ -225,7 +227,7 @@ def run_model(name: str, height: int, width: int, device: str, warmup: int,
         name (str): ``'r50'`` or ``'mbnv2'``.
         height, width (int): Input size (1025x2049 for the real benchmark).
         device (str): ``'cpu'`` or ``'cuda'``.
-        warmup, repeats (int): See ``benchmark_utils.measure``.
+        warmup, repeats (int): See :func:`.utils.measure`.
         amp (bool): Also time ours with fp16 autocast and channels_last.
         original_repo (str | None): Original checkout (None: ours only).
 

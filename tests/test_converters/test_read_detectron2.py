@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmpdl.testing.detectron2_keys import (read_detectron2_state_dict,
-                                           split_extras)
-from mmpdl.utils.ckpt_convert import CheckpointFormatError
+from mmpdl.converters.checkpoint_io import (CheckpointFormatError,
+                                            read_detectron2_state_dict)
+from mmpdl.converters.detectron2 import split_extras
 from mmpdl.utils.safe_load import UnsafePickleError
 
 ARRAYS = {
