@@ -35,7 +35,11 @@ train_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 # deeplab2: lr = base * step / 500 for the first 500 steps, then the poly
-# decay of the whole run (at step 500 it is 0.9925 x base).
+# decay of the whole run, base * (1 - step / 60000) ** 0.9 (at step 500 it
+# is 0.9925 x base). mmengine multiplies the two schedulers: from step 500
+# on this is deeplab2's LR exactly; during the warmup it is the warmup times
+# the poly factor (at most 0.75% below deeplab2's). mmengine's schedulers
+# run over end - begin - 1 steps, hence max_iters + 1.
 param_scheduler = [
     dict(
         type='LinearLR',
@@ -47,8 +51,8 @@ param_scheduler = [
         type='PolyLR',
         eta_min=0.0,
         power=0.9,
-        begin=warmup_iters,
-        end=max_iters,
+        begin=0,
+        end=max_iters + 1,
         by_epoch=False)
 ]
 train_cfg = dict(max_iters=max_iters)

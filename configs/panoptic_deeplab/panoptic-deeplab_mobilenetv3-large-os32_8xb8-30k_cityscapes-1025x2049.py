@@ -41,13 +41,15 @@ model = dict(
         norm_cfg=norm_cfg),
     post_processor=dict(nms_kernel=13, top_k=400))
 optim_wrapper = dict(optimizer=dict(lr=4e-4, eps=1e-7))
+# deeplab2's PolynomialDecay: lr = base * (1 - step / max_iters) ** 0.9;
+# mmengine's PolyLR runs over end - begin - 1 steps, hence max_iters + 1
 param_scheduler = [
     dict(
         type='PolyLR',
         eta_min=0.0,
         power=0.9,
         begin=0,
-        end=max_iters,
+        end=max_iters + 1,
         by_epoch=False)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=5000)

@@ -6,6 +6,7 @@ _base_ = [
     './panoptic-deeplab_mobilenetv3-large-os16_8xb8-60k_cityscapes-'
     '1025x2049.py'
 ]
+max_iters = 60000
 model = dict(
     backbone=dict(
         arch='small',
@@ -19,6 +20,6 @@ param_scheduler = [
         eta_min=0.0,
         power=0.9,
         begin=0,
-        end={{_base_.max_iters}},
+        end=max_iters + 1,  # deeplab2's poly over max_iters steps
         by_epoch=False)
 ]

@@ -23,6 +23,7 @@ mmpdl's side is built as ``tools/train.py``'s Runner builds it (mmengine's
 ending at ``train_cfg.max_iters``).
 """
 import json
+import os
 import os.path as osp
 import re
 
@@ -206,3 +207,29 @@ def test_every_base_schedule_is_pinned():
         used.update(re.findall(r'schedules/(schedule_\w+\.py)', text))
     import os
     assert set(os.listdir(SCHEDULES)) <= used
+
+
+@pytest.mark.parametrize('arch,max_iters,warmup', [('large-os32', 30000, 0),
+                                                   ('small-os32', 30000, 0),
+                                                   ('large-os16', 60000, 500),
+                                                   ('small-os16', 60000, 0)])
+def test_mobilenetv3_schedules_are_deeplab2s(arch, max_iters, warmup):
+    """deeplab2's MobileNetV3 schedules (trainer_utils: a linear warmup
+    base * t / warmup over PolynomialDecay(base, max_iters, power 0.9)):
+    from the end of the warmup on, lr = base * (1 - t / max_iters) ** 0.9;
+    during the warmup mmengine's product with the poly factor stays within
+    0.75% + one warmup step of base * t / warmup."""
+    name = next(
+        n for n in os.listdir(CONFIGS)
+        if n.startswith(f'panoptic-deeplab_mobilenetv3-{arch}_'))
+    cfg = Config.fromfile(osp.join(CONFIGS, name))
+    assert cfg.train_cfg.max_iters == max_iters
+    base = cfg.optim_wrapper.optimizer.lr
+    checked = list(range(warmup,
+                         warmup + 50)) + [max_iters // 2, max_iters - 1]
+    lrs = lr_curve(cfg, max(checked) + 1)
+    for t in checked:
+        assert lrs[t] == pytest.approx(
+            base * (1 - t / max_iters)**0.9, rel=1e-9), t
+    for t in range(warmup):
+        assert abs(lrs[t] - base * t / warmup) <= base * (0.0075 + 1 / warmup)
