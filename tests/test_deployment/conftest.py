@@ -59,3 +59,18 @@ def scene_257x513():
     """A synthetic street scene, (257, 513, 3) uint8 BGR."""
     rgb, _ = render_scene(257, 513, 7)
     return rgb[..., ::-1].copy()
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """PyTorch's CPU kernels sum in an order that depends on the thread
+    count, and an exported model's maps equal PyTorch's only up to
+    semantic-logit near-ties (``mmpdl.deployment.verify``'s rule). The
+    tests compare maps and pictures pixel for pixel, so the PyTorch side
+    runs with one thread: its sums then do not depend on the machine's core
+    count (with two threads, two pixels of the r18 scene flip class at a
+    near-tie on this project's machines)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

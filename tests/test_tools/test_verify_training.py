@@ -4,6 +4,7 @@
 The original: ``$PDL_ORIGINAL_REPO`` (else ``/tmp/pdl_orig``);
 detectron2: ``$MMPDL_DETECTRON2_REPO`` (else ``/work/ref/detectron2``).
 """
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -14,8 +15,17 @@ import pytest
 from repo import HAS_ORIGINAL, ORIGINAL, ROOT
 
 DETECTRON2 = os.environ.get('MMPDL_DETECTRON2_REPO', '/work/ref/detectron2')
+
+
+def _importable(*modules):
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+#: the checkouts and the packages their code imports (not mmpdl's)
+HAS_ORIGINAL_CODE = HAS_ORIGINAL and _importable('yacs')
 HAS_DETECTRON2 = osp.isfile(
-    osp.join(DETECTRON2, 'projects', 'Panoptic-DeepLab', 'train_net.py'))
+    osp.join(DETECTRON2, 'projects', 'Panoptic-DeepLab',
+             'train_net.py')) and _importable('fvcore', 'iopath', 'omegaconf')
 
 
 def run_script(name, *args):
@@ -39,8 +49,9 @@ def table_line(stdout, row):
 
 @pytest.mark.slow
 @pytest.mark.skipif(
-    not HAS_ORIGINAL,
-    reason=f'no checkout of the original at {ORIGINAL} (PDL_ORIGINAL_REPO)')
+    not HAS_ORIGINAL_CODE,
+    reason=f'no checkout of the original at {ORIGINAL} (PDL_ORIGINAL_REPO) '
+    'or no yacs')
 def test_mobilenetv2_trains_as_the_original():
     # 128x256 images in 129x257 crops: scales below 1.1 pad (at a random
     # position), larger ones crop
