@@ -41,6 +41,7 @@ import sys
 import traceback
 
 import torch
+from benchmark_tasks.deploy_task import TORCH_BACKENDS
 from benchmark_tasks.utils import format_table, make_row, write_json
 from benchmark_tasks.variants_task import DEFAULT_VARIANTS, VARIANTS
 
@@ -49,7 +50,6 @@ from mmpdl.deployment import BACKENDS
 
 TASKS = ('postprocess', 'targets', 'metrics', 'coco-metrics', 'model')
 MODELS = ('r50', 'mbnv2')
-DEPLOY_MODELS = ('r50', 'mbnv2', 'r18')
 # (post-processing/targets H, W), (eval images, H, W), COCO eval (images,
 # H, W), model (H, W)
 FULL = dict(
@@ -90,7 +90,7 @@ def parse_args(argv=None):
         '--deploy-models',
         nargs='+',
         default=['mbnv2', 'r50'],
-        choices=DEPLOY_MODELS,
+        choices=list(VARIANTS),
         help='models of the deploy task (r18: the quickstart config)')
     parser.add_argument(
         '--variant-models',
@@ -108,11 +108,12 @@ def parse_args(argv=None):
     parser.add_argument(
         '--backends',
         nargs='+',
-        choices=['compile', *BACKENDS.module_dict],
-        help='deploy task: what to time besides PyTorch eager (the '
-        'reference of the equality check and the speed-up): compile and '
-        'the registered backends; default compile and onnxruntime on CPU, '
-        'compile and tensorrt (fp16) on a GPU')
+        choices=[*TORCH_BACKENDS, *BACKENDS.module_dict],
+        help='deploy task: what to time besides PyTorch eager fp32 (the '
+        'reference of the equality check and the speed-up): compile, amp '
+        '(autocast fp16 on CUDA, bf16 on CPU, + channels_last), '
+        'amp-compile and the registered backends; default compile and '
+        'onnxruntime on CPU, compile and tensorrt (fp16) on a GPU')
     parser.add_argument(
         '--size',
         type=int,

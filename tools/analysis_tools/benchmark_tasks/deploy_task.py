@@ -1,19 +1,28 @@
 """Deployment task: ms/image of the whole inference (network +
-post-processing) of MobileNetV2-os32 and R50-os32 with PyTorch eager,
-``torch.compile`` and onnxruntime (TensorRT on a GPU when the package is
-installed), side by side in one run, after checking that they give the same
-outputs; plus the post-processing alone (eager form vs the exportable
-fixed-shape form, in PyTorch and in onnxruntime) on a Cityscapes-like scene.
+post-processing, image in, panoptic map out) of the models of
+``--deploy-models`` (any key of :data:`.variants_task.VARIANTS`) with PyTorch
+eager (fp32, the reference) and the ``--backends``: ``torch.compile``,
+``amp`` (the network under autocast, fp16 on CUDA / bf16 on CPU, in
+channels_last; outputs back to float32 for the post-processing),
+``amp-compile`` (both) and onnxruntime (TensorRT on a GPU when the package
+is installed), side by side in one run, after comparing every backend's
+outputs with eager's; plus the post-processing alone (eager form vs the
+exportable fixed-shape form, in PyTorch and in onnxruntime) on a
+Cityscapes-like scene.
 
 Run through the suite's entry point::
 
     python tools/analysis_tools/benchmark.py --task deploy            # CPU
-    python tools/analysis_tools/benchmark.py --task deploy --device cuda
+    python tools/analysis_tools/benchmark.py --task deploy --device cuda \
+        --deploy-models mnv3l-os32 r50 --backends compile amp amp-compile
     python tools/analysis_tools/benchmark.py --task deploy --quick  # smoke
 
 Models have random weights (the original's init): speed does not depend on
 the weights except through the number of kept centers, which the table
-reports.
+reports. Reduced precision changes logits by more than the equality limit,
+so its rows also count the pixels whose semantic / panoptic label differs
+from eager fp32's, and how many of the semantic ones are ties (eager's two
+largest logits closer than twice the largest logit change).
 """
 import argparse
 import copy
@@ -21,28 +30,20 @@ import os.path as osp
 import statistics
 import tempfile
 import time
-from typing import Callable, List
+from typing import Callable, Dict, List
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = osp.dirname(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-CONFIGS = dict(
-    mbnv2=('MobileNetV2-os32',
-           'panoptic-deeplab_mobilenetv2-os32_8xb2-90k_cityscapes-'
-           '1025x2049.py'),
-    r50=('R50-os32',
-         'panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py'),
-    r18=('R18-os32 (quickstart)',
-         'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-'
-         '256x512.py'))
+from .variants_task import CONFIG_DIR, VARIANTS
 
 #: What the model rows time after PyTorch eager (always run: the
 #: reference) when ``--backends`` is not given
 DEFAULT_BACKENDS = dict(
     cpu=('compile', 'onnxruntime'), cuda=('compile', 'tensorrt'))
+#: Backends that run the PyTorch model in place (no export)
+TORCH_BACKENDS = ('compile', 'amp', 'amp-compile')
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:
@@ -60,56 +61,129 @@ def median_ms(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def fast_copy(model: torch.nn.Module, amp: bool,
+              compile: bool) -> torch.nn.Module:
+    """A copy of ``model`` whose network (``_forward``) runs under autocast
+    in channels_last (``amp``: fp16 on CUDA, bf16 on CPU; its outputs are
+    cast back to float32, so the post-processing is the same) and/or
+    through ``torch.compile``."""
+    fast = copy.deepcopy(model)
+    forward = _autocast_forward(fast) if amp else fast._forward
+    fast._forward = torch.compile(forward) if compile else forward
+    return fast
+
+
+def _autocast_forward(model: torch.nn.Module) -> Callable:
+    """``model._forward`` under autocast, channels_last (the model is
+    converted), float32 outputs."""
+    device = next(model.parameters()).device
+    dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
+    model.to(memory_format=torch.channels_last)
+    plain = model._forward
+
+    def forward(inputs, data_samples=None):
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=dtype):
+            outputs = plain(inputs)
+        return {k: v.float() for k, v in outputs.items()}
+
+    return forward
+
+
+def label_differences(reference, sample) -> Dict[str, int]:
+    """Pixels where ``sample``'s semantic / panoptic map differs from the
+    ``reference`` (eager fp32) one, and how many of the semantic ones are
+    ties: the reference's two largest logits closer than twice the largest
+    logit change between the two (each can move by that much).
+
+    Returns:
+        dict: ``sem_px``, ``sem_px_at_ties``, ``pan_px`` (ints).
+    """
+    ref_logits = reference.seg_logits.data.float().cpu()
+    logits = sample.seg_logits.data.float().cpu()
+    change = (ref_logits - logits).abs().max().item()
+    flipped = (
+        reference.pred_sem_seg.data[0].cpu()
+        != sample.pred_sem_seg.data[0].cpu())
+    top2 = ref_logits[:, flipped].topk(2, dim=0).values
+    return dict(
+        sem_px=int(flipped.sum()),
+        sem_px_at_ties=int(((top2[0] - top2[1]) <= 2 * change).sum()),
+        pan_px=int((reference.pred_panoptic_seg.data.cpu()
+                    != sample.pred_panoptic_seg.data.cpu()).sum()))
+
+
+def _torch_runners(model, image, backends) -> list:
+    """(label, fn) of the backends that run the PyTorch model in place."""
+    from mmpdl.apis import inference_model
+    labels = {
+        'compile': 'torch.compile',
+        'amp': 'AMP + channels_last',
+        'amp-compile': 'AMP + channels_last + torch.compile'
+    }
+    runners = []
+    for key in (k for k in TORCH_BACKENDS if k in backends):
+        fast = fast_copy(model, amp=key != 'compile', compile='compile' in key)
+        runners.append((labels[key], lambda m=fast: inference_model(m, image)))
+    return runners
+
+
+def _export_runners(model, image: np.ndarray, args, tmp: str,
+                    key: str) -> list:
+    """(label, fn or reason not run) of onnxruntime / TensorRT; the files
+    are exported from a CPU copy of ``model``."""
+    from mmpdl.deployment import (PanopticExportModule, export_onnx,
+                                  outputs_to_sample, read_metadata)
+    wanted = [b for b in ('onnxruntime', 'tensorrt') if b in args.backends]
+    if not wanted:
+        return []
+    cpu_model = copy.deepcopy(model).cpu()
+    path = export_onnx(
+        PanopticExportModule(cpu_model, with_postprocess=True),
+        osp.join(tmp, f'{key}.onnx'), args.shape)
+    meta = read_metadata(path)
+    runners = []
+    if 'onnxruntime' in wanted and args.device != 'cpu':
+        runners.append(('onnxruntime', 'not run: timed on CPU only'))
+    elif 'onnxruntime' in wanted:
+        session = ort_session(path, args.threads)
+        names = [o.name for o in session.get_outputs()]
+        runners.append(('onnxruntime', lambda: outputs_to_sample(
+            dict(zip(names, session.run(None, {'image': image}))), meta)))
+    if 'tensorrt' in wanted and not _has_tensorrt():
+        runners.append(('TensorRT fp16', 'not run: the tensorrt package is '
+                        'not installed'))
+    elif 'tensorrt' in wanted and args.device == 'cpu':
+        runners.append(('TensorRT fp16', 'not run: TensorRT needs a GPU'))
+    elif 'tensorrt' in wanted:
+        network_only = PanopticExportModule(cpu_model)
+        tensor = torch.from_numpy(image).to(args.device)
+        trt_path = export_onnx(network_only,
+                               osp.join(tmp, f'{key}_network.onnx'),
+                               args.shape)
+        runners.extend(_gpu_runners(trt_path, meta, tensor))
+    return runners
+
+
 def model_rows(key: str, args, tmp: str) -> List[dict]:
     """Rows of one model: every backend's ms/image and equality."""
     from mmpdl.apis import inference_model, init_model
     from mmpdl.datasets import render_scene
-    from mmpdl.deployment import (PanopticExportModule, compare_samples,
-                                  export_onnx, outputs_to_sample,
-                                  read_metadata)
-    name, config = CONFIGS[key]
+    from mmpdl.deployment import compare_samples
+    name, config = VARIANTS[key]
     torch.manual_seed(0)
-    model = init_model(
-        osp.join(ROOT, 'configs', 'panoptic_deeplab', config), device='cpu')
-    module = PanopticExportModule(model, with_postprocess=True)
+    model = init_model(osp.join(CONFIG_DIR, config), device=args.device).eval()
     height, width = args.shape
     rgb, _ = render_scene(height, width, 11)
     image = np.ascontiguousarray(rgb[..., ::-1])
-    path = export_onnx(module, osp.join(tmp, f'{key}.onnx'), args.shape)
-    meta = read_metadata(path)
-    device = torch.device(args.device)
-    model.to(device)
-    module.to(device)
-    tensor = torch.from_numpy(image).to(device)
 
     def eager():
         with torch.no_grad():
             return inference_model(model, image)
 
     backends = [('PyTorch eager', eager)]
-    if 'compile' in args.backends:
-        compiled = copy.deepcopy(model)
-        compiled._forward = torch.compile(compiled._forward)
-        backends.append(
-            ('torch.compile', lambda: inference_model(compiled, image)))
-    if 'onnxruntime' in args.backends and args.device != 'cpu':
-        backends.append(('onnxruntime', 'not run: timed on CPU only'))
-    elif 'onnxruntime' in args.backends:
-        session = ort_session(path, args.threads)
-        names = [o.name for o in session.get_outputs()]
-        backends.append(('onnxruntime', lambda: outputs_to_sample(
-            dict(zip(names, session.run(None, {'image': image}))), meta)))
-    if 'tensorrt' in args.backends and not _has_tensorrt():
-        backends.append(('TensorRT fp16', 'not run: the tensorrt package is '
-                         'not installed'))
-    elif 'tensorrt' in args.backends and args.device == 'cpu':
-        backends.append(('TensorRT fp16', 'not run: TensorRT needs a GPU'))
-    elif 'tensorrt' in args.backends:
-        network_only = PanopticExportModule(copy.deepcopy(model).cpu())
-        trt_path = export_onnx(network_only,
-                               osp.join(tmp, f'{key}_network.onnx'),
-                               args.shape)
-        backends.extend(_gpu_runners(trt_path, meta, tensor))
+    backends += _torch_runners(model, image, args.backends)
+    backends += _export_runners(model, image, args, tmp, key)
     with torch.no_grad():
         reference = eager()
     centers = len(reference.pred_instances)
@@ -119,7 +193,8 @@ def model_rows(key: str, args, tmp: str) -> List[dict]:
             rows.append(dict(model=name, backend=label, ms=None, note=fn))
             continue
         with torch.no_grad():
-            ok = all(row['ok'] for row in compare_samples(reference, fn()))
+            sample = fn()
+            ok = all(row['ok'] for row in compare_samples(reference, sample))
             ms = median_ms(fn, args.repeats)
         base = base or ms
         rows.append(
@@ -127,9 +202,11 @@ def model_rows(key: str, args, tmp: str) -> List[dict]:
                 model=name,
                 backend=label,
                 ms=ms,
+                fps=1000 / ms,
                 speedup=base / ms,
                 same=ok,
-                instances=centers))
+                instances=centers,
+                **label_differences(reference, sample)))
     return rows
 
 
@@ -237,20 +314,25 @@ def postprocess_rows(args, tmp: str) -> List[dict]:
 
 
 def format_rows(rows: List[dict]) -> str:
-    """Markdown table: ms/image, speed-up over the first row of the same
-    model, whether the outputs equal the first row's."""
+    """Markdown table: ms/image, images/s, speed-up over the first row of
+    the same model, whether the outputs equal the first row's and, where
+    they do not, the pixels whose labels differ."""
     lines = [
-        '| model | backend | ms/image | speed-up | same outputs | '
-        'instances |', '|---|---|---|---|---|---|'
+        '| model | backend | ms/image | images/s | speed-up | same outputs '
+        '| differing semantic px (at ties) | differing panoptic px '
+        '| instances |', '|---|---|---|---|---|---|---|---|---|'
     ]
     for row in rows:
         if row['ms'] is None:
             lines.append(f"| {row['model']} | {row['backend']} | "
-                         f"{row['note']} | | | |")
+                         f"{row['note']} | | | | | | |")
             continue
+        differ = (f"{row['sem_px']} ({row['sem_px_at_ties']}) | "
+                  f"{row['pan_px']}" if 'sem_px' in row else '- | -')
         lines.append(
-            f"| {row['model']} | {row['backend']} | {row['ms']:.0f} | "
-            f"{row['speedup']:.2f}x | {'yes' if row['same'] else 'NO'} | "
+            f"| {row['model']} | {row['backend']} | {row['ms']:.1f} | "
+            f"{1000 / row['ms']:.1f} | {row['speedup']:.2f}x | "
+            f"{'yes' if row['same'] else 'NO'} | {differ} | "
             f"{row['instances']} |")
     return '\n'.join(lines)
 
@@ -274,14 +356,17 @@ def run_deployment(args) -> List[dict]:
         backends=args.backends or DEFAULT_BACKENDS[args.device])
     from mmpdl.utils import register_all_modules
     register_all_modules()
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for key in models:
-            rows.extend(model_rows(key, opts, tmp))
-        if args.device == 'cpu':
-            rows.extend(postprocess_rows(opts, tmp))
     print(f'deploy: device {args.device}, torch threads '
           f'{torch.get_num_threads()}, {shape[0]}x{shape[1]}, median of '
           f'{repeats}')
-    print(format_rows(rows))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for key in models:  # each model's table as soon as it is done
+            new = model_rows(key, opts, tmp)
+            print(format_rows(new), flush=True)
+            rows.extend(new)
+        if args.device == 'cpu':
+            post = postprocess_rows(opts, tmp)
+            print(format_rows(post))
+            rows.extend(post)
     return rows
