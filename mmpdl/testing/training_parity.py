@@ -406,3 +406,59 @@ def save_initial_weights(converted: Dict[str, torch.Tensor],
 def dropout_seeds(seed: int, iters: int) -> List[int]:
     """The torch seed set before each iteration's forward (both sides)."""
     return [seed * 1000 + 1 + t for t in range(iters)]
+
+
+def train_both(reference, convert: Callable[[dict], dict], cfg,
+               make_batches: Callable[[], tuple], args, row: str,
+               reference_name: str, crop: Sequence[int],
+               work_dir: str) -> dict:
+    """One row of a verify script: the reference's initial weights,
+    converted, become mmpdl's ``load_from``; both train ``args.iters``
+    iterations of ``args.batch`` images on the same batches and dropout
+    seeds; the table line of :func:`compare_records` (failed as well when
+    the two sides' inputs differ).
+
+    Args:
+        reference: A reference adapter (``state_for_conversion()``,
+            ``train(batches, seeds, names, convert)``).
+        convert (callable): Reference state dict -> mmpdl state dict,
+            keeping the tensor objects.
+        cfg (Config): mmpdl's parity config (:func:`parity_cfg`).
+        make_batches (callable): ``() -> (reference batches, mmpdl samples,
+            (identical, text))``.
+        args: ``iters``, ``batch`` and ``seed``.
+        row (str): Row name (also names the files in ``work_dir``).
+        reference_name (str): The table's reference column.
+        crop (tuple[int]): Training crop, for the table.
+        work_dir (str): Folder of the checkpoint and mmpdl's run.
+    """
+    import os.path as osp
+    state = reference.state_for_conversion()
+    converted = convert(state)
+    names = names_by_identity(state, converted)
+    checkpoint = osp.join(work_dir, row + '_init.pth')
+    save_initial_weights(converted, checkpoint)
+    batches, samples, (identical, text) = make_batches()
+    seeds = dropout_seeds(args.seed, args.iters)
+    ref_record = reference.train(batches, seeds, names, convert)
+    ours = train_mmpdl(cfg, checkpoint, samples, args.batch, seeds,
+                       osp.join(work_dir, row))
+    line = compare_records(
+        ref_record,
+        ours,
+        row=row,
+        reference=reference_name,
+        iters=args.iters,
+        crop=tuple(crop),
+        batch=args.batch,
+        inputs=text)
+    line['passed'] &= identical
+    return line
+
+
+def report(lines: Sequence[dict]) -> int:
+    """Print the table of all rows and PASS / FAIL; the exit status."""
+    print_table(lines)
+    ok = all(line['passed'] for line in lines)
+    print('PASS' if ok else 'FAIL')
+    return 0 if ok else 1

@@ -46,9 +46,9 @@ def test_dry_run_passes_every_step(tmp_path):
     summary = _dry_run(tmp_path, 'data bench deploy tests variants')
     steps = dict(re.findall(r'\] (\S+) rc=(\d+)', summary))
     assert steps == dict.fromkeys([
-        'data_cityscapes', 'data_coco', 'bench_gpu', 'bench_deploy',
-        'pytest', 'train_cityscapes', 'test_cityscapes', 'train_coco',
-        'test_coco', 'bench_variants'
+        'data_cityscapes', 'data_coco', 'bench_gpu', 'bench_deploy', 'pytest',
+        'train_cityscapes', 'test_cityscapes', 'train_coco', 'test_coco',
+        'bench_variants'
     ], '0'), summary
     assert 'no original checkout' in summary
     for row in ('| R18-os32 (quickstart) | AMP + channels_last |',
@@ -60,10 +60,11 @@ def test_dry_run_passes_every_step(tmp_path):
     with tarfile.open(tmp_path / 'out' / 'logs.tgz') as logs:
         names = set(logs.getnames())
     assert {'logs/pytest.log', 'logs/train_coco.log'} <= names
-    assert {p.name for p in (tmp_path / 'out').iterdir()} == {
-        'summary.txt', 'logs.tgz', 'bench_gpu.json', 'bench_deploy.json',
-        'bench_variants.json'
-    }
+    assert {p.name
+            for p in (tmp_path / 'out').iterdir()} == {
+                'summary.txt', 'logs.tgz', 'bench_gpu.json',
+                'bench_deploy.json', 'bench_variants.json'
+            }
 
 
 def test_failing_step_is_reported(tmp_path):

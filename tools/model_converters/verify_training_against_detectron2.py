@@ -48,10 +48,8 @@ from mmpdl.testing.parity_data import (build_train_dataset, compare_images,
                                        compare_targets, index_by_image,
                                        mmpdl_inputs, mmpdl_sample, summarize,
                                        train_dataset_cfg)
-from mmpdl.testing.training_parity import (compare_records, dropout_seeds,
-                                           names_by_identity, parity_cfg,
-                                           print_table, save_initial_weights,
-                                           train_mmpdl)
+from mmpdl.testing.training_parity import (parity_cfg, print_table, report,
+                                           train_both)
 from mmpdl.utils import register_all_modules
 
 #: the rows of this check (issue: detectron2's Cityscapes and COCO R52)
@@ -223,32 +221,11 @@ def verify_row(args, row, root, work_dir):
         train_dataset_cfg(cfg, root, crop,
                           COCO_FILES if is_coco(row) else None))
     reference = Detectron2Training(args.detectron2_repo, d2_cfg, args.seed)
-
-    def convert(state):
-        return convert_weights(state, cfg, f'detectron2 {row.name}')
-
-    state = reference.state_for_conversion()
-    converted = convert(state)
-    names = names_by_identity(state, converted)
-    checkpoint = osp.join(work_dir, row.name + '_init.pth')
-    save_initial_weights(converted, checkpoint)
-    batches, samples, (identical, text) = make_batches(reference, cfg, args,
-                                                       root, crop, row)
-    seeds = dropout_seeds(args.seed, args.iters)
-    ref_record = reference.train(batches, seeds, names, convert)
-    ours = train_mmpdl(cfg, checkpoint, samples, args.batch, seeds,
-                       osp.join(work_dir, row.name))
-    line = compare_records(
-        ref_record,
-        ours,
-        row=row.name,
-        reference='detectron2',
-        iters=args.iters,
-        crop=crop,
-        batch=args.batch,
-        inputs=text)
-    line['passed'] &= identical
-    return line
+    return train_both(
+        reference,
+        lambda state: convert_weights(state, cfg, f'detectron2 {row.name}'),
+        cfg, lambda: make_batches(reference, cfg, args, root, crop, row), args,
+        row.name, 'detectron2', crop, work_dir)
 
 
 def make_data(row, work_dir, images):
@@ -276,10 +253,7 @@ def main(argv=None):
             root = make_data(row, work_dir, args.images)
             lines.append(verify_row(args, row, root, work_dir))
             print_table(lines[-1:])
-    print_table(lines)
-    ok = all(r['passed'] for r in lines)
-    print('PASS' if ok else 'FAIL')
-    return 0 if ok else 1
+    return report(lines)
 
 
 if __name__ == '__main__':

@@ -44,10 +44,8 @@ from mmpdl.testing.parity_data import (build_train_dataset, compare_images,
                                        compare_targets, index_by_image,
                                        mmpdl_inputs, mmpdl_sample, summarize,
                                        train_dataset_cfg)
-from mmpdl.testing.training_parity import (compare_records, dropout_seeds,
-                                           names_by_identity, parity_cfg,
-                                           print_table, save_initial_weights,
-                                           train_mmpdl)
+from mmpdl.testing.training_parity import (parity_cfg, print_table, report,
+                                           train_both)
 from mmpdl.utils import register_all_modules
 
 
@@ -202,29 +200,9 @@ def verify_row(args, row, config_path, root, work_dir):
     cfg = parity_cfg(cfg, train_dataset_cfg(cfg, root, args.crop))
     original = OriginalTraining(args.original_repo, row.original_yaml,
                                 tuple(args.crop), args.batch, args.seed)
-    convert = original_converter(cfg)
-    state = original.state_for_conversion()
-    converted = convert(state)
-    names = names_by_identity(state, converted)
-    checkpoint = osp.join(work_dir, row.name + '_init.pth')
-    save_initial_weights(converted, checkpoint)
-    batches, samples, (identical, text) = make_batches(original, cfg, args,
-                                                       root)
-    seeds = dropout_seeds(args.seed, args.iters)
-    reference = original.train(batches, seeds, names, convert)
-    ours = train_mmpdl(cfg, checkpoint, samples, args.batch, seeds,
-                       osp.join(work_dir, row.name))
-    line = compare_records(
-        reference,
-        ours,
-        row=row.name,
-        reference='original',
-        iters=args.iters,
-        crop=tuple(args.crop),
-        batch=args.batch,
-        inputs=text)
-    line['passed'] &= identical
-    return line
+    return train_both(original, original_converter(cfg), cfg,
+                      lambda: make_batches(original, cfg, args, root), args,
+                      row.name, 'original', args.crop, work_dir)
 
 
 def main(argv=None):
@@ -253,10 +231,7 @@ def main(argv=None):
             torch.manual_seed(args.seed)
             lines.append(verify_row(args, row, config_path, root, work_dir))
             print_table(lines[-1:])
-    print_table(lines)
-    ok = all(r['passed'] for r in lines)
-    print('PASS' if ok else 'FAIL')
-    return 0 if ok else 1
+    return report(lines)
 
 
 if __name__ == '__main__':
