@@ -57,8 +57,8 @@ VARIANTS = {
     'r52-dc5-dsconv': ('R52-DC5-os16, DSConv head',
                        'panoptic-deeplab-dsconv_r52-dc5-os16_8xb4-90k_'
                        'cityscapes-512x1024.py'),
-    'r50': ('R50-os32',
-            'panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py'),
+    'r50':
+    ('R50-os32', 'panoptic-deeplab_r50-os32_8xb1-90k_cityscapes-1025x2049.py'),
     'r18': ('R18-os32 (quickstart)',
             'panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-'
             '256x512.py'),
