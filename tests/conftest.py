@@ -1,5 +1,8 @@
 """Fixtures shared by the test folders: an untrained quickstart model and
-the built-in Cityscapes-layout data."""
+the built-in Cityscapes-layout data; PyTorch's deterministic mode restored
+after every test."""
+import os
+
 import pytest
 import torch
 from mmengine import Config
@@ -9,6 +12,25 @@ from mmpdl.datasets import make_synthetic_cityscapes
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
 from repo import QUICKSTART
+
+# cuBLAS is deterministic with a fixed workspace (PyTorch asks for it when a
+# test's Runner turns deterministic mode on with CUDA present); it must be
+# set before CUDA starts
+os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+
+
+@pytest.fixture(autouse=True)
+def restore_deterministic_mode():
+    """A Runner with ``randomness.deterministic=True`` switches PyTorch's
+    process-wide deterministic mode (and cuDNN's flags) on; later tests in
+    the same process must not inherit it (on CUDA, operations without a
+    deterministic kernel would raise)."""
+    cudnn = torch.backends.cudnn
+    before = (torch.are_deterministic_algorithms_enabled(),
+              cudnn.deterministic, cudnn.benchmark)
+    yield
+    torch.use_deterministic_algorithms(before[0])
+    cudnn.deterministic, cudnn.benchmark = before[1:]
 
 
 @pytest.fixture(scope='session')

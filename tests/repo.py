@@ -25,3 +25,21 @@ def load_script(path: str, name: Optional[str] = None):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def subprocess_env(cpu_only: bool = False, **extra: str) -> dict:
+    """The environment of a tool run in a subprocess: this one's, with the
+    repository first on ``PYTHONPATH`` (the packages of the machine, e.g.
+    wheels unpacked on a GPU machine's ``PYTHONPATH``, stay reachable).
+
+    Args:
+        cpu_only (bool): Hide the GPUs (``CUDA_VISIBLE_DEVICES=''``): for
+            what holds on CPUs only (gloo processes, bit-exact runs).
+        **extra: More variables.
+    """
+    env = dict(os.environ, **extra)
+    env['PYTHONPATH'] = os.pathsep.join(
+        p for p in [ROOT, os.environ.get('PYTHONPATH', '')] if p)
+    if cpu_only:
+        env['CUDA_VISIBLE_DEVICES'] = ''
+    return env

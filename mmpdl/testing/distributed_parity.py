@@ -23,6 +23,7 @@ They differ because the semantic loss keeps the top-k hardest pixels of a
 batch and the center/offset losses are divided by a batch's weight sums;
 neither is a mean of per-image losses.
 """
+import contextlib
 import copy
 import json
 import os
@@ -116,7 +117,6 @@ def _worker(rank: int, world_size: int, port: int, job: dict,
     from mmpdl.utils import (register_all_modules, replace_syncbn,
                              setup_cpu_distributed)
     os.environ.update(
-        CUDA_VISIBLE_DEVICES='',
         RANK=str(rank),
         LOCAL_RANK=str(rank),
         WORLD_SIZE=str(world_size),
@@ -156,6 +156,23 @@ def _worker(rank: int, world_size: int, port: int, job: dict,
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+@contextlib.contextmanager
+def _children_without_gpus():
+    """Processes started inside see no GPU (``CUDA_VISIBLE_DEVICES=''``
+    from their start: setting it in a worker is too late once an import
+    has asked CUDA), so that they take the CPU set-up on a GPU machine too.
+    """
+    old = os.environ.get('CUDA_VISIBLE_DEVICES')
+    os.environ['CUDA_VISIBLE_DEVICES'] = ''
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ['CUDA_VISIBLE_DEVICES']
+        else:
+            os.environ['CUDA_VISIBLE_DEVICES'] = old
 
 
 def free_port() -> int:
@@ -217,10 +234,11 @@ def measure_parity(data_root: str,
         dtype=dtype)
     with tempfile.TemporaryDirectory() as tmp:
         out_file = osp.join(tmp, 'parity.json')
-        mp.spawn(
-            _worker,
-            args=(world_size, free_port(), job, out_file),
-            nprocs=world_size,
-            join=True)
+        with _children_without_gpus():
+            mp.spawn(
+                _worker,
+                args=(world_size, free_port(), job, out_file),
+                nprocs=world_size,
+                join=True)
         with open(out_file) as f:
             return json.load(f)

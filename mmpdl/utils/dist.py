@@ -40,11 +40,34 @@ def replace_syncbn(cfg_node, new_type='BN'):
     return count
 
 
+def check_gpus_per_machine() -> None:
+    """Stop a GPU run that starts more processes on this machine than it
+    has GPUs, with what to do instead.
+
+    mmengine's NCCL set-up gives each process the GPU of its ``LOCAL_RANK``
+    (torchrun's ``LOCAL_WORLD_SIZE`` processes per machine); with more
+    processes than GPUs it would stop with CUDA's "invalid device ordinal".
+
+    Raises:
+        RuntimeError: ``LOCAL_WORLD_SIZE`` exceeds the visible GPUs.
+    """
+    per_machine = int(os.environ.get('LOCAL_WORLD_SIZE', '0'))
+    gpus = torch.cuda.device_count()
+    if per_machine > gpus:
+        raise RuntimeError(
+            f'{per_machine} processes on this machine but {gpus} visible '
+            f'GPU(s): NCCL needs one GPU per process. Start at most {gpus} '
+            f'(`bash tools/dist_train.sh CONFIG {gpus}`), or run all of '
+            'them on the CPU with `CUDA_VISIBLE_DEVICES=` (gloo; SyncBN '
+            'becomes CPUSyncBN).')
+
+
 def setup_cpu_distributed(cfg, launcher: str) -> bool:
     """Prepare ``cfg`` and the process group for distributed CPU runs.
 
     Does nothing when ``launcher`` is ``'none'`` or CUDA is available (then
-    mmengine's own NCCL path is used).
+    mmengine's own NCCL path is used, after
+    :func:`check_gpus_per_machine`).
 
     Args:
         cfg (mmengine.Config): The run's config; ``model_wrapper_cfg``,
@@ -55,7 +78,10 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
     Returns:
         bool: True when a ``gloo`` group is (now) initialised by us.
     """
-    if launcher == 'none' or torch.cuda.is_available():
+    if launcher == 'none':
+        return False
+    if torch.cuda.is_available():
+        check_gpus_per_machine()
         return False
     if launcher == 'slurm':
         _slurm_env_to_torchrun_env()

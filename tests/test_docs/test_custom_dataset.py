@@ -26,6 +26,7 @@ import torch
 from PIL import Image
 
 from .markdown import ROOT, code_blocks
+from repo import subprocess_env
 
 DOC = 'docs/custom_dataset.md'
 OWN_PROCESS = ('tools/train.py', 'tools/test.py')
@@ -63,7 +64,7 @@ def run_block(block, cwd):
     for argv in commands(block):
         assert argv[0] == 'python', argv
         if argv[1] in OWN_PROCESS:
-            env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
+            env = subprocess_env(OMP_NUM_THREADS='1')
             done = subprocess.run(
                 [sys.executable] + argv[1:],
                 cwd=cwd,

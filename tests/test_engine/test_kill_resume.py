@@ -22,7 +22,7 @@ import time
 import pytest
 
 from mmpdl.utils import is_complete_checkpoint
-from repo import ROOT
+from repo import ROOT, subprocess_env
 
 HERE = osp.dirname(osp.abspath(__file__))
 CONFIG = f"""
@@ -65,10 +65,8 @@ def _temporary(work_dir):
 
 
 def _start(config, work_dir, log, max_keep, max_iters=1000, pause=True):
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(
-            [ROOT, HERE, os.environ.get('PYTHONPATH', '')]))
+    env = subprocess_env()
+    env['PYTHONPATH'] = os.pathsep.join([HERE, env['PYTHONPATH']])
     if pause:
         env['KILL_TEST_PAUSE'] = str(PAUSE_S)
     cmd = [

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from repo import QUICKSTART, ROOT
+from repo import QUICKSTART, ROOT, subprocess_env
 
 
 @pytest.fixture(scope='module')
@@ -34,7 +34,13 @@ def _train(data_root, work_dir, *extra):
         sys.executable, 'tools/train.py', QUICKSTART, '--work-dir',
         str(work_dir), '--cfg-options', *options
     ]
-    env = dict(PYTHONPATH=ROOT, OMP_NUM_THREADS='1', PATH='/usr/bin:/bin')
+    # a bare environment (a CPU guarantee: no GPU; the machine's packages
+    # stay on PYTHONPATH)
+    env = dict(
+        PYTHONPATH=subprocess_env()['PYTHONPATH'],
+        OMP_NUM_THREADS='1',
+        PATH='/usr/bin:/bin',
+        CUDA_VISIBLE_DEVICES='')
     proc = subprocess.run(
         command,
         cwd=ROOT,

@@ -13,7 +13,7 @@ from mmengine.model import revert_sync_batchnorm
 
 from mmpdl.registry import MODELS
 from mmpdl.utils import register_all_modules
-from repo import QUICKSTART, ROOT
+from repo import QUICKSTART, ROOT, subprocess_env
 
 pytestmark = pytest.mark.slow  # every test trains in subprocesses
 
@@ -44,14 +44,16 @@ def _options(data_root, max_iters, **extra):
     return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
 
 
-def _train(args, timeout=600, **kwargs):
+def _train(args, timeout=600):
+    """tools/train.py on the CPU: bit-exact resume is a CPU guarantee
+    (CUDA's bilinear-upsampling backward adds in any order)."""
     return subprocess.run(
         [sys.executable, 'tools/train.py', QUICKSTART] + args,
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=timeout,
-        **kwargs)
+        env=subprocess_env(cpu_only=True))
 
 
 def _free_port():
@@ -72,8 +74,14 @@ def test_two_gloo_processes_train_and_save(data_root, tmp_path):
         str(_free_port()), 'tools/train.py', QUICKSTART, '--launcher',
         'pytorch', '--work-dir', work
     ] + _options(data_root, 2, **{'default_hooks.checkpoint.interval': 2})
+    # gloo on CPUs (a machine with one GPU could not run two NCCL ranks)
     proc = subprocess.run(
-        cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=subprocess_env(cpu_only=True))
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
     assert 'Distributed training: True' in log

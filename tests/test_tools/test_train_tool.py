@@ -79,6 +79,26 @@ def test_cpu_distributed_setup_rewrites_config(monkeypatch):
     assert cfg.model.head[0].norm_cfg == dict(type='BN', momentum=0.01)
 
 
+def test_more_processes_than_gpus_is_stopped_with_the_fix(monkeypatch):
+    """torchrun --nproc_per_node 2 on a machine with one GPU: a message
+    with both numbers and the two ways out, before mmengine's NCCL set-up
+    fails with "invalid device ordinal"; as many processes as GPUs pass."""
+    from mmpdl.utils import setup_cpu_distributed
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'device_count', lambda: 1)
+    monkeypatch.setenv('LOCAL_WORLD_SIZE', '2')
+    with pytest.raises(RuntimeError) as error:
+        setup_cpu_distributed(Config(dict(model=dict())), 'pytorch')
+    assert str(error.value) == (
+        '2 processes on this machine but 1 visible GPU(s): NCCL needs one '
+        'GPU per process. Start at most 1 (`bash tools/dist_train.sh CONFIG '
+        '1`), or run all of them on the CPU with `CUDA_VISIBLE_DEVICES=` '
+        '(gloo; SyncBN becomes CPUSyncBN).')
+    monkeypatch.setenv('LOCAL_WORLD_SIZE', '1')
+    assert setup_cpu_distributed(Config(dict(model=dict())),
+                                 'pytorch') is False
+
+
 def test_data_root_without_panoptic_json_names_path_and_fix(tmp_path):
     (tmp_path / 'gtFine').mkdir()
     options = [

@@ -4,14 +4,15 @@
 #      (tools/misc/download_gpu_wheels.sh fetches them on a machine with
 #      internet);
 #   2. generate both built-in datasets (Cityscapes and COCO-panoptic format);
-#   3. alone on the GPU, the benchmark rows of docs/benchmarks.md:
+#   3. the whole test suite with CUDA visible (pytest-xdist workers, each
+#      test's result named in the log as it ends) while both quickstarts
+#      train (800 iterations) and test on the GPU;
+#   4. then alone on the GPU, the benchmark rows of docs/benchmarks.md:
 #      post-processing at 1024x2048 and the R50-os32 / MobileNetV2-os32 model
 #      at 1025x2049 against the original (a copy of its checkout in .orig/;
 #      fp32, and ours with AMP + channels_last), the whole inference of
-#      MobileNetV3-L/S and R50 with eager fp32, torch.compile, AMP and AMP +
-#      torch.compile;
-#   4. the whole test suite with CUDA visible (pytest-xdist workers) while
-#      both quickstarts train (800 iterations) and test on the GPU;
+#      MobileNetV3-L/S and R50 with eager fp32, torch.compile and AMP (+
+#      channels_last);
 #   5. the variants table (parameters, FLOPs, ms) of the MobileNets.
 # Every step runs under its own timeout and logs into $WORK as it goes;
 # $OUT gets summary.txt, logs.tgz and the benchmarks' JSON after each step,
@@ -22,7 +23,7 @@
 #   DRY=1 bash tools/analysis_tools/gpu_check.sh              # CPU dry run
 # DRY=1 runs the same steps on CPU at tiny sizes (1 training iteration, one
 # test file, --quick benchmarks) with this checkout's .venv and no install.
-# STEPS (default "install data bench deploy tests variants") chooses steps;
+# STEPS (default "install data tests bench deploy variants") chooses steps;
 # ORIG (default .orig) is the original's checkout, DATA (default data) the
 # folder of the generated datasets; training runs go to $WORK/work_dirs.
 set -u
@@ -30,7 +31,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 OUT=${OUT:-$ROOT/gpu_out}
 WORK=${WORK:-/tmp/mmpdl_gpu_check}
-STEPS=${STEPS:-install data bench deploy tests variants}
+STEPS=${STEPS:-install data tests bench deploy variants}
 ORIG=${ORIG:-$ROOT/.orig}
 mkdir -p "$OUT"
 rm -rf "$WORK/logs" "$WORK/work_dirs"  # this script's own, from a last run
@@ -61,14 +62,17 @@ trap save EXIT
 if [ -n "${DRY:-}" ]; then
   PY=${PY:-$ROOT/.venv/bin/python}
   export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
-  DEV=cpu; QUICK=--quick; ITERS=1; WORKERS=""; AMP=""
+  DEV=cpu; QUICK=--quick; ITERS=1; PYTEST_ARGS="-q"; AMP=""
   TESTS="tests/test_models/test_post_processing/test_fixed_shape.py"
   T_TRAIN=600; T_TEST=300; T_SUITE=300; T_BENCH=600; T_DEPLOY=600
 else
   PY=${PY:-python3}
-  DEV=cuda; QUICK=""; ITERS=800; WORKERS="-n 12"; AMP=--amp
+  # -v: every test's outcome is in the log as it ends, also when the step
+  # is cut; --timeout: a hanging test does not take the step's time
+  DEV=cuda; QUICK=""; ITERS=800; PYTEST_ARGS="-n 12 -v --timeout 170"
+  AMP=--amp
   TESTS="tests"
-  T_TRAIN=170; T_TEST=50; T_SUITE=200; T_BENCH=90; T_DEPLOY=200
+  T_TRAIN=170; T_TEST=50; T_SUITE=300; T_BENCH=90; T_DEPLOY=150
 fi
 say "mmpdl GPU check ($([ -n "${DRY:-}" ] && echo dry run, CPU || echo GPU)); steps: $STEPS"
 
@@ -99,6 +103,31 @@ if has data; then
   run data_coco 120 $PY tools/dataset_converters/synthetic_coco_panoptic.py $CO_DATA
 fi
 
+quickstart() {  # name config data: train ITERS iterations, then test
+  local name=$1 config=$2 data=$3
+  local opts="train_dataloader.dataset.data_root=$data val_dataloader.dataset.data_root=$data test_dataloader.dataset.data_root=$data"
+  run "train_$name" $T_TRAIN $PY tools/train.py "$config" \
+    --work-dir "$WORK/work_dirs/$name" --cfg-options train_cfg.max_iters=$ITERS \
+    $opts && \
+  run "test_$name" $T_TEST $PY tools/test.py "$config" \
+    "$WORK/work_dirs/$name/iter_$ITERS.pth" --work-dir "$WORK/work_dirs/$name/test" \
+    --cfg-options $opts
+}
+if has tests; then
+  quickstart cityscapes configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py $CS_DATA &
+  QS_CS=$!
+  quickstart coco configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-coco-panoptic-257x385.py $CO_DATA &
+  QS_CO=$!
+  # one thread per worker: the workers share the CPU cores
+  OMP_NUM_THREADS=1 run pytest $T_SUITE $PY -m pytest -rfEs $PYTEST_ARGS $TESTS
+  grep -E "(FAILED|ERROR) |passed|failed" "$L/pytest.log" | sort -u | tail -40 | tee -a "$SUMMARY"
+  save
+  wait $QS_CS $QS_CO
+  for name in cityscapes coco; do
+    grep "Iter(train)" "$L/train_$name.log" | tail -1 | cut -c1-240 | tee -a "$SUMMARY"
+    grep "Iter(test)" "$L/test_$name.log" 2>/dev/null | tail -1 | tee -a "$SUMMARY"
+  done
+fi
 BENCH="$PY tools/analysis_tools/benchmark.py --device $DEV $QUICK"
 ORIG_ARG=""
 if [ -d "$ORIG/segmentation" ]; then
@@ -116,34 +145,9 @@ if has deploy; then
   # MobileNetV3-L first: the model of the paper's real-time claim
   run bench_deploy $T_DEPLOY $BENCH --task deploy \
     --deploy-models mnv3l-os32 mnv3s-os32 r50 \
-    --backends compile amp amp-compile --out "$L/bench_deploy.json"
+    --backends compile amp --out "$L/bench_deploy.json"
   grep "^|" "$L/bench_deploy.log" | tee -a "$SUMMARY"
   save
-fi
-quickstart() {  # name config data: train ITERS iterations, then test
-  local name=$1 config=$2 data=$3
-  local opts="train_dataloader.dataset.data_root=$data val_dataloader.dataset.data_root=$data test_dataloader.dataset.data_root=$data"
-  run "train_$name" $T_TRAIN $PY tools/train.py "$config" \
-    --work-dir "$WORK/work_dirs/$name" --cfg-options train_cfg.max_iters=$ITERS \
-    $opts && \
-  run "test_$name" $T_TEST $PY tools/test.py "$config" \
-    "$WORK/work_dirs/$name/iter_$ITERS.pth" --work-dir "$WORK/work_dirs/$name/test" \
-    --cfg-options $opts
-}
-if has tests; then
-  quickstart cityscapes configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-cityscapes-256x512.py $CS_DATA &
-  QS_CS=$!
-  quickstart coco configs/panoptic_deeplab/panoptic-deeplab_r18-os32_1xb2-800iter_synthetic-coco-panoptic-257x385.py $CO_DATA &
-  QS_CO=$!
-  # one thread per worker: the workers share the CPU cores
-  OMP_NUM_THREADS=1 run pytest $T_SUITE $PY -m pytest -q -rfEs $WORKERS $TESTS
-  grep -E "^(FAILED|ERROR)|passed|failed" "$L/pytest.log" | tail -30 | tee -a "$SUMMARY"
-  save
-  wait $QS_CS $QS_CO
-  for name in cityscapes coco; do
-    grep "Iter(train)" "$L/train_$name.log" | tail -1 | cut -c1-240 | tee -a "$SUMMARY"
-    grep "Iter(test)" "$L/test_$name.log" 2>/dev/null | tail -1 | tee -a "$SUMMARY"
-  done
 fi
 if has variants; then
   run bench_variants $T_BENCH $BENCH --task variants \
