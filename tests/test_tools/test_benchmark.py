@@ -171,6 +171,31 @@ def test_deploy_task_checks_equality_first(tmp_path, monkeypatch, capsys):
     assert '| R18-os32 (quickstart) | onnxruntime |' in capsys.readouterr().out
 
 
+def test_label_differences_count_flips_and_ties():
+    """Hand-built maps: of two flipped semantic pixels, the one whose
+    reference logits are 0.15 apart is a tie for a largest logit change
+    of 0.1 (each of the two may move by 0.1: 2 x 0.1 >= 0.15), the one 1.0
+    apart is not; one panoptic pixel differs."""
+    from benchmark_tasks.deploy_task import label_differences
+    from mmengine.structures import PixelData
+
+    from mmpdl.structures import PanopticDataSample
+
+    def sample(logits, sem, pan):
+        s = PanopticDataSample()
+        s.seg_logits = PixelData(data=torch.tensor(logits))
+        s.pred_sem_seg = PixelData(data=torch.tensor([sem]))
+        s.pred_panoptic_seg = PixelData(data=torch.tensor([pan]))
+        return s
+
+    ref = sample([[[1.0, 2.0, 0.0]], [[0.85, 1.0, 5.0]]], [[0, 0, 1]],
+                 [[0, 0, 1000]])
+    got = sample([[[0.9, 2.0, 0.0]], [[0.85, 1.0, 5.0]]], [[1, 1, 1]],
+                 [[0, 1000, 1000]])
+    assert label_differences(ref, got) == dict(
+        sem_px=2, sem_px_at_ties=1, pan_px=1)
+
+
 def test_variants_task_counts_and_times(tmp_path, monkeypatch, capsys):
     """``--task variants``: parameters (the zoo's numbers), FLOPs (those of
     get_flops.py) and every timing of each model; a model whose config is
