@@ -24,7 +24,7 @@ import torch
 
 from .detectron2 import PROJECT, build_detectron2, randomize
 from .training_parity import (LOSS_TERMS, TrainingRecord, detached_state,
-                              group_hyper, optimizer_settings)
+                              group_hyper, start_record)
 
 #: detectron2's loss names -> canonical loss terms
 LOSS_NAMES = dict(
@@ -167,19 +167,8 @@ class Detectron2Training:
             convert (callable): detectron2 state dict -> mmpdl state dict.
         """
         from detectron2.engine import SimpleTrainer, hooks
-        record = TrainingRecord()
-        record.initial = {
-            k: v.detach().clone()
-            for k, v in convert(detached_state(self.model)).items()
-        }
-        clip = self.cfg.SOLVER.CLIP_GRADIENTS
-        clip = str(dict(clip)) if clip.ENABLED else None
-        opt_type = type(self.optimizer).__name__.replace(
-            'WithGradientClip', '')
-        for group in self.optimizer.param_groups:
-            for p in group['params']:
-                record.optimizer[names[id(p)]] = optimizer_settings(
-                    group, opt_type, clip)
+        record = start_record(self.model, self.optimizer,
+                              self.cfg.SOLVER.CLIP_GRADIENTS, names, convert)
 
         class Recorder(hooks.HookBase):
 

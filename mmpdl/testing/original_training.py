@@ -27,7 +27,7 @@ import torch
 from mmpdl.converters.original import ORIGINAL_RULES
 from .original import import_original, randomize
 from .training_parity import (LOSS_TERMS, TrainingRecord, detached_state,
-                              group_hyper, optimizer_settings)
+                              group_hyper, start_record)
 
 #: the original's loss meters -> canonical loss terms
 LOSS_METERS = dict(
@@ -215,18 +215,8 @@ class OriginalTraining:
             names (dict[int, str]): ``id(parameter)`` -> mmpdl name.
             convert (callable): Original state dict -> mmpdl state dict.
         """
-        record = TrainingRecord()
-        record.initial = {
-            k: v.detach().clone()
-            for k, v in convert(detached_state(self.model)).items()
-        }
-        clip = self.cfg.SOLVER.CLIP_GRADIENTS
-        clip = str(dict(clip)) if clip.ENABLED else None
-        opt_type = type(self.optimizer).__name__
-        for group in self.optimizer.param_groups:
-            for p in group['params']:
-                record.optimizer[names[id(p)]] = optimizer_settings(
-                    group, opt_type, clip)
+        record = start_record(self.model, self.optimizer,
+                              self.cfg.SOLVER.CLIP_GRADIENTS, names, convert)
         started = time.time()
         for image, targets in batches:
             record.hyper.append(group_hyper(self.optimizer, names))

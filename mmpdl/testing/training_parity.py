@@ -81,6 +81,35 @@ def optimizer_settings(group: dict, optimizer_type: str,
             group.get('momentum'), group.get('nesterov'), clip_grad)
 
 
+def start_record(model: torch.nn.Module, optimizer, clip_cfg, names: Dict[int,
+                                                                          str],
+                 convert: Callable[[dict], dict]) -> 'TrainingRecord':
+    """A reference's record before its first step: the converted initial
+    weights and every parameter's optimizer settings.
+
+    Args:
+        model (nn.Module): The reference model.
+        optimizer: Its ``torch.optim`` optimizer (detectron2's
+            ``...WithGradientClip`` subclass is named by its base).
+        clip_cfg: The YAML's ``SOLVER.CLIP_GRADIENTS`` (``ENABLED`` and
+            its settings).
+        names (dict[int, str]): ``id(parameter)`` -> mmpdl name.
+        convert (callable): Reference state dict -> mmpdl state dict.
+    """
+    record = TrainingRecord()
+    record.initial = {
+        k: v.detach().clone()
+        for k, v in convert(detached_state(model)).items()
+    }
+    clip = str(dict(clip_cfg)) if clip_cfg.ENABLED else None
+    opt_type = type(optimizer).__name__.replace('WithGradientClip', '')
+    for group in optimizer.param_groups:
+        for p in group['params']:
+            record.optimizer[names[id(p)]] = optimizer_settings(
+                group, opt_type, clip)
+    return record
+
+
 def group_hyper(optimizer, names: Dict[int, str]) -> Dict[str, tuple]:
     """``{name: (lr, weight_decay)}`` of every named parameter.
 
